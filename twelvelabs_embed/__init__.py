@@ -1,0 +1,1 @@
+"""twelvelabs-embed: video embeddings with the Twelve Labs Embed API, async first."""
