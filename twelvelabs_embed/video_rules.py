@@ -128,7 +128,9 @@ def check_model_name(model_name: str | None) -> list[Violation]:
         return [_missing("model_name")]
     if model_name not in MODELS:
         known = ", ".join(MODELS)
-        return [_invalid("model_name", f"`{model_name}` is not a supported model; use one of: {known}.")]
+        return [
+            _invalid("model_name", f"`{model_name}` is not a supported model; use one of: {known}.")
+        ]
     return []
 
 
@@ -173,7 +175,9 @@ def check_create_params(p: CreateParams) -> list[Violation]:
         other = "video_end_offset_sec" if start is not None else "video_start_offset_sec"
         out.append(_invalid(other, f"`{given}` and `{other}` must be given together."))
     if start is not None and (not _finite(start) or start < 0):
-        out.append(_invalid("video_start_offset_sec", "`video_start_offset_sec` must be 0 or more."))
+        out.append(
+            _invalid("video_start_offset_sec", "`video_start_offset_sec` must be 0 or more.")
+        )
     if end is not None and not _finite(end):
         out.append(_invalid("video_end_offset_sec", "`video_end_offset_sec` must be a number."))
     if start is not None and end is not None and _finite(start) and _finite(end):
@@ -239,13 +243,27 @@ def check_embedding_options(model_name: str, options: Sequence[str] | None) -> l
 # --- file and media facts -----------------------------------------------------------
 
 
-def check_file_size(size: int) -> list[Violation]:
-    if size > MAX_FILE_SIZE_BYTES:
+def _fmt_size(n: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:g} {unit}"
+    return f"{n} bytes"
+
+
+def check_file_size(
+    size: int, max_size: int = MAX_FILE_SIZE_BYTES, *, lower_bound: bool = False
+) -> list[Violation]:
+    """Size rule; ``max_size`` lets an engine use a smaller limit than the platform's.
+
+    ``lower_bound=True`` when ``size`` is only how far a stream got before it was cut off.
+    """
+    if size > max_size:
+        current = f"more than {max_size} bytes" if lower_bound else f"{size} bytes"
         return [
             Violation(
                 "video_filesize_too_large",
                 "The video is too large. Please use a video file that is less than "
-                f"{MAX_FILE_SIZE_BYTES} bytes (2 GB). The current size is {size} bytes.",
+                f"{max_size} bytes ({_fmt_size(max_size)}). The current size is {current}.",
                 "video_file",
             )
         ]

@@ -1,0 +1,145 @@
+"""The one cattrs converter: JSON bytes <-> model classes.
+
+Rules, all registered in :func:`configure_converter`:
+
+* wire names live here only: ``_id`` <-> ``id``, ``float`` <-> ``float_``;
+* every attrs model tolerates missing keys (fields default to ``None``) and keeps
+  unknown keys in its ``extra`` mapping instead of failing or dropping them;
+* ``created_at``/``updated_at`` are RFC 3339 strings -> aware ``datetime``;
+* a segment's ``float`` list is checked in one NumPy call (no per-element Python work)
+  and kept as the list orjson produced.
+
+Structure errors surface as :class:`~twelvelabs_embed.errors.ApiResponseValidationError`
+from :func:`loads_as`, with the response attached.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+import numpy as np
+import orjson
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+T = TypeVar("T")
+
+_WIRE_NAMES = {"id": "_id", "float_": "float"}
+
+
+def _parse_datetime(value: Any, _: type) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"expected an RFC 3339 string, got {type(value).__name__}")
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _format_datetime(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _structure_floats(value: Any, _: Any) -> list[float] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list of numbers, got {type(value).__name__}")
+    try:
+        checked = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError("expected a list of numbers") from exc
+    if checked.ndim != 1:
+        raise TypeError("expected a flat list of numbers")
+    return value
+
+
+def _field_overrides(cl: type, c: cattrs.Converter, *, structuring: bool) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    for a in attrs.fields(cl):
+        if a.name == "extra":
+            kwargs[a.name] = override(omit=True)
+        elif a.name == "float_":
+            kwargs[a.name] = (
+                override(rename="float", struct_hook=_structure_floats)
+                if structuring
+                else override(rename="float")
+            )
+        elif a.name in _WIRE_NAMES:
+            kwargs[a.name] = override(rename=_WIRE_NAMES[a.name])
+    return kwargs
+
+
+def _wire_keys(cl: type) -> frozenset[str]:
+    return frozenset(_WIRE_NAMES.get(a.name, a.name) for a in attrs.fields(cl) if a.name != "extra")
+
+
+def _has_extra(cl: type) -> bool:
+    return attrs.has(cl) and any(a.name == "extra" for a in attrs.fields(cl))
+
+
+def _structure_factory(cl: type[Any], c: cattrs.Converter) -> Any:
+    inner = make_dict_structure_fn(cl, c, **_field_overrides(cl, c, structuring=True))
+    known = _wire_keys(cl)
+
+    def structure(data: Any, _: Any) -> Any:
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a JSON object for {cl.__name__}, got {type(data).__name__}")
+        obj = inner(data, cl)
+        if len(data) > len(known) or not known.issuperset(data):
+            unknown = {k: v for k, v in data.items() if k not in known}
+            if unknown:
+                object.__setattr__(obj, "extra", unknown)
+        return obj
+
+    return structure
+
+
+def _unstructure_factory(cl: type[Any], c: cattrs.Converter) -> Any:
+    inner = make_dict_unstructure_fn(cl, c, **_field_overrides(cl, c, structuring=False))
+
+    def unstructure(obj: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {k: v for k, v in inner(obj).items() if v is not None}
+        out.update(obj.extra)
+        return out
+
+    return unstructure
+
+
+def configure_converter(c: cattrs.Converter) -> None:
+    """Register every hook this package relies on (see the module docstring)."""
+    c.register_structure_hook(datetime, _parse_datetime)
+    c.register_unstructure_hook(datetime, _format_datetime)
+    c.register_structure_hook_factory(_has_extra, lambda cl: _structure_factory(cl, c))
+    c.register_unstructure_hook_factory(_has_extra, lambda cl: _unstructure_factory(cl, c))
+
+
+def make_converter() -> cattrs.Converter:
+    c = cattrs.Converter()
+    configure_converter(c)
+    return c
+
+
+converter = make_converter()
+
+
+def structure(data: Any, cl: type[T]) -> T:
+    """Build ``cl`` from decoded JSON; raises ``cattrs`` errors on a schema break."""
+    return converter.structure(data, cl)
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    """A model back in wire form (``_id``, ``float``, unknown fields included)."""
+    result: dict[str, Any] = converter.unstructure(obj)
+    return result
+
+
+def to_json(obj: Any) -> bytes:
+    return orjson.dumps(to_dict(obj))
+
+
+def loads(body: bytes) -> Any:
+    return orjson.loads(body)

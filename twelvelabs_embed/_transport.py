@@ -1,0 +1,218 @@
+"""The HTTP layer: owns the aiohttp session, sends requests, retries, maps errors.
+
+It knows nothing of resources: it sends a :class:`Request` and returns a
+:class:`Response` with a 2xx status, or raises an :mod:`errors` class. The session and
+its connector are created inside the running loop on first use, never at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import platform
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import aiohttp
+import attrs
+import orjson
+
+from ._retry import backoff_delay, retry_delay, should_retry_response
+from ._upload import MultipartBody, NotReplayableError, UploadProgress
+from ._version import __version__
+from .errors import ApiConnectionError, ApiTimeoutError, TwelveLabsError, make_status_error
+
+log = logging.getLogger("twelvelabs_embed")
+
+USER_AGENT = f"twelvelabs-embed/{__version__} python/{platform.python_version()}"
+
+
+@attrs.frozen
+class Request:
+    """One API call as the resource layer describes it; immutable, so retries resend it."""
+
+    method: str
+    path: str
+    params: Sequence[tuple[str, str]] | None = None
+    body: MultipartBody | None = None
+    timeout: float | None = None
+    max_retries: int | None = None
+    on_upload_progress: UploadProgress | None = None
+
+
+@attrs.frozen
+class Response:
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    attempts: int = 1
+
+    @property
+    def request_id(self) -> str | None:
+        return self.headers.get("x-request-id")
+
+
+@contextmanager
+def map_exceptions(timeout: float | None) -> Iterator[None]:
+    """Turn aiohttp/OS failures into the package's errors; cancellation passes untouched."""
+    try:
+        yield
+    except asyncio.CancelledError:
+        raise
+    except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        raise ApiTimeoutError(f"no response within the timeout of {timeout} s") from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise ApiConnectionError(
+            f"cannot connect to {exc.host}:{exc.port}: {exc.os_error}"
+        ) from exc
+    except aiohttp.ServerDisconnectedError as exc:
+        raise ApiConnectionError("the server closed the connection without a response") from exc
+    except aiohttp.ClientPayloadError as exc:
+        raise ApiConnectionError(f"the response body was cut short: {exc}") from exc
+    except aiohttp.ClientError as exc:
+        raise ApiConnectionError(f"{type(exc).__name__}: {exc}") from exc
+    except (ConnectionError, OSError) as exc:
+        raise ApiConnectionError(f"{type(exc).__name__}: {exc}") from exc
+
+
+class Transport:
+    """Sends requests to one base URL with one API key over one pooled session.
+
+    Args:
+        base_url: ends with the API version, e.g. ``https://api.twelvelabs.io/v1.3``.
+        timeout: seconds allowed to connect and for each read; ``None`` waits forever.
+        max_retries: retries after the first attempt for retryable failures.
+        sleep: the coroutine used to wait between attempts (tests and the bulk gate swap it).
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str | None,
+        timeout: float | None,
+        max_retries: int,
+        headers: Mapping[str, str] | None = None,
+        connection_limit: int = 100,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._connection_limit = connection_limit
+        self._sleep = sleep
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+        self._headers: dict[str, str] = {
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+            **(headers or {}),
+        }
+        if api_key:
+            self._headers["x-api-key"] = api_key
+        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
+
+    def _client_timeout(self, timeout: float | None) -> aiohttp.ClientTimeout:
+        cached = self._timeouts.get(timeout)
+        if cached is None:
+            cached = aiohttp.ClientTimeout(
+                total=None, sock_connect=timeout, sock_read=timeout, connect=timeout
+            )
+            self._timeouts[timeout] = cached
+        return cached
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise TwelveLabsError("the client is closed")
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._connection_limit)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers=self._headers,
+                timeout=self._client_timeout(self.timeout),
+                json_serialize=lambda o: orjson.dumps(o).decode(),
+                auto_decompress=True,
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the session and wait for its connections to shut, so no warning is left."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def _send_once(self, req: Request, timeout: float | None) -> Response:
+        session = self._get_session()
+        url = self.base_url + req.path
+        data = None
+        headers = None
+        if req.body is not None:
+            data = req.body.payload(req.on_upload_progress)
+            headers = {"Content-Type": req.body.content_type}
+        with map_exceptions(timeout):
+            async with session.request(
+                req.method,
+                url,
+                params=req.params,
+                data=data,
+                headers=headers,
+                timeout=self._client_timeout(timeout),
+                allow_redirects=req.method == "GET",
+            ) as resp:
+                content = await resp.read()
+                return Response(resp.status, _lower(resp.headers), content)
+
+    async def send(self, req: Request) -> Response:
+        """Send with retries; return a 2xx :class:`Response` or raise an error class.
+
+        A retried upload is rebuilt from the same :class:`MultipartBody`, so the server
+        receives the identical bytes (same boundary, every form field, the whole file).
+        """
+        timeout = self.timeout if req.timeout is None else req.timeout
+        max_retries = self.max_retries if req.max_retries is None else req.max_retries
+        attempt = 0
+        while True:
+            try:
+                resp = await self._send_once(req, timeout)
+            except ApiConnectionError as exc:
+                if attempt >= max_retries or not self._can_resend(req):
+                    raise
+                delay = backoff_delay(attempt)
+                log.info("retrying %s %s in %.2fs after %s", req.method, req.path, delay, exc)
+            except NotReplayableError as exc:
+                raise ApiConnectionError(str(exc)) from exc
+            else:
+                if 200 <= resp.status < 300:
+                    return attrs.evolve(resp, attempts=attempt + 1)
+                retryable = should_retry_response(resp.status, resp.headers)
+                if not retryable or attempt >= max_retries or not self._can_resend(req):
+                    raise make_status_error(resp.status, _decode_error(resp.content), resp.headers)
+                delay = retry_delay(attempt, resp.headers)
+                log.info(
+                    "retrying %s %s in %.2fs after HTTP %d",
+                    req.method,
+                    req.path,
+                    delay,
+                    resp.status,
+                )
+            attempt += 1
+            await self._sleep(delay)
+
+    @staticmethod
+    def _can_resend(req: Request) -> bool:
+        return req.body is None or req.body.replayable
+
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def _decode_error(content: bytes) -> Any:
+    if not content:
+        return ""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return content.decode("utf-8", errors="replace")

@@ -1,0 +1,88 @@
+"""``AsyncTwelveLabs``: the async client. Settings come from an argument, then the
+environment, then the default."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from types import TracebackType
+
+from ._transport import Transport
+from .errors import TwelveLabsError
+from .resources.embed import AsyncEmbedClient
+
+DEFAULT_BASE_URL = "https://api.twelvelabs.io/v1.3"
+API_KEY_ENV = "TWELVE_LABS_API_KEY"
+BASE_URL_ENV = "TWELVELABS_BASE_URL"
+DEFAULT_TIMEOUT_SEC = 60.0
+DEFAULT_MAX_RETRIES = 2
+
+
+def resolve_settings(api_key: str | None, base_url: str | None) -> tuple[str | None, str]:
+    """Key and base URL: the argument wins, then ``TWELVE_LABS_API_KEY`` /
+    ``TWELVELABS_BASE_URL``, then the hosted platform. The platform needs a key."""
+    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None
+    url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    if not key and url.rstrip("/") == DEFAULT_BASE_URL:
+        raise TwelveLabsError(
+            f"No API key: pass api_key= or set {API_KEY_ENV}. "
+            "To work offline, point base_url at a local engine (twelvelabs-embed serve)."
+        )
+    return key, url
+
+
+class AsyncTwelveLabs:
+    """Async client for the Twelve Labs Embed API; one aiohttp session per client.
+
+    Use it as ``async with AsyncTwelveLabs() as client:`` or call :meth:`close`.
+
+    Args:
+        api_key: falls back to ``TWELVE_LABS_API_KEY``; required for the hosted platform.
+        base_url: falls back to ``TWELVELABS_BASE_URL``, then ``https://api.twelvelabs.io/v1.3``.
+        timeout: seconds to connect and for each read (default 60); ``None`` waits forever.
+        max_retries: retries of connection errors, 408/409/429 and 5xx (default 2).
+        headers: extra headers for every request.
+        preflight: check parameters and probe local files before uploading (default on).
+        connection_limit: most connections open at once (default 100).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT_SEC,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        headers: Mapping[str, str] | None = None,
+        preflight: bool = True,
+        connection_limit: int = 100,
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError("max_retries must be 0 or more")
+        key, url = resolve_settings(api_key, base_url)
+        self.api_key = key
+        self.base_url = url
+        self._transport = Transport(
+            base_url=url,
+            api_key=key,
+            timeout=timeout,
+            max_retries=max_retries,
+            headers=headers,
+            connection_limit=connection_limit,
+        )
+        self.embed = AsyncEmbedClient(self._transport, preflight=preflight)
+
+    async def close(self) -> None:
+        """Close the HTTP session; the client cannot be used afterwards."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> AsyncTwelveLabs:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,357 @@
+"""``client.embed.tasks``: the v1.3 video embedding task endpoints and their helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import inspect
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import aclosing
+from typing import Any, Literal, TypedDict
+
+from .. import video_rules as rules
+from .._preflight import check_create
+from .._transport import Transport
+from .._upload import MultipartBody, UploadProgress, VideoFile, file_source, form_fields
+from ..errors import (
+    ApiConnectionError,
+    RequestTimeoutError,
+    ServerError,
+    TooManyRequestsError,
+    TwelveLabsError,
+    WaitTimeoutError,
+)
+from ..models import (
+    BulkResult,
+    TasksCreateResponse,
+    TasksListResponse,
+    TasksRetrieveResponse,
+    TasksStatusResponse,
+)
+from ._base import RequestOptions, build_request, path_segment, send
+from .pager import AsyncPager
+
+log = logging.getLogger("twelvelabs_embed")
+
+EmbeddingOption = Literal["visual", "audio", "transcription", "visual-text"]
+EmbeddingScope = Literal["clip", "video"]
+StatusCallback = Callable[[TasksStatusResponse], Awaitable[None] | None]
+"""Called with each polled status; may be a plain function or a coroutine function."""
+
+_TRANSIENT = (ApiConnectionError, ServerError, TooManyRequestsError, RequestTimeoutError)
+
+
+class CreateEmbeddingsTaskVideoParams(TypedDict, total=False):
+    """One item for :meth:`AsyncTasksClient.create_bulk` (the official SDK's key names)."""
+
+    model_name: str
+    video_file: VideoFile
+    video_url: str
+    video_start_offset_sec: float
+    video_end_offset_sec: float
+    video_clip_length: float
+    video_embedding_scope: Sequence[EmbeddingScope]
+
+
+async def _call(callback: Callable[..., Any] | None, *args: Any) -> None:
+    if callback is not None:
+        result = callback(*args)
+        if inspect.isawaitable(result):
+            await result
+
+
+class AsyncTasksClient:
+    """Create video embedding tasks, watch them and fetch their embeddings."""
+
+    def __init__(self, transport: Transport, *, preflight: bool = True) -> None:
+        self._transport = transport
+        self._preflight = preflight
+
+    async def create(
+        self,
+        model_name: str,
+        *,
+        video_file: VideoFile | None = None,
+        video_url: str | None = None,
+        video_start_offset_sec: float | None = None,
+        video_end_offset_sec: float | None = None,
+        video_clip_length: float | None = None,
+        video_embedding_scope: Sequence[EmbeddingScope] | EmbeddingScope | None = None,
+        on_upload_progress: UploadProgress | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> TasksCreateResponse:
+        """Start an embedding task for one video, from a file or a URL.
+
+        Args:
+            model_name: ``marengo3.0`` (512-d) or ``Marengo-retrieval-2.7`` (1024-d).
+            video_file: a path, bytes, or a binary file object; streamed, never read whole.
+            video_url: a direct http(s) link to a video file; wins over ``video_file``.
+            video_start_offset_sec: with ``video_end_offset_sec``, the range to embed.
+            video_clip_length: seconds per clip, 2 to 10 (platform default 6).
+            video_embedding_scope: ``"clip"``, or ``["clip", "video"]`` for a whole-video vector too.
+            on_upload_progress: ``callback(sent_bytes, total_bytes)`` as the file goes out.
+
+        Raises:
+            BadRequestError: a subclass per platform code, raised before upload by the
+                preflight (``preflight=True``) or by the server.
+            FileNotFoundError, PermissionError, IsADirectoryError: the path cannot be read.
+            ApiConnectionError, ApiTimeoutError: no usable response after retries.
+        """
+        scopes = (
+            [video_embedding_scope]
+            if isinstance(video_embedding_scope, str)
+            else list(video_embedding_scope)
+            if video_embedding_scope is not None
+            else None
+        )
+        source = file_source(video_file) if video_file is not None and not video_url else None
+        params = rules.CreateParams(
+            model_name=model_name,
+            video_url=video_url,
+            has_file=source is not None,
+            video_start_offset_sec=video_start_offset_sec,
+            video_end_offset_sec=video_end_offset_sec,
+            video_clip_length=video_clip_length,
+            video_embedding_scope=tuple(scopes) if scopes is not None else None,
+        )
+        await check_create(params, source, probe=self._preflight)
+        fields = form_fields(
+            [
+                ("model_name", model_name),
+                ("video_url", video_url),
+                ("video_start_offset_sec", video_start_offset_sec),
+                ("video_end_offset_sec", video_end_offset_sec),
+                ("video_clip_length", video_clip_length),
+                ("video_embedding_scope", scopes),
+            ]
+        )
+        body = MultipartBody(fields, "video_file" if source else None, source)
+        request = build_request(
+            "POST",
+            "embed/tasks",
+            body=body,
+            options=request_options,
+            on_upload_progress=on_upload_progress,
+        )
+        return await send(self._transport, request, TasksCreateResponse)
+
+    async def status(
+        self, task_id: str, *, request_options: RequestOptions | None = None
+    ) -> TasksStatusResponse:
+        """The task's current status and metadata (no segments)."""
+        path = f"embed/tasks/{path_segment(task_id)}/status"
+        return await send(
+            self._transport,
+            build_request("GET", path, options=request_options),
+            TasksStatusResponse,
+        )
+
+    async def retrieve(
+        self,
+        task_id: str,
+        *,
+        embedding_option: Sequence[EmbeddingOption] | EmbeddingOption | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> TasksRetrieveResponse:
+        """The task with its segments; ``embedding_option`` keeps only those options."""
+        options = [embedding_option] if isinstance(embedding_option, str) else embedding_option
+        params = [("embedding_option", o) for o in options or ()]
+        request = build_request(
+            "GET", f"embed/tasks/{path_segment(task_id)}", params=params, options=request_options
+        )
+        return await send(self._transport, request, TasksRetrieveResponse)
+
+    async def list(
+        self,
+        *,
+        started_at: str | None = None,
+        ended_at: str | None = None,
+        status: str | None = None,
+        page: int = 1,
+        page_limit: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> AsyncPager:
+        """Tasks, newest first (the last 7 days unless a range is given).
+
+        Returns the first requested page; ``async for task in pager`` walks the rest.
+        """
+        filters = [
+            (k, str(v))
+            for k, v in (("started_at", started_at), ("ended_at", ended_at), ("status", status))
+            if v is not None
+        ]
+
+        async def fetch(number: int) -> TasksListResponse:
+            params = [*filters, ("page", str(number))]
+            if page_limit is not None:
+                params.append(("page_limit", str(page_limit)))
+            request = build_request("GET", "embed/tasks", params=params, options=request_options)
+            return await send(self._transport, request, TasksListResponse)
+
+        return AsyncPager(await fetch(page), page, fetch)
+
+    async def wait_for_done(
+        self,
+        task_id: str,
+        *,
+        sleep_interval: float = 5.0,
+        timeout: float | None = None,
+        callback: StatusCallback | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> TasksStatusResponse:
+        """Poll until the task is ``ready`` or ``failed`` and return that final status.
+
+        The first poll happens at once and ``callback`` sees every successful poll,
+        including the first. Transient failures (connection, 408, 429, 5xx) after the
+        transport's own retries are logged and polling goes on; other errors raise.
+        A ``failed`` task is returned, not raised: check ``.status`` (and ``.error``).
+
+        Raises:
+            ValueError: ``sleep_interval`` is not positive.
+            WaitTimeoutError: ``timeout`` seconds passed first (``last_status`` attached).
+        """
+        finals = self.as_completed(
+            [task_id],
+            sleep_interval=sleep_interval,
+            timeout=timeout,
+            callback=callback,
+            request_options=request_options,
+        )
+        async with aclosing(finals):
+            async for final in finals:
+                return final
+        raise AssertionError("as_completed ended without a result")  # pragma: no cover
+
+    async def as_completed(
+        self,
+        task_ids: Iterable[str],
+        *,
+        sleep_interval: float = 5.0,
+        timeout: float | None = None,
+        concurrency: int = 8,
+        callback: StatusCallback | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> AsyncGenerator[TasksStatusResponse, None]:
+        """Yield each task's final status as it finishes, polling all of them in one loop.
+
+        Each round polls every unfinished task (at most ``concurrency`` requests at
+        once), then sleeps ``sleep_interval``. Same error and timeout rules as
+        :meth:`wait_for_done`; on timeout the error names the first unfinished task.
+        """
+        if sleep_interval <= 0:
+            raise ValueError("sleep_interval must be greater than 0")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        pending = list(dict.fromkeys(task_ids))
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        gate = asyncio.Semaphore(concurrency)
+        last: dict[str, TasksStatusResponse] = {}
+
+        async def poll(task_id: str) -> TasksStatusResponse | None:
+            async with gate:
+                try:
+                    return await self.status(task_id, request_options=request_options)
+                except _TRANSIENT as exc:
+                    log.warning("polling task %s failed (%s); will poll again", task_id, exc)
+                    return None
+
+        while pending:
+            round_ = asyncio.gather(*(poll(t) for t in pending))
+            remaining = None if deadline is None else deadline - loop.time()
+            try:
+                results = await asyncio.wait_for(round_, remaining)
+            except asyncio.TimeoutError:
+                raise self._timeout(pending[0], timeout, last) from None
+            finished = []
+            for task_id, result in zip(pending, results, strict=False):
+                if result is None:
+                    continue
+                last[task_id] = result
+                await _call(callback, result)
+                if result.status in rules.TERMINAL_STATUSES:
+                    finished.append(task_id)
+                    yield result
+            pending = [t for t in pending if t not in finished]
+            if not pending:
+                return
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                raise self._timeout(pending[0], timeout, last)
+            await asyncio.sleep(
+                sleep_interval if remaining is None else min(sleep_interval, remaining)
+            )
+
+    @staticmethod
+    def _timeout(
+        task_id: str, timeout: float | None, last: Mapping[str, TasksStatusResponse]
+    ) -> WaitTimeoutError:
+        seen = last.get(task_id)
+        state = seen.status if seen is not None else "unknown"
+        return WaitTimeoutError(
+            f"task {task_id} did not finish within {timeout} s (last status: {state})",
+            task_id=task_id,
+            last_status=seen,
+        )
+
+    async def wait_for_many(
+        self,
+        task_ids: Iterable[str],
+        *,
+        sleep_interval: float = 5.0,
+        timeout: float | None = None,
+        concurrency: int = 8,
+        callback: StatusCallback | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> builtins.list[TasksStatusResponse]:
+        """Wait for every task; the final statuses come back in the order of ``task_ids``."""
+        ids = list(task_ids)
+        by_id: dict[str, TasksStatusResponse] = {}
+        pending = set(ids)
+        async for final in self.as_completed(
+            ids,
+            sleep_interval=sleep_interval,
+            timeout=timeout,
+            concurrency=concurrency,
+            callback=callback,
+            request_options=request_options,
+        ):
+            key = final.id if final.id in pending else next(iter(pending))
+            by_id[key] = final
+            pending.discard(key)
+        return [by_id[t] for t in ids]
+
+    async def create_bulk(
+        self,
+        videos: Iterable[CreateEmbeddingsTaskVideoParams | Mapping[str, Any]],
+        *,
+        model_name: str = rules.DEFAULT_MODEL,
+        concurrency: int = 4,
+        on_result: Callable[[BulkResult], Awaitable[None] | None] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> builtins.list[BulkResult]:
+        """Create one task per item, at most ``concurrency`` at once.
+
+        Returns one :class:`BulkResult` per input, in input order, each holding the
+        response or the exception; nothing is printed or swallowed. ``on_result`` is
+        called as each item finishes. Cancellation stops the whole batch.
+        """
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        items = list(videos)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(index: int, item: Mapping[str, Any]) -> BulkResult:
+            async with gate:
+                try:
+                    kwargs = dict(item)
+                    name = kwargs.pop("model_name", model_name)
+                    response = await self.create(name, **kwargs, request_options=request_options)
+                    result = BulkResult(index, item, response=response)
+                except (TwelveLabsError, OSError, ValueError, TypeError) as exc:
+                    result = BulkResult(index, item, error=exc)
+            await _call(on_result, result)
+            return result
+
+        return list(await asyncio.gather(*(one(i, it) for i, it in enumerate(items))))
