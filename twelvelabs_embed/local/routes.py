@@ -1,0 +1,186 @@
+"""HTTP <-> domain: parse the request, call the store/processor, render the platform JSON.
+
+No SQL, no media decoding and no rules live here: rules come from ``video_rules``,
+storage from ``store``, background work from ``processing``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from datetime import datetime, timezone
+
+from aiohttp import web
+
+from .. import video_rules
+from . import views
+from .jobs import JobRefused, JobSpec, check_media, probe
+from .keys import PROBE_EXECUTOR, PROCESSOR, SETTINGS, STORE
+from .multipart import read_create_form
+from .openapi import openapi_json
+from .problems import ApiProblem, from_violations, invalid, not_found
+from .settings import API_PREFIX, discard
+from .store import TaskRecord, now_ms
+from .workers import WorkerCrashed
+
+JSON = "application/json"
+
+
+def new_task_id() -> str:
+    """24 hex characters like the platform's ids: 4 bytes of time, 8 random bytes."""
+    return f"{int(time.time()) & 0xFFFFFFFF:08x}{secrets.token_hex(8)}"
+
+
+def _json(body: bytes) -> web.Response:
+    return web.Response(body=body, content_type=JSON)
+
+
+def _retention_cutoff_ms(request: web.Request) -> int:
+    days = request.app[SETTINGS].retention_days
+    return int((time.time() - days * 86400) * 1000)
+
+
+async def _task_or_404(request: web.Request) -> TaskRecord:
+    task_id = request.match_info["task_id"]
+    violations = video_rules.check_task_id(task_id)
+    if violations:
+        raise from_violations(violations)
+    task = await request.app[STORE].get(task_id, not_before_ms=_retention_cutoff_ms(request))
+    if task is None:
+        raise not_found(task_id)
+    return task
+
+
+async def create_task(request: web.Request) -> web.Response:
+    app = request.app
+    settings = app[SETTINGS]
+    task_id = new_task_id()
+    upload = settings.media_dir / f"{task_id}.upload"
+    form = await read_create_form(request, upload, settings.max_file_size)
+    p = form.params
+    try:
+        violations = video_rules.check_create_params(p)
+        if violations:
+            raise from_violations(violations)
+        duration = None
+        if form.file_path is not None:
+            violations = video_rules.check_file_size(form.file_size, settings.max_file_size)
+            if violations:
+                raise from_violations(violations)
+            spec = JobSpec(
+                str(form.file_path),
+                p.model_name or "",
+                p.video_start_offset_sec,
+                p.video_end_offset_sec,
+                p.video_clip_length,
+                video_rules.normalise_scopes(p.video_embedding_scope),
+            )
+            try:
+                facts = await app[PROBE_EXECUTOR].run(probe, spec.path)
+                check_media(spec, facts)
+            except JobRefused as exc:
+                raise ApiProblem(400, exc.code, exc.message) from exc
+            except WorkerCrashed as exc:
+                v = video_rules.file_broken("Decoding the file crashed the prober.")
+                raise ApiProblem(400, v.code, v.message) from exc
+            duration = facts.duration
+        created = now_ms()
+        await app[STORE].insert(
+            TaskRecord(
+                id=task_id,
+                model_name=p.model_name or "",
+                status="processing",
+                created_ms=created,
+                updated_ms=created,
+                input_url=p.video_url or None,
+                input_filename=(form.input_filename or "upload") if form.file_path else None,
+                video_clip_length=p.video_clip_length,
+                start_offset=p.video_start_offset_sec,
+                end_offset=p.video_end_offset_sec,
+                scopes=video_rules.normalise_scopes(p.video_embedding_scope),
+                duration=duration,
+                media_path=str(form.file_path) if form.file_path else None,
+            )
+        )
+    except BaseException:
+        discard(upload)
+        raise
+    app[PROCESSOR].submit(task_id)
+    return _json(views.create_body(task_id))
+
+
+async def task_status(request: web.Request) -> web.Response:
+    return _json(views.status_body(await _task_or_404(request)))
+
+
+async def retrieve_task(request: web.Request) -> web.Response:
+    task = await _task_or_404(request)
+    options = [
+        o.strip()
+        for raw in request.query.getall("embedding_option", [])
+        for o in raw.split(",")
+        if o.strip()
+    ]
+    violations = video_rules.check_embedding_options(task.model_name, options)
+    if violations:
+        raise from_violations(violations)
+    segments = None
+    if task.status == "ready":
+        segments = await request.app[STORE].segments(task.id, options)
+    body = await asyncio.to_thread(views.retrieve_body, task, segments)
+    return _json(body)
+
+
+def _int_param(request: web.Request, name: str, default: int) -> int:
+    text = request.query.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise invalid(name, f"`{name}` must be an integer.") from None
+
+
+def _time_param(request: web.Request, name: str) -> int | None:
+    text = request.query.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        raise invalid(name, f"`{name}` must be an RFC 3339 date-time.") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return int(dt.timestamp() * 1000)
+
+
+async def list_tasks(request: web.Request) -> web.Response:
+    page = _int_param(request, "page", 1)
+    limit = _int_param(request, "page_limit", video_rules.DEFAULT_PAGE_LIMIT)
+    status = request.query.get("status", "").strip() or None
+    violations = video_rules.check_list_params(page, limit, status)
+    if violations:
+        raise from_violations(violations)
+    started, ended = _time_param(request, "started_at"), _time_param(request, "ended_at")
+    cutoff = _retention_cutoff_ms(request)
+    if started is None and ended is None:
+        started = int((time.time() - video_rules.RETENTION_DAYS * 86400) * 1000)
+    started = max(started or 0, cutoff)
+    offset = min((page - 1) * limit, 2**62)
+    tasks, total = await request.app[STORE].list_page(
+        created_from_ms=started, created_to_ms=ended, status=status, offset=offset, limit=limit
+    )
+    return _json(views.list_body(tasks, page, limit, total))
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return _json(openapi_json())
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_post(f"{API_PREFIX}/embed/tasks", create_task)
+    app.router.add_get(f"{API_PREFIX}/embed/tasks", list_tasks)
+    app.router.add_get(f"{API_PREFIX}/embed/tasks/{{task_id}}/status", task_status)
+    app.router.add_get(f"{API_PREFIX}/embed/tasks/{{task_id}}", retrieve_task)
+    app.router.add_get(f"{API_PREFIX}/openapi.json", openapi)

@@ -1,0 +1,70 @@
+"""``twelvelabs-embed serve`` / ``python -m twelvelabs_embed.local``: the engine in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Sequence
+
+from ..video_rules import RETENTION_DAYS
+from .engine import LocalEngine
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="twelvelabs-embed serve",
+        description="Serve the Twelve Labs Embed API v1.3 (video embedding tasks) offline.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (0 = any free port)")
+    p.add_argument("--data-dir", help="where tasks persist (default: a temporary directory)")
+    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--api-key", help="require this x-api-key (default: open)")
+    p.add_argument(
+        "--allow-private-urls",
+        action="store_true",
+        help="let video_url reach loopback/private addresses",
+    )
+    p.add_argument(
+        "--retention-days",
+        type=float,
+        default=RETENTION_DAYS,
+        help=f"purge tasks older than this (default {RETENTION_DAYS})",
+    )
+    p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    return p
+
+
+async def _serve(engine: LocalEngine) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with engine:
+        print(f"Embed API v1.3 at {engine.base_url} (data in {engine.data_dir})", flush=True)
+        await stop.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.workers < 1:
+        build_parser().error("--workers must be at least 1")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s"
+    )
+    engine = LocalEngine(
+        data_dir=args.data_dir,
+        api_key=args.api_key,
+        workers=args.workers,
+        allow_private_urls=args.allow_private_urls,
+        port=args.port,
+        host=args.host,
+        retention_days=args.retention_days,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(engine))
+    return 0

@@ -1,0 +1,61 @@
+"""Engine settings: one frozen object built by ``LocalEngine`` or the command line."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import attrs
+
+from ..video_rules import MAX_FILE_SIZE_BYTES, RETENTION_DAYS
+
+API_VERSION = "v1.3"
+API_PREFIX = "/" + API_VERSION
+
+
+@attrs.frozen
+class EngineSettings:
+    """Everything the engine needs to know; defaults match the platform.
+
+    Attributes:
+        data_dir: holds ``tasks.sqlite3`` and ``media/`` (uploads and downloads in flight).
+        api_key: when set, every API request must send it as ``x-api-key``; ``None`` is open.
+        workers: processes that decode and embed videos (and concurrent tasks).
+        allow_private_urls: let ``video_url`` reach loopback/private addresses (tests, LANs).
+        max_file_size: upload and download limit in bytes (the platform's 2 GB).
+        retention_days: tasks older than this are purged and answer 404.
+        purge_interval_sec: how often the retention purge runs while serving.
+        fetch_timeout_sec: total time allowed for one ``video_url`` download.
+        fetch_connect_timeout_sec / fetch_read_timeout_sec: per-connect and per-read limits.
+        max_redirects: redirects followed for ``video_url``; each hop is re-checked.
+        encoder: passed to the encoder pipeline (``EmbedJob.encoder``).
+    """
+
+    data_dir: Path
+    api_key: str | None = None
+    workers: int = 2
+    allow_private_urls: bool = False
+    max_file_size: int = MAX_FILE_SIZE_BYTES
+    retention_days: float = RETENTION_DAYS
+    purge_interval_sec: float = 3600.0
+    fetch_timeout_sec: float = 600.0
+    fetch_connect_timeout_sec: float = 10.0
+    fetch_read_timeout_sec: float = 60.0
+    max_redirects: int = 3
+    encoder: str = "descriptor"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "tasks.sqlite3"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+
+def discard(path: str | os.PathLike[str] | None) -> None:
+    """Remove a file the engine owns, if it is there (a fast metadata call, safe in the loop)."""
+    if path is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)

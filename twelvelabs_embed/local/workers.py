@@ -1,0 +1,115 @@
+"""Where CPU-heavy media work runs: a small executor interface and its process-pool form.
+
+The engine only ever calls ``await executor.run(fn, *args)`` with a picklable,
+module-level ``fn``; that is the whole contract. ``ProcessPoolMediaExecutor`` is today's
+implementation. A Ray (or any cluster) executor can drop in later by implementing the
+same two methods, e.g. ``run`` wrapping ``ray.remote(fn).remote(*args)`` and awaiting the
+``ObjectRef``; nothing else in the engine needs to change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import multiprocessing
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+
+class WorkerCrashed(RuntimeError):
+    """The process running a job died (segfault, OOM kill, ``os._exit``) before answering."""
+
+
+class MediaExecutor(Protocol):
+    """Runs picklable functions away from the event loop."""
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` elsewhere and return its result or raise its exception.
+
+        Raises:
+            WorkerCrashed: the worker died; the executor has already recovered.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Stop the workers; jobs still running are abandoned."""
+        ...
+
+
+def _mp_context(preload: Sequence[str]) -> multiprocessing.context.BaseContext:
+    """``forkserver`` where available (fast forks of a clean, preloaded server), else ``spawn``.
+
+    Never plain ``fork``: the engine's process has an event loop and threads.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        if preload:
+            ctx.set_forkserver_preload(list(preload))
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class ProcessPoolMediaExecutor:
+    """A ``ProcessPoolExecutor`` that replaces itself when a worker crashes.
+
+    A broken pool fails every job it was running with ``WorkerCrashed``; the next ``run``
+    gets a fresh pool, so one poisonous video never wedges the engine.
+    """
+
+    def __init__(self, max_workers: int, *, preload: Sequence[str] = ()) -> None:
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        self._max_workers = max_workers
+        self._ctx = _mp_context(preload)
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
+        self.crashes = 0
+
+    def _current(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the executor is closed")
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self._max_workers, mp_context=self._ctx)
+            return self._pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+                self.crashes += 1
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        pool = self._current()
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(pool, functools.partial(fn, *args))
+        except BrokenProcessPool as exc:
+            log.warning("a media worker died; starting a fresh pool (%s)", exc)
+            self._discard(pool)
+            raise WorkerCrashed(f"the worker process died: {exc}") from exc
+
+    async def aclose(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # Jobs in flight are abandoned (their tasks stay `processing` and are re-queued at
+        # the next start), so do not wait for them: stop the workers outright.
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        await asyncio.to_thread(pool.shutdown, True)
