@@ -1,0 +1,48 @@
+"""Sessions: tests, lint, typecheck, generate (sync client), bench, demo.
+
+CI (`.ci/run`) runs `lint`, `typecheck` and `tests`; each installs what it needs into its
+own virtualenv, so a machine with only Python and pip can run them.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+PYTHON = "3.11"
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The whole test suite against loopback servers and real video files."""
+    session.install("-e", ".[local,test]")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package (configured in pyproject.toml)."""
+    session.install("-e", ".[local]", "mypy>=1.11")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Every benchmark; each prints a table and writes JSON under benchmarks/results/."""
+    session.install("-e", ".[local,test,bench]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """The main job on the embedded local engine, as a new user runs it."""
+    session.install("-e", ".[local]")
+    session.run("twelvelabs-embed", "demo")

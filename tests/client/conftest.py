@@ -1,0 +1,33 @@
+"""Fixtures: a scriptable loopback platform and a client bound to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.fakeplatform import FakePlatform
+from twelvelabs_embed import AsyncTwelveLabs
+
+
+@pytest.fixture(autouse=True)
+def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TWELVELABS_BASE_URL", raising=False)
+    monkeypatch.delenv("TWELVE_LABS_API_KEY", raising=False)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakePlatform]:
+    async with FakePlatform() as platform:
+        yield platform
+
+
+def make_client(fake: FakePlatform, **kwargs: object) -> AsyncTwelveLabs:
+    kwargs.setdefault("timeout", 5.0)
+    return AsyncTwelveLabs(fake.api_key, base_url=fake.base_url, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def client(fake: FakePlatform) -> AsyncIterator[AsyncTwelveLabs]:
+    async with make_client(fake) as c:
+        yield c

@@ -1,0 +1,233 @@
+"""Error mapping and retries against scripted faults on a loopback server."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+import twelvelabs_embed as tl
+from tests.client.conftest import make_client
+from tests.fakeplatform import FakePlatform, Fault
+
+URL = "https://example.com/v.mp4"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls"),
+    [
+        (400, {"code": "parameter_invalid", "message": "bad clip"}, tl.ParameterInvalidError),
+        (
+            400,
+            {"code": "video_duration_too_short", "message": "short"},
+            tl.VideoDurationTooShortError,
+        ),
+        (400, {"code": "some_new_code", "message": "new"}, tl.BadRequestError),
+        (401, {"code": "api_key_invalid", "message": "no"}, tl.ApiKeyInvalidError),
+        (403, {"code": "api_not_allowed", "message": "no"}, tl.ForbiddenError),
+        (404, {"code": "resource_not_exist", "message": "gone"}, tl.ResourceNotExistError),
+        (422, {"message": "odd"}, tl.errors.UnprocessableEntityError),
+        (418, {"message": "teapot"}, tl.ApiError),
+        # a code whose class belongs to another status is not trusted over the status
+        (404, {"code": "video_file_broken", "message": "x"}, tl.NotFoundError),
+    ],
+)
+async def test_status_and_code_choose_the_class(
+    fake: FakePlatform, status: int, body: dict[str, str], cls: type[tl.ApiError]
+) -> None:
+    fake.script("GET", "status", Fault(status, json=body, headers={"x-request-id": "req-1"}))
+    async with make_client(fake) as client:
+        with pytest.raises(tl.ApiError) as info:
+            await client.embed.tasks.status("t")
+    err = info.value
+    assert type(err) is cls
+    assert err.status_code == status and err.body == body
+    assert err.code == body.get("code") and err.message == body["message"]
+    assert err.request_id == "req-1" and err.headers["x-request-id"] == "req-1"
+    assert not err.preflight
+    assert fake.count("GET", "status") == 1, "4xx is never retried"
+
+
+async def test_non_json_error_body_is_kept_as_text(fake: FakePlatform) -> None:
+    fake.script("GET", "status", Fault(400, text="not json"))
+    async with make_client(fake) as client:
+        with pytest.raises(tl.BadRequestError) as info:
+            await client.embed.tasks.status("t")
+    assert info.value.body == "not json" and info.value.code is None
+    assert "not json" in str(info.value)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 429, 408, 409])
+async def test_retryable_statuses_are_retried_then_succeed(fake: FakePlatform, status: int) -> None:
+    fake.script(
+        "GET", "list", Fault(status, text="<html>down</html>", headers={"retry-after-ms": "10"})
+    )
+    async with make_client(fake) as client:
+        pager = await client.embed.tasks.list()
+    assert pager.items == []
+    assert fake.count("GET", "list") == 2
+
+
+async def test_retries_give_up_with_the_typed_error(fake: FakePlatform) -> None:
+    fake.script(
+        "GET", "list", *[Fault(503, json={"message": "busy"}, headers={"retry-after": "0"})] * 3
+    )
+    async with make_client(fake, max_retries=2) as client:
+        with pytest.raises(tl.ServiceUnavailableError) as info:
+            await client.embed.tasks.list()
+    assert info.value.status_code == 503
+    assert fake.count("GET", "list") == 3
+
+
+async def test_max_retries_zero_sends_once(fake: FakePlatform) -> None:
+    fake.script("GET", "list", Fault(500, json={"message": "x"}))
+    async with make_client(fake, max_retries=0) as client:
+        with pytest.raises(tl.InternalServerError):
+            await client.embed.tasks.list()
+    assert fake.count("GET", "list") == 1
+
+
+async def test_per_call_request_options_override_client(fake: FakePlatform) -> None:
+    fake.script(
+        "GET", "list", *[Fault(500, json={"message": "x"}, headers={"retry-after": "0"})] * 2
+    )
+    async with make_client(fake, max_retries=0) as client:
+        pager = await client.embed.tasks.list(request_options={"max_retries": 2})
+    assert pager.items == [] and fake.count("GET", "list") == 3
+
+
+async def test_retry_after_is_honoured(fake: FakePlatform) -> None:
+    fake.script(
+        "GET",
+        "list",
+        Fault(
+            429,
+            json={"code": "too_many_requests", "message": "slow"},
+            headers={"retry-after": "0.3"},
+        ),
+    )
+    async with make_client(fake) as client:
+        await client.embed.tasks.list()
+    first, second = [r.at for r in fake.requests]
+    assert 0.28 <= second - first < 2.0
+
+
+async def test_rate_limit_error_exposes_retry_after(fake: FakePlatform) -> None:
+    fake.script("GET", "status", Fault(429, json={"message": "slow"}, headers={"Retry-After": "7"}))
+    async with make_client(fake, max_retries=0) as client:
+        with pytest.raises(tl.RateLimitError) as info:
+            await client.embed.tasks.status("t")
+    assert info.value.retry_after == 7.0
+
+
+async def test_retried_create_resends_the_identical_body(
+    fake: FakePlatform, tmp_path: Path
+) -> None:
+    path = tmp_path / "v.mp4"
+    path.write_bytes(b"\x00\x01" * 50_000)
+    fake.script(
+        "POST",
+        "create",
+        Fault(503, json={"message": "x"}, headers={"retry-after-ms": "5"}),
+        Fault(drop=True),
+    )
+    async with make_client(fake, preflight=False) as client:
+        task = await client.embed.tasks.create(
+            "marengo3.0",
+            video_file=path,
+            video_clip_length=4,
+            video_embedding_scope=["clip", "video"],
+        )
+    assert task.id in fake.tasks
+    bodies = [r.body for r in fake.requests if r.method == "POST"]
+    assert len(bodies) == 3
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert fake.tasks[task.id].file_size == 100_000
+    assert fake.tasks[task.id].fields["video_clip_length"] == ["4"]
+
+
+async def test_retried_create_from_file_object_rewinds(fake: FakePlatform, tmp_path: Path) -> None:
+    path = tmp_path / "v.mp4"
+    path.write_bytes(b"abc" * 10_000)
+    fake.script("POST", "create", Fault(502, text="bad gateway", headers={"retry-after": "0"}))
+    async with make_client(fake, preflight=False) as client:
+        with open(path, "rb") as f:
+            await client.embed.tasks.create("marengo3.0", video_file=f)
+    a, b = [r.body for r in fake.requests]
+    assert a == b and b"abc" * 100 in b
+
+
+async def test_dropped_connection_is_retried(fake: FakePlatform) -> None:
+    fake.script("GET", "list", Fault(drop=True))
+    async with make_client(fake) as client:
+        await client.embed.tasks.list()
+    assert fake.count("GET", "list") == 2
+
+
+async def test_truncated_body_is_retried_then_raises_connection_error(fake: FakePlatform) -> None:
+    fake.script("GET", "status", *[Fault(truncate=True)] * 2)
+    async with make_client(fake, max_retries=1) as client:
+        with pytest.raises(tl.ApiConnectionError) as info:
+            await client.embed.tasks.status("t")
+    assert not isinstance(info.value, tl.ApiTimeoutError)
+    assert fake.count("GET", "status") == 2
+
+
+async def test_slow_response_times_out_with_typed_error(fake: FakePlatform) -> None:
+    fake.script("GET", "status", Fault(delay=2.0, json={}), Fault(delay=2.0, json={}))
+    async with make_client(fake, timeout=0.3, max_retries=1) as client:
+        with pytest.raises(tl.ApiTimeoutError, match="timeout"):
+            await client.embed.tasks.status("t")
+    assert fake.count("GET", "status") == 2
+
+
+async def test_per_call_timeout(fake: FakePlatform) -> None:
+    fake.script("GET", "status", Fault(delay=1.0, json={}))
+    async with make_client(fake, timeout=30, max_retries=0) as client:
+        with pytest.raises(tl.ApiTimeoutError):
+            await client.embed.tasks.status("t", request_options={"timeout_in_seconds": 0.2})
+
+
+async def test_connection_refused_is_a_connection_error() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with tl.AsyncTwelveLabs(
+        "k", base_url=f"http://127.0.0.1:{port}/v1.3", max_retries=1
+    ) as client:
+        with pytest.raises(tl.ApiConnectionError, match="cannot connect"):
+            await client.embed.tasks.status("t")
+
+
+@pytest.mark.parametrize(
+    ("fault", "match"),
+    [
+        (Fault(text="<html>ok</html>"), "not JSON"),
+        (Fault(json={"created_at": "yesterday"}), "does not match"),
+        (Fault(json=[1, 2]), "does not match"),
+        (Fault(json={"video_embedding": {"segments": [{"float": ["a"]}]}}), "does not match"),
+    ],
+)
+async def test_bad_success_bodies_raise_validation_error(
+    fake: FakePlatform, fault: Fault, match: str
+) -> None:
+    fake.script("GET", "retrieve", fault)
+    async with make_client(fake) as client:
+        with pytest.raises(tl.ApiResponseValidationError, match=match) as info:
+            await client.embed.tasks.retrieve("t")
+    assert info.value.status_code == 200
+
+
+async def test_wrong_api_key_is_authentication_error(fake: FakePlatform) -> None:
+    async with tl.AsyncTwelveLabs("wrong", base_url=fake.base_url) as client:
+        with pytest.raises(tl.AuthenticationError) as info:
+            await client.embed.tasks.status("t")
+    assert info.value.code == "api_key_invalid"
+
+
+async def test_closed_client_refuses_calls(fake: FakePlatform) -> None:
+    client = make_client(fake)
+    await client.close()
+    with pytest.raises(tl.TwelveLabsError, match="closed"):
+        await client.embed.tasks.status("t")

@@ -1,0 +1,44 @@
+"""Settings order: argument, then environment, then default."""
+
+from __future__ import annotations
+
+import pytest
+
+import twelvelabs_embed as tl
+from tests.fakeplatform import FakePlatform
+
+
+def test_no_key_for_the_platform_is_a_clear_error() -> None:
+    with pytest.raises(tl.TwelveLabsError, match="TWELVE_LABS_API_KEY"):
+        tl.AsyncTwelveLabs()
+
+
+def test_environment_fills_key_and_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWELVE_LABS_API_KEY", "tlk_env")
+    monkeypatch.setenv("TWELVELABS_BASE_URL", "http://127.0.0.1:1/v1.3")
+    client = tl.AsyncTwelveLabs()
+    assert (client.api_key, client.base_url) == ("tlk_env", "http://127.0.0.1:1/v1.3")
+    explicit = tl.AsyncTwelveLabs("tlk_arg", base_url="http://127.0.0.1:2/v1.3")
+    assert (explicit.api_key, explicit.base_url) == ("tlk_arg", "http://127.0.0.1:2/v1.3")
+
+
+def test_default_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert tl.AsyncTwelveLabs("k").base_url == "https://api.twelvelabs.io/v1.3"
+    with pytest.raises(ValueError):
+        tl.AsyncTwelveLabs("k", max_retries=-1)
+
+
+async def test_a_keyless_client_may_talk_to_an_open_local_server(fake: FakePlatform) -> None:
+    async with tl.AsyncTwelveLabs(base_url=fake.base_url) as client:
+        with pytest.raises(tl.AuthenticationError):
+            await client.embed.tasks.status("t")
+    assert "x-api-key" not in {k.lower() for k in fake.requests[0].headers}
+
+
+async def test_headers_and_user_agent(fake: FakePlatform) -> None:
+    async with tl.AsyncTwelveLabs(
+        fake.api_key, base_url=fake.base_url, headers={"X-Trace": "1"}
+    ) as client:
+        await client.embed.tasks.list()
+    headers = fake.requests[0].headers
+    assert headers["X-Trace"] == "1" and headers["User-Agent"].startswith("twelvelabs-embed/")

@@ -1,0 +1,96 @@
+"""The one converter: wire names, unknown fields, tolerance, round trips."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import cattrs
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from twelvelabs_embed import models as m
+from twelvelabs_embed._converter import structure, to_dict
+
+
+def test_empty_objects_parse_to_all_none() -> None:
+    for cls in (
+        m.TasksCreateResponse,
+        m.TasksStatusResponse,
+        m.TasksRetrieveResponse,
+        m.TasksListResponse,
+    ):
+        obj = structure({}, cls)
+        assert all(getattr(obj, a.name) in (None, {}) for a in cls.__attrs_attrs__)  # type: ignore[attr-defined]
+
+
+def test_wire_names_and_round_trip() -> None:
+    wire = {
+        "_id": "t1",
+        "status": "ready",
+        "created_at": "2024-03-01T00:00:00Z",
+        "video_embedding": {
+            "metadata": {"video_clip_length": 6, "video_embedding_scope": ["clip"], "future": True},
+            "segments": [
+                {
+                    "float": [0.5, -1],
+                    "start_offset_sec": 0,
+                    "end_offset_sec": 6,
+                    "embedding_option": "visual",
+                    "embedding_scope": "clip",
+                }
+            ],
+        },
+        "brand_new": {"x": 1},
+    }
+    obj = structure(wire, m.TasksRetrieveResponse)
+    assert obj.id == "t1" and obj.segments[0].float_ == [0.5, -1]
+    assert obj.created_at == datetime(2024, 3, 1, tzinfo=timezone.utc)
+    assert obj.extra == {"brand_new": {"x": 1}}
+    assert obj.video_embedding and obj.video_embedding.metadata
+    assert obj.video_embedding.metadata.extra == {"future": True}
+    back = to_dict(obj)
+    assert back["_id"] == "t1" and back["video_embedding"]["segments"][0]["float"] == [0.5, -1]
+    assert back["brand_new"] == {"x": 1} and back["created_at"] == "2024-03-01T00:00:00Z"
+    assert structure(back, m.TasksRetrieveResponse) == obj
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        None,
+        [],
+        {"created_at": "yesterday"},
+        {"video_embedding": {"segments": [{"float": ["a"]}]}},
+        {"video_embedding": {"segments": [{"float": [[1.0]]}]}},
+    ],
+)
+def test_schema_breaks_raise(bad: object) -> None:
+    with pytest.raises((cattrs.BaseValidationError, TypeError, ValueError)):
+        structure(bad, m.TasksRetrieveResponse)
+
+
+def test_matrix_of_mixed_lengths_is_refused() -> None:
+    segs = [m.VideoSegment(float_=[1.0, 2.0]), m.VideoSegment(float_=[1.0])]
+    with pytest.raises(ValueError, match="different lengths"):
+        m.segments_to_matrix(segs)
+    empty = m.TasksRetrieveResponse().to_numpy()
+    assert empty.vectors.shape == (0, 0) and len(empty) == 0
+
+
+@given(st.lists(st.lists(st.floats(allow_nan=False, width=32), min_size=4, max_size=4), max_size=8))
+def test_to_numpy_matches_the_floats(rows: list[list[float]]) -> None:
+    resp = structure(
+        {
+            "video_embedding": {
+                "segments": [{"float": r, "embedding_option": "audio"} for r in rows]
+            }
+        },
+        m.TasksRetrieveResponse,
+    )
+    matrix = resp.to_numpy()
+    assert matrix.vectors.dtype == np.float32
+    np.testing.assert_array_equal(
+        matrix.vectors.reshape(-1), np.asarray(rows, dtype=np.float32).reshape(-1)
+    )
