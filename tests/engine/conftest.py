@@ -142,3 +142,21 @@ def _no_sdk_base_url_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The official SDK lets ``TWELVELABS_BASE_URL`` override ``base_url``; never in tests."""
     monkeypatch.delenv("TWELVELABS_BASE_URL", raising=False)
     yield
+
+
+@pytest.fixture
+def file_server_thread(media: dict[str, Path]) -> Iterator[str]:
+    """A plain HTTP file server in a thread (for the sync SDK tests); yields its base URL."""
+    import functools
+    import http.server
+    import threading
+
+    root = media["good"].parent
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
