@@ -4,6 +4,7 @@
 the official ``twelvelabs`` SDK, so switching is a change of import.
 """
 
+from ._sync import SyncPager, TwelveLabs
 from ._version import __version__
 from .client import AsyncTwelveLabs
 from .errors import (
@@ -82,6 +83,7 @@ __all__ = [
     "ResourceNotExistError",
     "ServerError",
     "ServiceUnavailableError",
+    "SyncPager",
     "TaskError",
     "TasksCreateResponse",
     "TasksListResponse",
@@ -91,6 +93,7 @@ __all__ = [
     "TasksStatusResponse",
     "TasksStatusResponseVideoEmbedding",
     "TooManyRequestsError",
+    "TwelveLabs",
     "TwelveLabsError",
     "VideoDurationTooLongError",
     "VideoDurationTooShortError",

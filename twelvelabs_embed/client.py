@@ -32,7 +32,7 @@ def resolve_settings(api_key: str | None, base_url: str | None) -> tuple[str | N
 
 
 class AsyncTwelveLabs:
-    """Async client for the Twelve Labs Embed API; one aiohttp session per client.
+    """Client for the Twelve Labs Embed API; one aiohttp session per client.
 
     Use it as ``async with AsyncTwelveLabs() as client:`` or call :meth:`close`.
 
@@ -60,8 +60,8 @@ class AsyncTwelveLabs:
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
         key, url = resolve_settings(api_key, base_url)
-        self.api_key = key
-        self.base_url = url
+        self.api_key: str | None = key
+        self.base_url: str = url
         self._transport = Transport(
             base_url=url,
             api_key=key,
