@@ -184,6 +184,7 @@ async def test_video_url_as_file_part_wins(tmp_path: Path, file_server, media) -
             md = (await r.json())["video_embedding"]["metadata"]
         assert md["input_url"] == url and "input_filename" not in md
         assert [p.name for p in media_files(eng) if p.suffix == ".upload"] == []
+        await eng.wait_idle()  # let the download finish before the file server goes away
 
 
 async def test_empty_body_and_wrong_content_types(http: aiohttp.ClientSession) -> None:

@@ -1,0 +1,127 @@
+"""Worker crashes, re-queueing, unexpected errors, and the ``serve`` entry point."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from twelvelabs_embed.local.engine import LocalEngine
+from twelvelabs_embed.local.jobs import JobResult
+from twelvelabs_embed.local.keys import PROCESSOR, STORE
+from twelvelabs_embed.local.workers import ProcessPoolMediaExecutor, WorkerCrashed
+
+from .conftest import form, wait_done
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_crashed_worker_pool_is_replaced() -> None:
+    ex = ProcessPoolMediaExecutor(1)
+    try:
+        assert await ex.run(pow, 2, 5) == 32
+        with pytest.raises(WorkerCrashed):
+            await ex.run(os._exit, 3)
+        assert await ex.run(pow, 3, 2) == 9  # a fresh pool took over
+        assert ex.crashes == 1
+    finally:
+        await ex.aclose()
+
+
+class FlakyExecutor:
+    """Crashes ``crashes`` times, then answers with one segment."""
+
+    def __init__(self, crashes: int) -> None:
+        self.crashes = crashes
+        self.calls = 0
+
+    async def run(self, fn: Any, *args: Any) -> Any:
+        self.calls += 1
+        if self.calls <= self.crashes:
+            raise WorkerCrashed("simulated")
+        return JobResult(
+            4.5, ("visual",), [(0.0, 4.5, "visual", "clip", b"\x00\x00\x80\x3f" * 512)]
+        )
+
+    async def aclose(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("crashes", "status"), [(2, "ready"), (3, "failed")])
+async def test_worker_crash_requeues_then_fails(
+    tmp_path: Path, media: dict[str, Path], crashes: int, status: str
+) -> None:
+    async with LocalEngine(data_dir=tmp_path, workers=1) as eng:
+        assert eng.app is not None
+        flaky = FlakyExecutor(crashes)
+        # Swap the processor's executor; the real pool stays registered for shutdown.
+        eng.app[PROCESSOR]._executor = flaky
+        async with aiohttp.ClientSession(base_url=eng.base_url + "/") as s:
+            async with s.post(
+                "embed/tasks", data=form(model_name="marengo3.0", video_file=media["good"])
+            ) as r:
+                task_id = (await r.json())["_id"]
+            body = await wait_done(s, task_id)
+        assert body["status"] == status and flaky.calls == min(crashes + 1, 3)
+        if status == "failed":
+            assert body["error"]["code"] == "video_file_broken"
+            assert "crashed 3 times" in body["error"]["message"]
+        assert [p.name for p in (tmp_path / "media").iterdir()] == []
+
+
+async def test_unexpected_error_is_json_500(
+    engine: LocalEngine, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert engine.app is not None
+
+    async def boom(*a: object, **k: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(engine.app[STORE], "get", boom)
+    async with http.get("embed/tasks/66419a20c70bb578439bd8f4/status") as r:
+        body = await r.json()
+    assert r.status == 500 and body["code"] == "internal_error"
+    assert r.headers["X-Request-Id"] in body["message"] and "fire" not in body["message"]
+
+
+def test_python_m_serves(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "twelvelabs_embed.local", "--port", str(port), "--data-dir",
+         str(tmp_path), "--workers", "1", "--api-key", "k", "--log-level", "WARNING"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/v1.3" in line, line
+
+        async def probe() -> tuple[int, int]:
+            async with aiohttp.ClientSession() as s:
+                async with s.get(f"http://127.0.0.1:{port}/v1.3/embed/tasks") as r:
+                    unauth = r.status
+                async with s.get(
+                    f"http://127.0.0.1:{port}/v1.3/embed/tasks", headers={"x-api-key": "k"}
+                ) as r:
+                    return unauth, r.status
+
+        assert asyncio.run(probe()) == (401, 200)
+    finally:
+        proc.terminate()
+        start = time.monotonic()
+        code = proc.wait(timeout=20)
+        proc.stdout.close()  # type: ignore[union-attr]
+    assert code == 0, "SIGTERM should stop the engine cleanly"
+    assert time.monotonic() - start < 20
+    assert (tmp_path / "tasks.sqlite3").exists()
