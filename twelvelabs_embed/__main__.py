@@ -1,0 +1,8 @@
+"""``python -m twelvelabs_embed``: the CLI."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
