@@ -27,7 +27,17 @@ def make_client(fake: FakePlatform, **kwargs: object) -> AsyncTwelveLabs:
     return AsyncTwelveLabs(fake.api_key, base_url=fake.base_url, **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-async def client(fake: FakePlatform) -> AsyncIterator[AsyncTwelveLabs]:
+@pytest.fixture(params=["async", "sync"])
+async def client(
+    request: pytest.FixtureRequest, fake: FakePlatform
+) -> AsyncIterator[AsyncTwelveLabs]:
+    """Each test runs on the async client and on the sync one (seen through the async
+    surface by ``tests/sync_adapter.py``, so test bodies stay the same)."""
+    if request.param == "sync":
+        from tests.sync_adapter import make_sync_client
+
+        async with make_sync_client(fake) as s:
+            yield s  # type: ignore[misc]
+        return
     async with make_client(fake) as c:
         yield c
