@@ -411,3 +411,43 @@ async def test_restart_keeps_tasks_and_finishes_processing(
         async with s.get(f"embed/tasks/{stranded}") as r:
             assert len((await r.json())["video_embedding"]["segments"]) >= 1
     assert not (media_dir / f"{stranded}.upload").exists()
+
+
+# --- the OpenAPI document tells the truth -------------------------------------------------
+
+
+async def test_openapi_valid_and_matches_responses(
+    http: aiohttp.ClientSession, media: dict[str, Path], pipeline: None
+) -> None:
+    validator_mod = pytest.importorskip("openapi_spec_validator")
+    from openapi_schema_validator import OAS30Validator
+
+    async with http.get("openapi.json") as r:
+        spec = await r.json()
+    validator_mod.validate(spec)
+
+    def check(schema: str, body: object) -> None:
+        root = {"$ref": f"#/components/schemas/{schema}", "components": spec["components"]}
+        OAS30Validator(root).validate(body)
+
+    status, created = await create(
+        http,
+        model_name="marengo3.0",
+        video_file=media["good"],
+        video_embedding_scope=["clip", "video"],
+    )
+    check("CreateResponse", created)
+    await wait_done(http, created["_id"])
+    async with http.get(f"embed/tasks/{created['_id']}/status") as r:
+        check("StatusResponse", await r.json())
+    async with http.get(f"embed/tasks/{created['_id']}") as r:
+        check("RetrieveResponse", await r.json())
+    async with http.get("embed/tasks") as r:
+        check("ListResponse", await r.json())
+    _, err = await create(http, model_name="nope")
+    check("Error", err)
+
+
+async def test_too_many_parts_refused(http: aiohttp.ClientSession) -> None:
+    status, body = await create(http, model_name="marengo3.0", video_embedding_scope=["clip"] * 300)
+    assert status == 400 and "more than 256 parts" in body["message"]

@@ -23,6 +23,8 @@ from .settings import discard
 
 TEXT_FIELD_LIMIT = 64 * 1024
 """A text part longer than this is refused (a URL or a number is far shorter)."""
+MAX_PARTS = 256
+"""More parts than this is not a real client; refusing keeps memory bounded."""
 WRITE_BATCH = 1 << 20
 NUMBER_FIELDS = ("video_start_offset_sec", "video_end_offset_sec", "video_clip_length")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
@@ -130,7 +132,13 @@ async def _read(request: web.Request, upload_path: Path, max_size: int) -> Creat
     if _check_content_type(request):
         try:
             reader = await request.multipart()
+            count = 0
             while (part := await reader.next()) is not None:
+                count += 1
+                if count > MAX_PARTS:
+                    raise bad_request(
+                        "parameter_invalid", f"The form has more than {MAX_PARTS} parts."
+                    )
                 if not isinstance(part, BodyPartReader):
                     raise bad_request("content_type_invalid", "Nested multipart is not supported.")
                 name = part.name or ""
