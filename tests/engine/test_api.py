@@ -430,7 +430,7 @@ async def test_openapi_valid_and_matches_responses(
         root = {"$ref": f"#/components/schemas/{schema}", "components": spec["components"]}
         OAS30Validator(root).validate(body)
 
-    status, created = await create(
+    _, created = await create(
         http,
         model_name="marengo3.0",
         video_file=media["good"],
