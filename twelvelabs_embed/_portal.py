@@ -165,12 +165,14 @@ def _finalize(
     if threading.current_thread() is thread:  # collected inside the loop: cannot block
         loop.create_task(_stop_sequence(loop, shutdown, ()))
         return
+    job = _Job()
     try:
-        done = asyncio.run_coroutine_threadsafe(_stop_sequence(loop, shutdown, ()), loop)
-        done.result(timeout=3 * SHUTDOWN_TIMEOUT_SEC)
+        loop.call_soon_threadsafe(job.start, loop, _stop_sequence, (loop, shutdown, ()), {})
+        job.queue.get(timeout=3 * SHUTDOWN_TIMEOUT_SEC)
     except BaseException as exc:  # a finalizer must not raise, nor wait for long
         log.debug("closing an abandoned sync client: %r", exc)
-        loop.call_soon_threadsafe(loop.stop)
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=SHUTDOWN_TIMEOUT_SEC)
 
 
