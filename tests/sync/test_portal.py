@@ -252,9 +252,7 @@ class HangingServer:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, "127.0.0.1", 0)
-        )
+        server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
@@ -363,4 +361,3 @@ def test_an_unclosed_client_is_cleaned_up_quietly(platform: FakePlatform, how: s
     assert "Unclosed" not in err and "Exception ignored" not in err, err
     if how == "gc":
         assert "loop threads []" in out, out
-
