@@ -1,0 +1,80 @@
+"""Decoding: sampled frames land near their targets, audio comes out at 16 kHz mono, and
+broken files raise ProbeFailed instead of anything else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.videos import make_audio_only, make_garbage, make_video, truncate
+from twelvelabs_embed.local.frames import AUDIO_RATE, read_audio, read_frames
+from twelvelabs_embed.media_probe import ProbeFailed, probe_video
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("frames")
+    make_video(d / "av.mp4", duration=6.0, fps=15, audio=True, seed=1, gop=15)
+    make_video(d / "long_gop.mp4", duration=6.0, fps=15, seed=2)
+    make_audio_only(d / "sound.m4a", 5.0)
+    return d
+
+
+@pytest.mark.parametrize("name", ["av.mp4", "long_gop.mp4"])
+def test_frames_near_targets(media: Path, name: str) -> None:
+    targets = [0.5, 1.2, 2.9, 3.0, 5.5]
+    got = read_frames(media / name, targets, size=64, tolerance=0.3)
+    assert got.images.shape == (5, 64, 64, 3)
+    assert got.images.dtype == np.uint8
+    assert np.all(np.abs(got.times - targets) <= 0.3 + 1 / 15 + 1e-6)
+
+
+def test_zero_tolerance_is_exact(media: Path) -> None:
+    got = read_frames(media / "av.mp4", [1.0, 4.0], size=32, tolerance=0.0)
+    assert np.allclose(got.times, [1.0, 4.0], atol=1 / 15 + 1e-6)
+    assert not np.array_equal(got.images[0], got.images[1])
+
+
+def test_target_past_the_end_gets_the_last_frame(media: Path) -> None:
+    got = read_frames(media / "av.mp4", [5.0, 60.0], size=32, tolerance=0.1)
+    assert got.images.shape[0] == 2
+    assert got.times[1] >= 5.8
+
+
+def test_audio_is_16k_mono_and_padded(media: Path) -> None:
+    a = read_audio(media / "av.mp4", 1.0, 4.0)
+    assert a is not None and a.dtype == np.float32
+    assert a.shape == (3 * AUDIO_RATE,)
+    assert 0.1 < float(np.abs(a).max()) < 1.0
+    tail = read_audio(media / "av.mp4", 5.0, 8.0)  # past the end: zero-padded
+    assert tail is not None and tail.shape == (3 * AUDIO_RATE,)
+    assert float(np.abs(tail[-AUDIO_RATE:]).max()) == 0.0
+
+
+def test_no_audio_stream_is_none(media: Path) -> None:
+    assert read_audio(media / "long_gop.mp4", 0.0, 2.0) is None
+
+
+def test_audio_only_file_has_no_frames(media: Path) -> None:
+    assert probe_video(media / "sound.m4a").has_video is False
+    with pytest.raises(ProbeFailed):
+        read_frames(media / "sound.m4a", [1.0])
+
+
+def test_truncated_and_garbage_raise_probe_failed(media: Path, tmp_path: Path) -> None:
+    cut = truncate(media / "av.mp4", tmp_path / "cut.mp4", keep=0.4)
+    with pytest.raises(ProbeFailed):
+        read_frames(cut, [0.5, 5.5])
+    with pytest.raises(ProbeFailed):
+        read_frames(make_garbage(tmp_path / "junk.mp4"), [0.5])
+
+
+def test_rule_breaking_videos_are_what_they_say(tmp_path: Path) -> None:
+    short = probe_video(make_video(tmp_path / "short.mp4", duration=2.0, fps=10))
+    small = probe_video(make_video(tmp_path / "small.mp4", width=320, height=240, fps=10))
+    wide = probe_video(make_video(tmp_path / "wide.mp4", width=1000, height=360, fps=10))
+    assert short.duration is not None and abs(short.duration - 2.0) < 0.15
+    assert (small.width, small.height) == (320, 240)
+    assert (wide.width, wide.height) == (1000, 360)
