@@ -35,6 +35,13 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def generate(session: nox.Session) -> None:
+    """Regenerate the sync client from the async core; `-- --check` fails if it is stale."""
+    session.install("-e", ".", "ruff>=0.6")
+    session.run("python", "tools/generate_sync.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Every benchmark; each prints a table and writes JSON under benchmarks/results/."""
     session.install("-e", ".[local,test,bench]")
