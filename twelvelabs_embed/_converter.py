@@ -6,6 +6,8 @@ Rules, all registered in :func:`configure_converter`:
 * every attrs model tolerates missing keys (fields default to ``None``) and keeps
   unknown keys in its ``extra`` mapping instead of failing or dropping them;
 * ``created_at``/``updated_at`` are RFC 3339 strings -> aware ``datetime``;
+* a text field takes a JSON string only (cattrs would ``str()`` an object or a list
+  into a made-up task id or status);
 * a segment's ``float`` list is checked in one C-level pass (``sum``; no per-element
   Python work) and kept as the list orjson produced.
 
@@ -36,6 +38,12 @@ def _parse_datetime(value: Any, _: type) -> datetime:
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _structure_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
 
 
 def _format_datetime(value: datetime) -> str:
@@ -111,6 +119,7 @@ def _unstructure_factory(cl: type[Any], c: cattrs.Converter) -> Any:
 def configure_converter(c: cattrs.Converter) -> None:
     """Register every hook this package relies on (see the module docstring)."""
     c.register_structure_hook(datetime, _parse_datetime)
+    c.register_structure_hook(str, _structure_str)
     c.register_unstructure_hook(datetime, _format_datetime)
     c.register_structure_hook_factory(_has_extra, lambda cl: _structure_factory(cl, c))
     c.register_unstructure_hook_factory(_has_extra, lambda cl: _unstructure_factory(cl, c))

@@ -94,3 +94,15 @@ def test_to_numpy_matches_the_floats(rows: list[list[float]]) -> None:
     np.testing.assert_array_equal(
         matrix.vectors.reshape(-1), np.asarray(rows, dtype=np.float32).reshape(-1)
     )
+
+
+@pytest.mark.parametrize("bad", [{"a": 1}, [1], 5, True])
+def test_text_fields_refuse_non_strings(bad: object) -> None:
+    """A malformed body must not become a made-up id like ``"{'a': 1}"``."""
+    with pytest.raises(cattrs.BaseValidationError):
+        structure({"_id": bad}, m.TasksCreateResponse)
+    with pytest.raises(cattrs.BaseValidationError):
+        structure(
+            {"video_embedding": {"metadata": {"video_embedding_scope": [bad]}}},
+            m.TasksStatusResponse,
+        )
