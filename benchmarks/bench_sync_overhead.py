@@ -10,6 +10,12 @@ in its own process:
   ``asyncio.run_coroutine_threadsafe`` + ``Future.result()``, anyio's ``BlockingPortal``,
   and ``call_soon_threadsafe`` + a done callback releasing a ``threading.Lock``.
 
+Group "hand-off only": the same mechanisms running a no-I/O coroutine, relative to the
+portal behind ``TwelveLabs`` (the pure cost of crossing threads, without network noise).
+
+Rows interleave and each repetition is short, so drift on a shared machine hits every
+row alike; quote the medians.
+
     python -m benchmarks.bench_sync_overhead [--quick]
 """
 
@@ -71,10 +77,12 @@ def run(report: Report, quick: bool) -> None:
     from twelvelabs_embed import AsyncTwelveLabs, TwelveLabs
 
     os.environ.pop("TWELVELABS_BASE_URL", None)
-    calls = 200 if quick else 2000
-    reps = 3 if quick else 5
-    report.params.update(calls=calls, repetitions=reps)
+    calls = 200 if quick else 1000
+    reps = 3 if quick else 15
+    handoffs = 1000 if quick else 5000
+    report.params.update(calls=calls, repetitions=reps, handoffs=handoffs)
     group = f"status x{calls} sequential"
+    bare = f"hand-off only x{handoffs} (no I/O)"
     routes = {f"/v1.3/embed/tasks/{TASK_ID}/status": status_body(TASK_ID)}
 
     with LoopbackServer(routes) as server, ExitStack() as stack, asyncio.Runner() as runner:
@@ -90,12 +98,20 @@ def run(report: Report, quick: bool) -> None:
         portal = stack.enter_context(anyio.from_thread.start_blocking_portal())
         anyio_client = AsyncTwelveLabs(API_KEY, base_url=url)
 
-        def in_turn(call: Callable[[], Any]) -> Callable[[], None]:
+        def repeat(n: int, call: Callable[[], Any]) -> Callable[[], None]:
             def loop() -> None:
-                for _ in range(calls):
+                for _ in range(n):
                     call()
 
             return loop
+
+        def in_turn(call: Callable[[], Any]) -> Callable[[], None]:
+            return repeat(calls, call)
+
+        async def noop() -> None:
+            await asyncio.sleep(0)
+
+        sync_portal = sync_client._portal  # the portal the generated methods call through
 
         async def baseline_loop() -> None:
             status = baseline_client.embed.tasks.status
@@ -120,6 +136,13 @@ def run(report: Report, quick: bool) -> None:
                 Row(group, "ref: anyio BlockingPortal.call", baseline=BASELINE, per=calls),
                 in_turn(lambda: portal.call(anyio_client.embed.tasks.status, TASK_ID)),
             ),
+            (Row(bare, "TwelveLabs portal (SimpleQueue)", per=handoffs), repeat(handoffs, lambda: sync_portal.call(noop))),
+            (Row(bare, "run_coroutine_threadsafe", baseline="TwelveLabs portal (SimpleQueue)", per=handoffs),
+             repeat(handoffs, lambda: asyncio.run_coroutine_threadsafe(noop(), rcts_loop).result())),
+            (Row(bare, "call_soon_threadsafe + threading.Lock", baseline="TwelveLabs portal (SimpleQueue)", per=handoffs),
+             repeat(handoffs, lambda: lock_call(noop))),
+            (Row(bare, "anyio BlockingPortal.call", baseline="TwelveLabs portal (SimpleQueue)", per=handoffs),
+             repeat(handoffs, lambda: portal.call(noop))),
         ]  # fmt: skip
         try:
             for _ in range(2):  # warm-up: connections, lazy imports, model classes
