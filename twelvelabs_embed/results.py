@@ -1,4 +1,6 @@
-"""Embedding rows on disk: JSONL (one line per segment) and ``.npz`` (one float32 matrix).
+"""Embedding rows on disk: JSONL (one line per segment), ``.npz`` (one float32 matrix)
+and Parquet (a ``vector`` column of fixed-size float32 lists; needs the ``parquet``
+extra, pyarrow).
 
 Every row carries its provenance: source, task id, model, embedding option and scope,
 start and end offsets. :func:`read_results` gives back one matrix plus those columns
@@ -19,8 +21,9 @@ import orjson
 
 from .models import TasksRetrieveResponse
 
-FORMATS = (".jsonl", ".npz")
+FORMATS = (".jsonl", ".npz", ".parquet")
 COLUMNS = ("source", "task_id", "model_name", "embedding_option", "embedding_scope")
+OFFSETS = ("start_offset_sec", "end_offset_sec")
 
 
 @attrs.frozen
@@ -64,11 +67,25 @@ def check_output_path(path: str | os.PathLike[str]) -> Path:
         raise FileNotFoundError(f"folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
         raise PermissionError(f"folder {folder} is not writable")
+    if out.suffix.lower() == ".parquet":
+        _pyarrow()
     return out
 
 
+def _pyarrow() -> Any:
+    try:
+        import pyarrow  # type: ignore[import-untyped,unused-ignore]
+        import pyarrow.parquet  # type: ignore[import-untyped,unused-ignore]
+    except ImportError as exc:
+        raise ValueError(
+            "Parquet output needs pyarrow: pip install 'twelvelabs-embed[parquet]'"
+        ) from exc
+    return pyarrow
+
+
 class ResultWriter:
-    """Appends rows as tasks finish (JSONL is flushed per task; ``.npz`` is written on close)."""
+    """Appends rows as tasks finish (JSONL is flushed per task; ``.npz`` and ``.parquet``
+    are written on close)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = check_output_path(path)
@@ -91,8 +108,8 @@ class ResultWriter:
         if self._file is not None:
             self._file.close()
             self._file = None
-        elif self.path.suffix.lower() == ".npz":
-            write_npz(self.path, self._rows)
+        elif self.path.suffix.lower() in (".npz", ".parquet"):
+            write_columns(self.path, columns_from_rows(self._rows))
 
     def __enter__(self) -> ResultWriter:
         return self
@@ -101,7 +118,8 @@ class ResultWriter:
         self.close()
 
 
-def write_npz(path: Path, rows: list[EmbeddingRow]) -> None:
+def columns_from_rows(rows: list[EmbeddingRow]) -> dict[str, Any]:
+    """Rows as columns: a float32 ``vectors`` matrix plus one array per metadata column."""
     dims = {len(r.vector) for r in rows}
     if len(dims) > 1:
         raise ValueError(
@@ -109,15 +127,56 @@ def write_npz(path: Path, rows: list[EmbeddingRow]) -> None:
         )
     dim = dims.pop() if dims else 0
     arrays: dict[str, Any] = {
-        "vectors": np.asarray([r.vector for r in rows], dtype=np.float32).reshape(len(rows), dim),
-        "start_offset_sec": np.asarray([r.start_offset_sec for r in rows], dtype=np.float64),
-        "end_offset_sec": np.asarray([r.end_offset_sec for r in rows], dtype=np.float64),
+        "vectors": np.asarray([r.vector for r in rows], dtype=np.float32).reshape(len(rows), dim)
     }
+    for column in OFFSETS:
+        arrays[column] = np.asarray([getattr(r, column) for r in rows], dtype=np.float64)
     for column in COLUMNS:
         arrays[column] = np.asarray([getattr(r, column) for r in rows], dtype=np.str_)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, **arrays)
+    return arrays
+
+
+def write_npz(path: Path, rows: list[EmbeddingRow]) -> None:
+    write_columns(path, columns_from_rows(rows))
+
+
+def write_columns(path: Path, arrays: dict[str, Any], *, durable: bool = False) -> None:
+    """Write ``vectors`` + metadata columns as ``.jsonl``, ``.npz`` or ``.parquet``, whole
+    and atomically (a temporary file renamed over ``path``; fsynced when ``durable``)."""
+    suffix = path.suffix.lower()
+    tmp = path.with_name(f".{path.name}.tmp{suffix}")
+    if suffix == ".npz":
+        np.savez(tmp, **arrays)
+    elif suffix == ".parquet":
+        _write_parquet(tmp, arrays)
+    elif suffix == ".jsonl":
+        with open(tmp, "wb") as f:
+            for row in iter_rows(arrays):
+                f.write(row.to_json() + b"\n")
+    else:
+        raise ValueError(f"unknown results format {suffix!r}")
+    if durable:
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def iter_rows(arrays: dict[str, Any]) -> Iterator[EmbeddingRow]:
+    vectors = arrays["vectors"]
+    meta = {c: np.asarray(arrays[c]).tolist() for c in (*COLUMNS, *OFFSETS)}
+    for i in range(vectors.shape[0]):
+        yield EmbeddingRow(**{c: meta[c][i] for c in (*COLUMNS, *OFFSETS)}, vector=vectors[i])
+
+
+def _write_parquet(path: Path, arrays: dict[str, Any]) -> None:
+    pa = _pyarrow()
+    vectors = np.ascontiguousarray(arrays["vectors"], dtype=np.float32)
+    dim = vectors.shape[1]
+    columns = {c: pa.array(np.asarray(arrays[c]).tolist(), pa.string()) for c in COLUMNS}
+    for c in OFFSETS:
+        columns[c] = pa.array(np.asarray(arrays[c], dtype=np.float64))
+    columns["vector"] = pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim)
+    pa.parquet.write_table(pa.table(columns), path)
 
 
 @attrs.frozen
@@ -132,13 +191,21 @@ class LoadedResults:
 
 
 def read_results(path: str | os.PathLike[str]) -> LoadedResults:
-    """Load a ``.jsonl`` or ``.npz`` written by this package."""
+    """Load a ``.jsonl``, ``.npz`` or ``.parquet`` file written by this package."""
     p = Path(path)
-    columns = (*COLUMNS, "start_offset_sec", "end_offset_sec")
-    if p.suffix.lower() == ".npz":
+    columns = (*COLUMNS, *OFFSETS)
+    suffix = p.suffix.lower()
+    if suffix == ".npz":
         with np.load(p) as data:
             meta = {c: data[c].tolist() for c in columns}
             return LoadedResults(data["vectors"].astype(np.float32, copy=False), meta)
+    if suffix == ".parquet":
+        table = _pyarrow().parquet.read_table(p)
+        vec = table.column("vector").combine_chunks()
+        dim = vec.type.list_size
+        flat = vec.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+        meta = {c: table.column(c).to_pylist() for c in columns}
+        return LoadedResults(flat.reshape(table.num_rows, dim), meta)
     rows = [orjson.loads(line) for line in p.read_bytes().splitlines() if line.strip()]
     vectors = [r["vector"] for r in rows]
     dim = len(vectors[0]) if vectors else 0

@@ -14,6 +14,7 @@ and docstrings, forwarding through one private event loop per client
 from __future__ import annotations
 
 import builtins
+import os
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -22,6 +23,7 @@ from twelvelabs_embed import video_rules as rules
 from twelvelabs_embed._portal import Portal
 from twelvelabs_embed._upload import UploadProgress, VideoFile
 from twelvelabs_embed.client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SEC, AsyncTwelveLabs
+from twelvelabs_embed.jobs.models import ItemResult, JobProgress
 from twelvelabs_embed.models import (
     BulkResult,
     MediaEmbeddingTask,
@@ -331,6 +333,121 @@ class TasksClient:
             concurrency=concurrency,
             on_result=self._portal.marshal(on_result),
             request_options=request_options,
+        )
+
+    def embed_many(
+        self,
+        inputs: Iterable[str | os.PathLike[str] | Mapping[str, Any]],
+        *,
+        model_name: str = rules.DEFAULT_MODEL,
+        journal: str | os.PathLike[str] | None = None,
+        out: str | os.PathLike[str] | None = None,
+        concurrency: int = 4,
+        poll_concurrency: int = 8,
+        poll_interval: float = 5.0,
+        video_clip_length: float | None = None,
+        video_embedding_scope: Sequence[EmbeddingScope] | EmbeddingScope | None = None,
+        video_start_offset_sec: float | None = None,
+        video_end_offset_sec: float | None = None,
+        embedding_option: Sequence[EmbeddingOption] | EmbeddingOption | None = None,
+        max_attempts: int = 5,
+        timeout: float | None = None,
+        retry_failed: bool = False,
+        on_progress: Callable[[JobProgress], Awaitable[None] | None] | None = None,
+    ) -> builtins.list[ItemResult]:
+        """Embed a whole library: create, wait and retrieve every input, resumably.
+
+        Args:
+            inputs: paths, directories (their video files, recursively), URLs, or dicts
+                with ``video_file``/``video_url`` and per-item create parameters
+                (``video_clip_length``, ``embedding_option``, ...) that win over these.
+            journal: SQLite file recording every input's state. Run again with the same
+                journal and finished inputs are skipped, created tasks are awaited (never
+                uploaded twice), transient failures retried and permanent ones kept.
+                ``None`` keeps it in memory (no resume).
+            out: ``.jsonl``, ``.npz`` or ``.parquet`` (``parquet`` extra): every segment of
+                the job with its provenance, float32. Rows are saved as each task ends.
+            concurrency: uploads (creates) in flight; ``poll_concurrency``: status and
+                retrieve requests in flight. One loop polls all tasks every ``poll_interval``.
+            max_attempts: tries per input for transient errors (429s do not count: a 429
+                pauses every create until the server's ``Retry-After``).
+            timeout: seconds a task may stay processing before it fails (retryable).
+            retry_failed: also retry the permanent failures a journal holds.
+            on_progress: called with a :class:`JobProgress` after every state change.
+
+        Returns:
+            One :class:`ItemResult` per input, in input order; failures are results, not
+            exceptions. Raises ``JournalBusyError`` if another job holds the journal.
+
+        Sync client: ``on_progress`` runs in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.embed_many,
+            inputs,
+            model_name=model_name,
+            journal=journal,
+            out=out,
+            concurrency=concurrency,
+            poll_concurrency=poll_concurrency,
+            poll_interval=poll_interval,
+            video_clip_length=video_clip_length,
+            video_embedding_scope=video_embedding_scope,
+            video_start_offset_sec=video_start_offset_sec,
+            video_end_offset_sec=video_end_offset_sec,
+            embedding_option=embedding_option,
+            max_attempts=max_attempts,
+            timeout=timeout,
+            retry_failed=retry_failed,
+            on_progress=self._portal.marshal(on_progress),
+        )
+
+    def iter_embed_many(
+        self,
+        inputs: Iterable[str | os.PathLike[str] | Mapping[str, Any]],
+        *,
+        model_name: str = rules.DEFAULT_MODEL,
+        journal: str | os.PathLike[str] | None = None,
+        out: str | os.PathLike[str] | None = None,
+        concurrency: int = 4,
+        poll_concurrency: int = 8,
+        poll_interval: float = 5.0,
+        video_clip_length: float | None = None,
+        video_embedding_scope: Sequence[EmbeddingScope] | EmbeddingScope | None = None,
+        video_start_offset_sec: float | None = None,
+        video_end_offset_sec: float | None = None,
+        embedding_option: Sequence[EmbeddingOption] | EmbeddingOption | None = None,
+        max_attempts: int = 5,
+        timeout: float | None = None,
+        retry_failed: bool = False,
+        on_progress: Callable[[JobProgress], Awaitable[None] | None] | None = None,
+    ) -> Iterator[ItemResult]:
+        """:meth:`embed_many`, yielding each :class:`ItemResult` as its input ends.
+
+        Inputs finished by an earlier run come first (``resumed=True``). Close the
+        iterator (``with aclosing(...)``) if you stop early: that stops the job
+        and writes the output for what is done.
+
+        Sync client: ``on_progress`` runs in the thread that calls ``next()`` on the iterator.
+        """
+        return self._portal.iterate(
+            self._async.iter_embed_many(
+                inputs,
+                model_name=model_name,
+                journal=journal,
+                out=out,
+                concurrency=concurrency,
+                poll_concurrency=poll_concurrency,
+                poll_interval=poll_interval,
+                video_clip_length=video_clip_length,
+                video_embedding_scope=video_embedding_scope,
+                video_start_offset_sec=video_start_offset_sec,
+                video_end_offset_sec=video_end_offset_sec,
+                embedding_option=embedding_option,
+                max_attempts=max_attempts,
+                timeout=timeout,
+                retry_failed=retry_failed,
+                on_progress=self._portal.marshal(on_progress),
+            )
         )
 
 

@@ -6,13 +6,14 @@ import asyncio
 import builtins
 import inspect
 import logging
+import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any, Literal, TypedDict
 
 from .. import video_rules as rules
 from .._preflight import check_create
-from .._transport import Transport
+from .._transport import Request, Transport
 from .._upload import MultipartBody, UploadProgress, VideoFile, file_source, form_fields
 from ..errors import (
     ApiConnectionError,
@@ -22,6 +23,7 @@ from ..errors import (
     TwelveLabsError,
     WaitTimeoutError,
 )
+from ..jobs.models import ItemResult, JobProgress
 from ..models import (
     BulkResult,
     TasksCreateResponse,
@@ -98,6 +100,37 @@ class AsyncTasksClient:
             FileNotFoundError, PermissionError, IsADirectoryError: the path cannot be read.
             ApiConnectionError, ApiTimeoutError: no usable response after retries.
         """
+        request = await self._create_request(
+            model_name,
+            video_file=video_file,
+            video_url=video_url,
+            video_start_offset_sec=video_start_offset_sec,
+            video_end_offset_sec=video_end_offset_sec,
+            video_clip_length=video_clip_length,
+            video_embedding_scope=video_embedding_scope,
+            on_upload_progress=on_upload_progress,
+            request_options=request_options,
+        )
+        return await send(self._transport, request, TasksCreateResponse)
+
+    async def _create_request(
+        self,
+        model_name: str,
+        *,
+        video_file: VideoFile | None = None,
+        video_url: str | None = None,
+        video_start_offset_sec: float | None = None,
+        video_end_offset_sec: float | None = None,
+        video_clip_length: float | None = None,
+        video_embedding_scope: Sequence[EmbeddingScope] | EmbeddingScope | None = None,
+        on_upload_progress: UploadProgress | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> Request:
+        """Check the parameters (and probe the file), then build the replayable request.
+
+        Separate from :meth:`create` so a bulk job can send it itself and read the
+        response headers (``x-ratelimit-*``) that the parsed model does not keep.
+        """
         scopes = (
             [video_embedding_scope]
             if isinstance(video_embedding_scope, str)
@@ -127,14 +160,13 @@ class AsyncTasksClient:
             ]
         )
         body = MultipartBody(fields, "video_file" if source else None, source)
-        request = build_request(
+        return build_request(
             "POST",
             "embed/tasks",
             body=body,
             options=request_options,
             on_upload_progress=on_upload_progress,
         )
-        return await send(self._transport, request, TasksCreateResponse)
 
     async def status(
         self, task_id: str, *, request_options: RequestOptions | None = None
@@ -355,3 +387,112 @@ class AsyncTasksClient:
             return result
 
         return list(await asyncio.gather(*(one(i, it) for i, it in enumerate(items))))
+
+    async def embed_many(
+        self,
+        inputs: Iterable[str | os.PathLike[str] | Mapping[str, Any]],
+        *,
+        model_name: str = rules.DEFAULT_MODEL,
+        journal: str | os.PathLike[str] | None = None,
+        out: str | os.PathLike[str] | None = None,
+        concurrency: int = 4,
+        poll_concurrency: int = 8,
+        poll_interval: float = 5.0,
+        video_clip_length: float | None = None,
+        video_embedding_scope: Sequence[EmbeddingScope] | EmbeddingScope | None = None,
+        video_start_offset_sec: float | None = None,
+        video_end_offset_sec: float | None = None,
+        embedding_option: Sequence[EmbeddingOption] | EmbeddingOption | None = None,
+        max_attempts: int = 5,
+        timeout: float | None = None,
+        retry_failed: bool = False,
+        on_progress: Callable[[JobProgress], Awaitable[None] | None] | None = None,
+    ) -> builtins.list[ItemResult]:
+        """Embed a whole library: create, wait and retrieve every input, resumably.
+
+        Args:
+            inputs: paths, directories (their video files, recursively), URLs, or dicts
+                with ``video_file``/``video_url`` and per-item create parameters
+                (``video_clip_length``, ``embedding_option``, ...) that win over these.
+            journal: SQLite file recording every input's state. Run again with the same
+                journal and finished inputs are skipped, created tasks are awaited (never
+                uploaded twice), transient failures retried and permanent ones kept.
+                ``None`` keeps it in memory (no resume).
+            out: ``.jsonl``, ``.npz`` or ``.parquet`` (``parquet`` extra): every segment of
+                the job with its provenance, float32. Rows are saved as each task ends.
+            concurrency: uploads (creates) in flight; ``poll_concurrency``: status and
+                retrieve requests in flight. One loop polls all tasks every ``poll_interval``.
+            max_attempts: tries per input for transient errors (429s do not count: a 429
+                pauses every create until the server's ``Retry-After``).
+            timeout: seconds a task may stay processing before it fails (retryable).
+            retry_failed: also retry the permanent failures a journal holds.
+            on_progress: called with a :class:`JobProgress` after every state change.
+
+        Returns:
+            One :class:`ItemResult` per input, in input order; failures are results, not
+            exceptions. Raises ``JournalBusyError`` if another job holds the journal.
+        """
+        items = self.iter_embed_many(
+            inputs, model_name=model_name, journal=journal, out=out, concurrency=concurrency,
+            poll_concurrency=poll_concurrency, poll_interval=poll_interval,
+            video_clip_length=video_clip_length, video_embedding_scope=video_embedding_scope,
+            video_start_offset_sec=video_start_offset_sec,
+            video_end_offset_sec=video_end_offset_sec, embedding_option=embedding_option,
+            max_attempts=max_attempts, timeout=timeout, retry_failed=retry_failed,
+            on_progress=on_progress,
+        )  # fmt: skip
+        async with aclosing(items):
+            found = [item async for item in items]
+        return sorted(found, key=lambda item: item.index)
+
+    async def iter_embed_many(
+        self,
+        inputs: Iterable[str | os.PathLike[str] | Mapping[str, Any]],
+        *,
+        model_name: str = rules.DEFAULT_MODEL,
+        journal: str | os.PathLike[str] | None = None,
+        out: str | os.PathLike[str] | None = None,
+        concurrency: int = 4,
+        poll_concurrency: int = 8,
+        poll_interval: float = 5.0,
+        video_clip_length: float | None = None,
+        video_embedding_scope: Sequence[EmbeddingScope] | EmbeddingScope | None = None,
+        video_start_offset_sec: float | None = None,
+        video_end_offset_sec: float | None = None,
+        embedding_option: Sequence[EmbeddingOption] | EmbeddingOption | None = None,
+        max_attempts: int = 5,
+        timeout: float | None = None,
+        retry_failed: bool = False,
+        on_progress: Callable[[JobProgress], Awaitable[None] | None] | None = None,
+    ) -> AsyncGenerator[ItemResult, None]:
+        """:meth:`embed_many`, yielding each :class:`ItemResult` as its input ends.
+
+        Inputs finished by an earlier run come first (``resumed=True``). Close the
+        iterator (``async with aclosing(...)``) if you stop early: that stops the job
+        and writes the output for what is done.
+        """
+        from ..jobs.runner import JobOptions, run_job
+
+        options = JobOptions(
+            concurrency=concurrency,
+            poll_concurrency=poll_concurrency,
+            poll_interval=poll_interval,
+            max_attempts=max_attempts,
+            timeout=timeout,
+            retry_failed=retry_failed,
+        )
+        defaults = {
+            "model_name": model_name,
+            "video_clip_length": video_clip_length,
+            "video_embedding_scope": video_embedding_scope,
+            "video_start_offset_sec": video_start_offset_sec,
+            "video_end_offset_sec": video_end_offset_sec,
+            "embedding_option": embedding_option,
+        }
+        job = run_job(
+            self, list(inputs), defaults, journal=journal, out=out, options=options,
+            on_progress=on_progress,
+        )  # fmt: skip
+        async with aclosing(job):
+            async for item in job:
+                yield item

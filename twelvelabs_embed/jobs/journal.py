@@ -1,0 +1,299 @@
+"""The job journal: one SQLite file that says where every input stands.
+
+One object owns the database (datasette's rule): a single thread holds the only
+connection and runs every statement, so each state change is one short transaction and
+the event loop never blocks on disk. A lock file keeps a second process off the journal.
+
+States, and what a crash in each one means for the next run::
+
+    pending ──> uploading ──> processing ──> ready ──> retrieved
+       ^            │   (task id recorded         (rows durable
+       └────────────┘    in the same commit)       before this commit)
+     (429 / refused)         └──────> failed (code, message, retryable)
+
+``uploading`` carries a fresh attempt id and its start time. Left behind by a crash (or
+after an error that may have reached the server) it means "a task may exist": the runner
+looks for it with ``list(started_at=...)`` before it uploads again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import attrs
+
+from ..errors import TwelveLabsError
+from .identity import JobInput
+
+T = TypeVar("T")
+
+STATES = ("pending", "uploading", "processing", "ready", "retrieved", "failed")
+DONE_STATES = frozenset({"retrieved", "failed"})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS inputs (
+    key TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    locator TEXT NOT NULL,
+    params TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    size INTEGER,
+    mtime_ns INTEGER,
+    sha256 TEXT,
+    attempt_id TEXT,
+    attempt_started REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    task_id TEXT UNIQUE,
+    error_code TEXT,
+    error_message TEXT,
+    retryable INTEGER NOT NULL DEFAULT 0,
+    segments INTEGER NOT NULL DEFAULT 0,
+    dimension INTEGER NOT NULL DEFAULT 0,
+    duration REAL,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS inputs_state ON inputs (state);
+"""
+_COLUMNS = (
+    "key, source, state, size, mtime_ns, sha256, attempt_id, attempt_started, attempts,"
+    " task_id, error_code, error_message, retryable, segments, dimension, duration"
+)
+
+
+class JournalBusyError(TwelveLabsError):
+    """Another process has this journal open; two runners would upload twice."""
+
+
+@attrs.frozen
+class Entry:
+    """One input's row as last committed."""
+
+    key: str
+    source: str
+    state: str
+    size: int | None = None
+    mtime_ns: int | None = None
+    sha256: str | None = None
+    attempt_id: str | None = None
+    attempt_started: float | None = None
+    attempts: int = 0
+    task_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    retryable: bool = False
+    segments: int = 0
+    dimension: int = 0
+    duration: float | None = None
+
+
+_FIELDS = [f.strip() for f in _COLUMNS.split(",")]
+
+
+def _entry(row: Sequence[Any]) -> Entry:
+    values = dict(zip(_FIELDS, row, strict=True))
+    values["retryable"] = bool(values["retryable"])
+    return Entry(**values)
+
+
+class Journal:
+    """``async with Journal("job.db") as journal:``; ``None`` keeps it in memory."""
+
+    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+        self.path = Path(path) if path is not None else None
+        self._pool: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._lock: IO[str] | None = None
+
+    async def __aenter__(self) -> Journal:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="tl-journal")
+        try:
+            await self._run(self._open)
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _open(self) -> None:
+        target = ":memory:"
+        if self.path is not None:
+            self._lock = _take_lock(self.path)
+            target = str(self.path)
+        conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL survives a killed process (the WAL is in the OS cache); only power loss
+        # can drop the last commits, which the runner tolerates (it redoes those steps).
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.executescript(_SCHEMA)
+        self._conn = conn
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        with contextlib.suppress(RuntimeError):
+            await asyncio.get_running_loop().run_in_executor(pool, self._close)
+        await asyncio.to_thread(pool.shutdown, True)
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._pool is None:
+            raise RuntimeError("the journal is not open")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args))
+
+    def _tx(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> None:
+        assert self._conn is not None
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, args in statements:
+                self._conn.execute(sql, args)
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # --- reads ---------------------------------------------------------------------
+
+    async def register(self, inputs: Sequence[JobInput]) -> list[Entry]:
+        """Add inputs not seen before (as ``pending``); every input's row, in order."""
+        return await self._run(self._register, inputs)
+
+    def _register(self, inputs: Sequence[JobInput]) -> list[Entry]:
+        assert self._conn is not None
+        (start,) = self._conn.execute("SELECT COALESCE(MAX(seq), -1) + 1 FROM inputs").fetchone()
+        now = time.time()
+        self._tx(
+            (
+                "INSERT OR IGNORE INTO inputs (key, seq, source, kind, locator, params, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (i.key, start + n, i.source, i.kind, i.locator, i.params_json, now),
+            )
+            for n, i in enumerate(inputs)
+        )
+        return [self._get(i.key) for i in inputs]
+
+    def _get(self, key: str) -> Entry:
+        assert self._conn is not None
+        row = self._conn.execute(f"SELECT {_COLUMNS} FROM inputs WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return _entry(row)
+
+    async def get(self, key: str) -> Entry:
+        return await self._run(self._get, key)
+
+    async def task_ids(self) -> set[str]:
+        """Every task id the journal holds: tasks already claimed by some input."""
+
+        def read() -> set[str]:
+            assert self._conn is not None
+            rows = self._conn.execute("SELECT task_id FROM inputs WHERE task_id IS NOT NULL")
+            return {r[0] for r in rows}
+
+        return await self._run(read)
+
+    async def counts(self) -> dict[str, int]:
+        def read() -> dict[str, int]:
+            assert self._conn is not None
+            rows = self._conn.execute("SELECT state, COUNT(*) FROM inputs GROUP BY state")
+            return dict(rows.fetchall())
+
+        return await self._run(read)
+
+    # --- transitions (each one commit) ----------------------------------------------
+
+    async def _update(self, key: str, sets: str, *args: Any, where: str = "") -> Entry:
+        sql = f"UPDATE inputs SET {sets}, updated = ? WHERE key = ?{where}"
+
+        def write() -> Entry:
+            self._tx([(sql, (*args, time.time(), key))])
+            return self._get(key)
+
+        return await self._run(write)
+
+    async def set_fingerprint(self, key: str, size: int, mtime_ns: int, sha256: str) -> Entry:
+        return await self._update(key, "size = ?, mtime_ns = ?, sha256 = ?", size, mtime_ns, sha256)
+
+    async def reset(self, key: str, state: str = "pending") -> Entry:
+        """Start over from ``pending`` (forgetting the task), or go back to ``processing``
+        or ``ready`` for a task id that is kept."""
+        clear = ", task_id = NULL" if state == "pending" else ""
+        return await self._update(
+            key,
+            f"state = ?, error_code = NULL, error_message = NULL, retryable = 0{clear}",
+            state,
+        )
+
+    async def begin_upload(self, key: str, attempt_id: str, started: float) -> Entry:
+        """Record the intent before any byte goes out: from here the outcome is unknown."""
+        return await self._update(
+            key,
+            "state = 'uploading', attempt_id = ?, attempt_started = ?, attempts = attempts + 1",
+            attempt_id,
+            started,
+        )
+
+    async def refused(self, key: str) -> Entry:
+        """The server answered the create with an error (429, 4xx): no task exists."""
+        return await self._update(key, "state = 'pending'", where=" AND state = 'uploading'")
+
+    async def created(self, key: str, task_id: str) -> Entry:
+        """The task id and ``processing`` in one commit (also for an adopted task)."""
+        return await self._update(
+            key,
+            "state = 'processing', task_id = ?, error_code = NULL, error_message = NULL",
+            task_id,
+        )
+
+    async def ready(self, key: str, duration: float | None) -> Entry:
+        return await self._update(key, "state = 'ready', duration = ?", duration)
+
+    async def retrieved(self, key: str, segments: int, dimension: int) -> Entry:
+        """Call only once the rows are durable: this commit is what makes them count."""
+        return await self._update(
+            key, "state = 'retrieved', segments = ?, dimension = ?", segments, dimension
+        )
+
+    async def failed(self, key: str, code: str, message: str, *, retryable: bool) -> Entry:
+        return await self._update(
+            key,
+            "state = 'failed', error_code = ?, error_message = ?, retryable = ?",
+            code,
+            message,
+            int(retryable),
+        )
+
+
+def _take_lock(path: Path) -> IO[str]:
+    lock = open(path.with_name(path.name + ".lock"), "w")  # noqa: SIM115 - held open
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no cross-process guard
+        return lock
+    try:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise JournalBusyError(f"journal {path} is in use by another job") from None
+    return lock

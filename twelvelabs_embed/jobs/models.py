@@ -1,0 +1,75 @@
+"""What a bulk job reports: one :class:`ItemResult` per input, :class:`JobProgress` snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from ..models import EmbeddingMatrix
+
+
+@attrs.frozen
+class ItemResult:
+    """How one input ended in this run.
+
+    Attributes:
+        source: the input as the caller gave it (path or URL).
+        state: ``retrieved`` (its rows are in the output) or ``failed``.
+        error_code: the platform's code (``video_duration_too_short``), or the client's
+            (``file_not_found``, ``connection_error``, ``task_failed`` ...).
+        error_message: one line, ready to print.
+        retryable: a transient failure a re-run will try again; otherwise permanent.
+        resumed: finished by an earlier run with the same journal (nothing was sent).
+        embeddings: the vectors when retrieved in this run; ``None`` when resumed
+            (read them from the output file) or failed.
+    """
+
+    index: int
+    source: str
+    key: str
+    state: str
+    task_id: str | None = None
+    segments: int = 0
+    dimension: int = 0
+    duration: float | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    retryable: bool = False
+    resumed: bool = False
+    embeddings: EmbeddingMatrix | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "retrieved"
+
+
+@attrs.frozen
+class JobProgress:
+    """A snapshot of the whole job, handed to ``on_progress`` after every state change.
+
+    ``video_minutes_per_minute`` and ``eta_sec`` count only work done in this run
+    (``None`` until something has finished).
+    """
+
+    total: int
+    counts: Mapping[str, int]
+    done: int
+    failed: int
+    elapsed_sec: float
+    video_sec: float
+    finished_this_run: int
+    rate_limited: int = 0
+
+    @property
+    def video_minutes_per_minute(self) -> float | None:
+        if self.elapsed_sec <= 0 or self.video_sec <= 0:
+            return None
+        return self.video_sec / self.elapsed_sec
+
+    @property
+    def eta_sec(self) -> float | None:
+        if self.finished_this_run <= 0 or self.elapsed_sec <= 0:
+            return None
+        left = self.total - self.done
+        return left * self.elapsed_sec / self.finished_this_run

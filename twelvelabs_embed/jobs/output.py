@@ -1,0 +1,127 @@
+"""A job's results on disk, exactly once across crashes.
+
+Each finished task is written as its own part file, ``<out>.parts/<task id>.npz``
+(float32 matrix plus provenance columns), to a temporary name, fsynced and renamed:
+only after that does the journal mark the input ``retrieved``. The output file
+(``.jsonl``, ``.npz`` or ``.parquet``) is then built from the parts of the inputs the
+journal says are retrieved, in input order, so a part written just before a crash, and
+not yet counted by the journal, never reaches it twice: it is overwritten when that task
+is retrieved again. The parts directory is removed once every input has ended; a later
+re-run takes rows back from the output file itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..models import EmbeddingMatrix
+from ..results import COLUMNS, OFFSETS, check_output_path, read_results, write_columns
+
+
+class PartStore:
+    """Part files beside ``out`` and the merge into ``out``."""
+
+    def __init__(self, out: str | os.PathLike[str]) -> None:
+        self.out = check_output_path(out)
+        self.dir = self.out.with_name(self.out.name + ".parts")
+
+    def _part(self, task_id: str) -> Path:
+        return self.dir / f"{task_id}.npz"
+
+    def has(self, task_id: str) -> bool:
+        return self._part(task_id).exists()
+
+    def write(self, task_id: str, source: str, model_name: str, matrix: EmbeddingMatrix) -> None:
+        """Write one task's rows durably (blocking: run it in a thread)."""
+        self.dir.mkdir(exist_ok=True)
+        n = len(matrix)
+        arrays: dict[str, Any] = {
+            "vectors": matrix.vectors.astype(np.float32, copy=False),
+            "start_offset_sec": matrix.start_offset_sec,
+            "end_offset_sec": matrix.end_offset_sec,
+            "source": np.asarray([source] * n, dtype=np.str_),
+            "task_id": np.asarray([task_id] * n, dtype=np.str_),
+            "model_name": np.asarray([model_name] * n, dtype=np.str_),
+            "embedding_option": np.asarray(matrix.embedding_option, dtype=np.str_),
+            "embedding_scope": np.asarray(matrix.embedding_scope, dtype=np.str_),
+        }
+        write_columns(self._part(task_id), arrays, durable=True)
+        _fsync_dir(self.dir)
+
+    def recover(self, task_ids: set[str]) -> set[str]:
+        """Give tasks without a part their rows back from an existing output file.
+
+        Returns the task ids that still have no rows anywhere (to be retrieved again).
+        """
+        missing = {t for t in task_ids if not self.has(t)}
+        if not missing or not self.out.exists():
+            return missing
+        try:
+            loaded = read_results(self.out)
+        except (OSError, ValueError, KeyError):
+            return missing
+        ids = np.asarray(loaded.metadata["task_id"], dtype=np.str_)
+        for task_id in sorted(missing):
+            keep = np.flatnonzero(ids == task_id)
+            if keep.size == 0:
+                continue
+            arrays: dict[str, Any] = {"vectors": loaded.vectors[keep]}
+            for column in (*COLUMNS, *OFFSETS):
+                arrays[column] = np.asarray(loaded.metadata[column])[keep]
+            self.dir.mkdir(exist_ok=True)
+            write_columns(self._part(task_id), arrays, durable=True)
+            missing.discard(task_id)
+        return missing
+
+    def merge(self, done: Sequence[tuple[str, str]]) -> int:
+        """Write ``out`` from the parts of ``done`` (task id, source) in that order.
+
+        The source column takes the caller's current spelling. Returns the row count.
+        """
+        pieces: list[dict[str, Any]] = []
+        for task_id, source in done:
+            if not self.has(task_id):
+                continue
+            with np.load(self._part(task_id)) as data:
+                part = {k: data[k] for k in data.files}
+            part["source"] = np.asarray([source] * len(part["task_id"]), dtype=np.str_)
+            pieces.append(part)
+        dims = {p["vectors"].shape[1] for p in pieces if len(p["vectors"])}
+        if len(dims) > 1 and self.out.suffix.lower() != ".jsonl":
+            raise ValueError(f"tasks have vectors of different lengths {sorted(dims)}; use .jsonl")
+        dim = dims.pop() if dims else 0
+        arrays: dict[str, Any] = {
+            "vectors": np.concatenate(
+                [p["vectors"].reshape(-1, dim) for p in pieces] or [np.zeros((0, dim))]
+            ).astype(np.float32, copy=False)
+        }
+        for column in COLUMNS:
+            arrays[column] = np.concatenate(
+                [p[column].astype(np.str_) for p in pieces] or [np.zeros(0, np.str_)]
+            )
+        for column in OFFSETS:
+            arrays[column] = np.concatenate(
+                [p[column].astype(np.float64) for p in pieces] or [np.zeros(0)]
+            )
+        write_columns(self.out, arrays, durable=True)
+        return int(arrays["vectors"].shape[0])
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable (POSIX); harmless where directories cannot be opened."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
