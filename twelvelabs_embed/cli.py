@@ -63,10 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--start", type=float, help="start offset in seconds (with --end)")
     e.add_argument("--end", type=float, help="end offset in seconds (with --start)")
-    e.add_argument("--concurrency", type=_count, default=4, help="videos at once (default 4)")
+    e.add_argument("--concurrency", type=_count, default=4, help="uploads at once (default 4)")
     e.add_argument("--poll-interval", type=_positive, default=2.0, help="seconds between polls")
     e.add_argument("--timeout", type=_positive, help="give up waiting for a task after this")
-    e.add_argument("--out", help="write segments to FILE.jsonl or FILE.npz")
+    e.add_argument("--out", help="write segments to FILE.jsonl, FILE.npz or FILE.parquet")
+    e.add_argument(
+        "--journal",
+        metavar="FILE.db",
+        help="record the job in this SQLite file; run again with it to resume",
+    )
+    e.add_argument(
+        "--retry-failed", action="store_true", help="also retry inputs the journal marks failed"
+    )
 
     s = sub.add_parser("status", help="a task's status")
     s.add_argument("task_id")
@@ -203,6 +211,8 @@ async def _run(args: argparse.Namespace, console: Console, out: Console) -> int:
             concurrency=args.concurrency,
             poll_interval=args.poll_interval,
             timeout=args.timeout,
+            journal=args.journal,
+            retry_failed=args.retry_failed,
         )
         async with connect(args.api_key, args.base_url, console) as client:
             return await run_embed(
