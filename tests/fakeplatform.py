@@ -34,7 +34,9 @@ class Recorded:
 @attrs.define
 class Fault:
     """One scripted answer. ``drop``: close the socket without answering;
-    ``truncate``: announce a longer body than is sent, then close."""
+    ``truncate``: announce a longer body than is sent, then close; ``trickle``: send
+    the headers at once, then the body one byte every ``trickle`` seconds (a slow body);
+    ``content_type``: overrides the JSON/text content type."""
 
     status: int = 200
     json: Any = None
@@ -44,6 +46,8 @@ class Fault:
     drop: bool = False
     truncate: bool = False
     consume_body: bool = True
+    trickle: float = 0.0
+    content_type: str | None = None
 
 
 @attrs.define
@@ -145,14 +149,22 @@ class FakePlatform:
             assert request.transport is not None
             request.transport.close()
             return resp
-        if fault.json is not None:
-            return web.Response(
-                status=fault.status,
-                body=orjson.dumps(fault.json),
-                content_type="application/json",
-                headers=dict(fault.headers),
-            )
-        return web.Response(status=fault.status, text=fault.text or "", headers=dict(fault.headers))
+        body = orjson.dumps(fault.json) if fault.json is not None else (fault.text or "").encode()
+        ctype = fault.content_type or (
+            "application/json" if fault.json is not None else "text/plain"
+        )
+        if fault.trickle:
+            resp = web.StreamResponse(status=fault.status, headers=dict(fault.headers))
+            resp.content_length = len(body)
+            resp.content_type = ctype
+            await resp.prepare(request)
+            for i in range(len(body)):
+                await asyncio.sleep(fault.trickle)
+                await resp.write(body[i : i + 1])
+            await resp.write_eof()
+            return resp
+        headers = {"Content-Type": ctype, **fault.headers}
+        return web.Response(status=fault.status, body=body, headers=headers)
 
     async def _serve(self, request: web.Request, route: str, body: bytes) -> web.StreamResponse:
         if route == "create":

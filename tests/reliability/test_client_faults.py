@@ -1,0 +1,365 @@
+"""The client against a fault-injecting loopback platform: every fault ends in a successful
+retry that resends the identical request, or in a typed error within the configured
+timeout. No hang, no leaked session, socket or file handle (warnings are errors here).
+
+``tests/client/test_errors_and_retries.py`` already covers the basic status-to-class
+mapping and one retry per fault on one route; this module crosses every fault with every
+route (create with a file upload, status, retrieve, list), the async and the sync client,
+and adds mid-upload drops, slow bodies, early answers to an upload, broken encodings,
+wrong content types and give-up timing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import twelvelabs_embed as tl
+from tests.client.conftest import make_client
+from tests.fakeplatform import FakePlatform, FakeTask, Fault, Recorded
+from tests.sync_adapter import make_sync_client
+
+pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("no_leaks")]
+
+TASK_ID = "66419a20c70bb578439bd8f4"
+TIMEOUT = 0.25
+"""The client's per-read timeout in these tests; slow faults exceed it."""
+
+Call = Callable[[Any], Awaitable[Any]]
+
+
+@pytest.fixture
+async def fake() -> Any:
+    async with FakePlatform() as platform:
+        platform.tasks[TASK_ID] = FakeTask(TASK_ID, "marengo3.0", {}, 0, "2026-11-01T00:00:00Z")
+        yield platform
+
+
+@pytest.fixture
+def video(tmp_path: Path) -> Path:
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(os.urandom(300_000))
+    return path
+
+
+def calls(video: Path) -> dict[str, Call]:
+    """One API call per route, as a caller would make it."""
+    return {
+        "create": lambda c: c.embed.tasks.create(
+            "marengo3.0",
+            video_file=video,
+            video_clip_length=4,
+            video_embedding_scope=["clip", "video"],
+        ),
+        "status": lambda c: c.embed.tasks.status(TASK_ID),
+        "retrieve": lambda c: c.embed.tasks.retrieve(TASK_ID, embedding_option=["visual"]),
+        "list": lambda c: c.embed.tasks.list(status="ready", page_limit=5),
+    }
+
+
+METHOD = {"create": "POST", "status": "GET", "retrieve": "GET", "list": "GET"}
+
+
+@pytest.fixture
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backoff at 1/20 of its real length, where the test is about what is resent and
+    not about how long the client waits (the give-up tests keep the real delays)."""
+    import twelvelabs_embed._retry as retry
+    import twelvelabs_embed._transport as transport
+
+    real = retry.backoff_delay
+
+    def scaled(attempt: int, **kw: Any) -> float:
+        return real(attempt, **kw) / 20
+
+    monkeypatch.setattr(retry, "backoff_delay", scaled)
+    monkeypatch.setattr(transport, "backoff_delay", scaled)
+
+
+def client_for(fake: FakePlatform, flavour: str, **kwargs: Any) -> Any:
+    kwargs.setdefault("timeout", TIMEOUT)
+    kwargs.setdefault("preflight", False)
+    if flavour == "sync":
+        return make_sync_client(fake, **kwargs)
+    return make_client(fake, **kwargs)
+
+
+def received_whole_upload(fake: FakePlatform, size: int) -> None:
+    """The last create carried every byte (the fake keeps 4 KiB and counts the rest)."""
+    last = [r for r in fake.requests if r.method == "POST"][-1]
+    length = int(last.headers["Content-Length"])
+    assert length > size and last.body.endswith(f"...<{length} bytes>".encode())
+
+
+def same_request(a: Recorded, b: Recorded) -> None:
+    assert (a.method, a.path, a.query, a.body) == (b.method, b.path, b.query, b.body)
+    assert a.headers == {**b.headers, "Host": a.headers["Host"]}
+
+
+# --- retryable faults: one fault, then success with the identical request -----------------
+
+RETRYABLE: dict[str, Fault] = {
+    "500-json": Fault(500, json={"code": "internal", "message": "x"}, headers={"retry-after": "0"}),
+    "502-html": Fault(
+        502, text="<html>bad gateway</html>", content_type="text/html", headers={"retry-after": "0"}
+    ),
+    "503-text": Fault(503, text="busy", headers={"retry-after-ms": "10"}),
+    "504-empty": Fault(504, headers={"retry-after": "0"}),
+    "429-retry-after": Fault(429, json={"code": "too_many_requests"}, headers={"retry-after": "0"}),
+    "429-retry-after-ms": Fault(429, json={"message": "slow"}, headers={"retry-after-ms": "20"}),
+    "429-http-date": Fault(
+        429, json={"message": "slow"}, headers={"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}
+    ),
+    "429-no-hint": Fault(429, json={"code": "too_many_requests", "message": "slow"}),
+    "408": Fault(408, text="", headers={"retry-after": "0"}),
+    "drop-before-response": Fault(drop=True),
+    "drop-mid-body": Fault(truncate=True),
+    "slow-headers": Fault(delay=3 * TIMEOUT, json={}),
+    "slow-body-stalls": Fault(json={"_id": "x" * 4}, trickle=3 * TIMEOUT),
+    "bad-gzip": Fault(json={"_id": TASK_ID}, headers={"Content-Encoding": "gzip"}),
+}
+
+
+# The sync client shares the async transport; three faults per route prove the wiring.
+SYNC_FAULTS = ("503-text", "drop-before-response", "slow-headers")
+MATRIX = [(f, r, "async") for f in RETRYABLE for r in METHOD] + [
+    (f, r, "sync") for f in SYNC_FAULTS for r in METHOD
+]
+
+
+@pytest.mark.usefixtures("fast_backoff")
+@pytest.mark.parametrize(("fault", "route", "flavour"), MATRIX)
+async def test_fault_then_identical_retry_succeeds(
+    fake: FakePlatform, video: Path, flavour: str, route: str, fault: str
+) -> None:
+    fake.script(METHOD[route], route, RETRYABLE[fault])
+    async with asyncio.timeout(20), client_for(fake, flavour) as client:
+        result = await calls(video)[route](client)
+    assert result is not None
+    sent = [r for r in fake.requests if r.method == METHOD[route]]
+    assert len(sent) == 2, [r.path for r in sent]
+    if RETRYABLE[fault].consume_body:
+        same_request(sent[0], sent[1])
+    if route == "create":
+        (task,) = [t for t in fake.tasks.values() if t.id != TASK_ID]
+        assert task.file_size == video.stat().st_size
+        assert task.fields["video_embedding_scope"] == ["clip", "video"]
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"retry-after": "3600"}, {"retry-after": "soon"}, {"retry-after-ms": "-5"}]
+)
+async def test_429_without_a_usable_hint_waits_the_real_backoff(
+    fake: FakePlatform, headers: dict[str, str]
+) -> None:
+    """No hint, an absurd one (an hour) or garbage: the first backoff, 0.375-0.5 s."""
+    fake.script("GET", "status", Fault(429, json={"code": "too_many_requests"}, headers=headers))
+    async with client_for(fake, "async") as client:
+        await client.embed.tasks.status(TASK_ID)
+    first, second = [r.at for r in fake.requests]
+    assert 0.37 <= second - first < 1.5
+
+
+# --- give up: the fault on every attempt ends in a typed error, in bounded time ----------
+
+GIVE_UP: list[tuple[str, Fault, type[Exception]]] = [
+    ("500", Fault(500, json={"message": "x"}, headers={"retry-after": "0"}), tl.InternalServerError),
+    ("502", Fault(502, text="<html/>", headers={"retry-after": "0"}), tl.errors.BadGatewayError),
+    ("503", Fault(503, json={"message": "x"}, headers={"retry-after": "0"}), tl.ServiceUnavailableError),
+    ("504", Fault(504, headers={"retry-after": "0"}), tl.errors.GatewayTimeoutError),
+    ("429", Fault(429, json={"code": "too_many_requests", "message": "m"}, headers={"retry-after": "0"}), tl.RateLimitError),
+    ("drop", Fault(drop=True), tl.ApiConnectionError),
+    ("truncate", Fault(truncate=True), tl.ApiConnectionError),
+    ("slow-headers", Fault(delay=3 * TIMEOUT, json={}), tl.ApiTimeoutError),
+    ("slow-body", Fault(json={"_id": "abc"}, trickle=3 * TIMEOUT), tl.ApiTimeoutError),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("route", ["create", "status"])
+@pytest.mark.parametrize(("name", "fault", "cls"), GIVE_UP, ids=[g[0] for g in GIVE_UP])
+async def test_persistent_fault_gives_up_with_typed_error(
+    fake: FakePlatform, video: Path, route: str, name: str, fault: Fault, cls: type[Exception]
+) -> None:
+    retries = 1
+    fake.script(METHOD[route], route, *[fault] * 2 * (retries + 1))
+    start = time.monotonic()
+    async with client_for(fake, "async", max_retries=retries) as client:
+        with pytest.raises(cls) as info:
+            await calls(video)[route](client)
+    elapsed = time.monotonic() - start
+    # Each attempt is bounded by the per-read timeout, plus one backoff (<= 0.5 s).
+    assert elapsed < (retries + 1) * (TIMEOUT + 0.5) + 2.0, elapsed
+    # aiohttp itself resends an idempotent request once when the server disconnects
+    # before answering (RFC 9112 9.3.1), so a GET meets a drop twice per attempt.
+    per_attempt = 2 if name == "drop" and METHOD[route] == "GET" else 1
+    assert fake.count(METHOD[route], route) == per_attempt * (retries + 1)
+    if isinstance(info.value, tl.ApiError):
+        assert info.value.status_code == fault.status
+
+
+# --- not retried: typed errors after exactly one request ---------------------------------
+
+NOT_RETRIED: list[tuple[str, Fault, type[Exception]]] = [
+    ("200-html", Fault(text="<html>ok</html>", content_type="text/html"), tl.ApiResponseValidationError),
+    ("200-empty", Fault(), tl.ApiResponseValidationError),
+    ("200-cut-json", Fault(text='{"_id": "66419a', content_type="application/json"), tl.ApiResponseValidationError),
+    ("200-json-array", Fault(json=[1, 2, 3]), tl.ApiResponseValidationError),
+    ("200-json-wrong-types", Fault(json={"_id": {"a": 1}, "status": [1], "data": {"a": 1}}), tl.ApiResponseValidationError),
+    ("400-html", Fault(400, text="<html>bad</html>", content_type="text/html"), tl.BadRequestError),
+    ("400-json-as-text", Fault(400, text='{"code":"parameter_invalid","message":"m"}'), tl.ParameterInvalidError),
+    ("401", Fault(401, json={"code": "api_key_invalid", "message": "no"}), tl.ApiKeyInvalidError),
+    ("404", Fault(404, json={"code": "resource_not_exist", "message": "gone"}), tl.ResourceNotExistError),
+    ("413-html", Fault(413, text="<h1>too large</h1>", content_type="text/html"), tl.ApiError),
+    ("x-should-retry-false", Fault(503, json={"message": "no"}, headers={"x-should-retry": "false"}), tl.ServiceUnavailableError),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("route", list(METHOD))
+@pytest.mark.parametrize(("name", "fault", "cls"), NOT_RETRIED, ids=[n[0] for n in NOT_RETRIED])
+async def test_non_retryable_answers_raise_once(
+    fake: FakePlatform, video: Path, route: str, name: str, fault: Fault, cls: type[Exception]
+) -> None:
+    fake.script(METHOD[route], route, fault)
+    async with client_for(fake, "async") as client:
+        with pytest.raises(cls) as info:
+            await calls(video)[route](client)
+    assert fake.count(METHOD[route], route) == 1
+    err = info.value
+    assert getattr(err, "status_code", None) == fault.status
+    assert str(err)
+
+
+@pytest.mark.parametrize("route", list(METHOD))
+async def test_json_under_a_wrong_content_type_is_read(
+    fake: FakePlatform, video: Path, route: str
+) -> None:
+    """A correct JSON body labelled ``text/html`` (a proxy rewriting headers) still works."""
+    body: dict[str, Any] = {
+        "create": {"_id": TASK_ID},
+        "status": {"_id": TASK_ID, "status": "ready", "model_name": "marengo3.0"},
+        "retrieve": {"_id": TASK_ID, "status": "ready", "model_name": "marengo3.0"},
+        "list": {"data": [], "page_info": {"page": 1, "total_page": 1}},
+    }[route]
+    fake.script(METHOD[route], route, Fault(json=body, content_type="text/html; charset=latin-1"))
+    async with client_for(fake, "async") as client:
+        result = await calls(video)[route](client)
+    assert result is not None and fake.count(METHOD[route], route) == 1
+
+
+async def test_slow_body_within_the_read_timeout_succeeds(fake: FakePlatform) -> None:
+    """The timeout bounds each read, not the whole body: a steady trickle is not cut."""
+    body = {"_id": TASK_ID, "status": "ready", "model_name": "marengo3.0"}
+    fake.script("GET", "status", Fault(json=body, trickle=TIMEOUT / 20))
+    async with client_for(fake, "async") as client:
+        status = await client.embed.tasks.status(TASK_ID)
+    assert status.status == "ready" and fake.count("GET", "status") == 1
+
+
+# --- uploads: drops mid-upload, early answers, streams that cannot be rewound ------------
+
+
+@pytest.mark.parametrize("flavour", ["async", "sync"])
+@pytest.mark.usefixtures("fast_backoff")
+async def test_drop_mid_upload_resends_the_whole_file(
+    fake: FakePlatform, sparse_file: Path, flavour: str
+) -> None:
+    """The server reads nothing and closes while 16 MiB are going out; the retry resends
+    every byte from the start, progress restarts at 0, and the file is closed after."""
+    fake.script("POST", "create", Fault(drop=True, consume_body=False, delay=0.05))
+    progress: list[int] = []
+    async with asyncio.timeout(30), client_for(fake, flavour, timeout=10) as client:
+        task = await client.embed.tasks.create(
+            "marengo3.0",
+            video_file=sparse_file,
+            on_upload_progress=lambda sent, total: progress.append(sent),
+        )
+    assert task.id in fake.tasks
+    received_whole_upload(fake, sparse_file.stat().st_size)
+    assert fake.count("POST", "create") == 2
+    assert progress.count(0) == 2 and progress[-1] == sparse_file.stat().st_size
+
+
+@pytest.mark.usefixtures("fast_backoff")
+async def test_drop_mid_upload_from_file_object_rewinds(
+    fake: FakePlatform, sparse_file: Path
+) -> None:
+    fake.script(
+        "POST",
+        "create",
+        Fault(drop=True, consume_body=False, delay=0.05),
+        Fault(drop=True, consume_body=False),
+    )
+    async with client_for(fake, "async", timeout=10) as client:
+        with open(sparse_file, "rb") as f:
+            task = await client.embed.tasks.create("marengo3.0", video_file=f)
+    assert task.id in fake.tasks
+    received_whole_upload(fake, sparse_file.stat().st_size)
+    assert fake.count("POST", "create") == 3
+
+
+async def test_early_refusal_of_an_upload_is_a_typed_error(
+    fake: FakePlatform, sparse_file: Path
+) -> None:
+    """The server answers 400 without reading the 16 MiB body (as the engine does for a
+    file over 2 GB) and closes: the caller gets the refusal or a connection error, both
+    typed, promptly, and it is not resent (400 is final)."""
+    refusal = {"code": "video_filesize_too_large", "message": "too large"}
+    fake.script("POST", "create", Fault(400, json=refusal, consume_body=False))
+    async with client_for(fake, "async", timeout=10, max_retries=0) as client:
+        with pytest.raises((tl.VideoFilesizeTooLargeError, tl.ApiConnectionError)):
+            await client.embed.tasks.create("marengo3.0", video_file=sparse_file)
+    assert fake.count("POST", "create") == 1
+
+
+@pytest.mark.parametrize("fault", [Fault(503, json={"message": "x"}), Fault(drop=True)])
+async def test_unseekable_stream_is_not_resent(fake: FakePlatform, fault: Fault) -> None:
+    """A pipe cannot be rewound: the first failure is final, never a partial resend."""
+    fake.script("POST", "create", fault)
+    r, w = os.pipe()
+    os.write(w, b"\x00" * 50_000)
+    os.close(w)
+    async with client_for(fake, "async") as client:
+        with (
+            open(r, "rb") as pipe,
+            pytest.raises((tl.ServiceUnavailableError, tl.ApiConnectionError)),
+        ):
+            await client.embed.tasks.create("marengo3.0", video_file=pipe)
+    assert fake.count("POST", "create") == 1
+
+
+# --- refused, and many faults at once ----------------------------------------------------
+
+
+async def test_refused_connection_gives_up_in_bounded_time() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    start = time.monotonic()
+    async with tl.AsyncTwelveLabs(
+        "k", base_url=f"http://127.0.0.1:{port}/v1.3", max_retries=2, timeout=TIMEOUT
+    ) as client:
+        with pytest.raises(tl.ApiConnectionError):
+            await client.embed.tasks.status(TASK_ID)
+    assert time.monotonic() - start < 3.0  # two backoffs of at most 0.5 and 1 s
+
+
+@pytest.mark.usefixtures("fast_backoff")
+async def test_many_concurrent_calls_through_mixed_faults(fake: FakePlatform) -> None:
+    """40 status calls share one pool while a fault hits every other one: all succeed,
+    and the pool is left clean."""
+    faults = [
+        RETRYABLE[k] for k in ("503-text", "drop-before-response", "drop-mid-body", "500-json")
+    ]
+    fake.script("GET", "status", *[faults[i % len(faults)] for i in range(20)])
+    async with asyncio.timeout(30), client_for(fake, "async", connection_limit=8) as client:
+        results = await asyncio.gather(*(client.embed.tasks.status(TASK_ID) for _ in range(40)))
+    assert all(r.id == TASK_ID for r in results)
+    assert fake.count("GET", "status") == 60
