@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextvars import ContextVar
 
 import pytest
 
@@ -22,22 +23,29 @@ async def fake() -> AsyncIterator[FakePlatform]:
         yield platform
 
 
+_KIND: ContextVar[str] = ContextVar("client_kind", default="async")
+
+
+@pytest.fixture(params=["async", "sync"], autouse=True)
+def client_kind(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test here runs on the async client and on the sync one (seen through the
+    async surface by ``tests/sync_adapter.py``, so test bodies stay the same)."""
+    token = _KIND.set(request.param)
+    yield request.param
+    _KIND.reset(token)
+
+
 def make_client(fake: FakePlatform, **kwargs: object) -> AsyncTwelveLabs:
+    """A client of this test's kind bound to ``fake``; use it as ``async with``."""
     kwargs.setdefault("timeout", 5.0)
+    if _KIND.get() == "sync":
+        from tests.sync_adapter import make_sync_client
+
+        return make_sync_client(fake, **kwargs)  # type: ignore[return-value]
     return AsyncTwelveLabs(fake.api_key, base_url=fake.base_url, **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=["async", "sync"])
-async def client(
-    request: pytest.FixtureRequest, fake: FakePlatform
-) -> AsyncIterator[AsyncTwelveLabs]:
-    """Each test runs on the async client and on the sync one (seen through the async
-    surface by ``tests/sync_adapter.py``, so test bodies stay the same)."""
-    if request.param == "sync":
-        from tests.sync_adapter import make_sync_client
-
-        async with make_sync_client(fake) as s:
-            yield s  # type: ignore[misc]
-        return
+@pytest.fixture
+async def client(fake: FakePlatform) -> AsyncIterator[AsyncTwelveLabs]:
     async with make_client(fake) as c:
         yield c

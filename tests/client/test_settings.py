@@ -42,3 +42,14 @@ async def test_headers_and_user_agent(fake: FakePlatform) -> None:
         await client.embed.tasks.list()
     headers = fake.requests[0].headers
     assert headers["X-Trace"] == "1" and headers["User-Agent"].startswith("twelvelabs-embed/")
+
+
+async def test_each_kind_really_runs_its_own_client(fake: FakePlatform, client_kind: str) -> None:
+    from tests.client.conftest import make_client
+
+    client = make_client(fake)
+    expected = "AsyncTwelveLabs" if client_kind == "async" else "AsyncSurface"
+    assert type(client).__name__ == expected
+    async with client:
+        await client.embed.tasks.list()
+    assert fake.count("GET", "list") == 1

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.client.conftest import make_client
 from tests.fakeplatform import FakePlatform, parse_multipart
 from twelvelabs_embed import AsyncTwelveLabs, TasksRetrieveResponse
 
@@ -16,9 +17,7 @@ VIDEO_BYTES = bytes(range(256)) * 64  # not a real video: preflight is off where
 
 @pytest.fixture
 async def raw_client(fake: FakePlatform):
-    async with AsyncTwelveLabs(
-        fake.api_key, base_url=fake.base_url, preflight=False, timeout=5
-    ) as c:
+    async with make_client(fake, preflight=False) as c:
         yield c
 
 
