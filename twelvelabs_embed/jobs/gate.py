@@ -54,6 +54,7 @@ class RateGate:
         self._inflight = 0
         self._budget: int | None = None
         self._budget_reset = 0.0
+        self._limit: int | None = None
         self._strikes = 0
         self._waiters: set[asyncio.Future[None]] = set()
         self.limited_count = 0
@@ -75,8 +76,9 @@ class RateGate:
         if self._budget is not None and self._budget <= 0:
             if now < self._budget_reset:
                 wait = max(wait, self._budget_reset - now)
-            else:
-                self._budget = None
+            else:  # a new window: as many as the limit seen, until an answer says more
+                self._budget = self._limit
+                self._budget_reset = now + 1.0
         return max(wait, 0.0)
 
     async def acquire(self) -> None:
@@ -111,7 +113,7 @@ class RateGate:
             self._window *= 2
             if self._window >= 64:
                 self._window = math.inf
-        self._read_budget(headers)
+        self._read_budget(headers, accepted=True)
         self._wake()
 
     def limited(self, headers: Mapping[str, str]) -> float:
@@ -127,7 +129,7 @@ class RateGate:
             self.paused_sec += until - max(now, self._closed_until)
             self._closed_until = until
         self._window = 1
-        self._read_budget(headers)
+        self._read_budget(headers, accepted=False)
         if self._budget is not None and self._budget <= 0 and self._budget_reset <= now:
             self._budget = None  # no usable reset: the pause above is the wait
         self._wake()
@@ -138,7 +140,7 @@ class RateGate:
         self._finish()
         self._wake()
 
-    def _read_budget(self, headers: Mapping[str, str]) -> None:
+    def _read_budget(self, headers: Mapping[str, str], *, accepted: bool) -> None:
         lowest: int | None = None
         reset: float | None = None
         for name, value in headers.items():
@@ -160,9 +162,22 @@ class RateGate:
                 )
         if lowest is None:
             return
+        limit = self._header_int(headers, "x-ratelimit-limit") or self._header_int(
+            headers, "x-ratelimit-request-limit"
+        )
+        if limit or accepted:  # a success's remaining + 1 is a lower bound on the limit
+            self._limit = limit or max(self._limit or 0, lowest + 1)
         # Creates already on their way will spend part of what the server reported.
         self._budget = lowest - self._inflight
         self._budget_reset = self._now() + (reset if reset is not None else 1.0)
+
+    @staticmethod
+    def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+        raw = next((v for k, v in headers.items() if k.lower() == name), None)
+        try:
+            return int(float(raw)) if raw is not None else None
+        except ValueError:
+            return None
 
     def _reset_in(self, headers: Mapping[str, str], name: str) -> float | None:
         raw = next((v for k, v in headers.items() if k.lower() == name), None)

@@ -76,6 +76,11 @@ class _Crash:
     error: BaseException
 
 
+_PROGRESS = object()
+"""Queued by workers so ``on_progress`` runs in the consumer's context (the sync client
+runs callbacks in the caller's thread only while the caller waits for an item)."""
+
+
 class EmbedJob:
     """One run over ``inputs``; iterate :meth:`results` once."""
 
@@ -101,7 +106,8 @@ class EmbedJob:
         self._entries: dict[str, Entry] = {}
         self._uploads: asyncio.Queue[JobInput] = asyncio.Queue()
         self._retrievals: asyncio.Queue[JobInput] = asyncio.Queue()
-        self._out: asyncio.Queue[ItemResult | _Crash] = asyncio.Queue()
+        self._out: asyncio.Queue[ItemResult | _Crash | object] = asyncio.Queue()
+        self._progress_queued = False
         self._watching: dict[str, tuple[JobInput, float]] = {}
         self._wake = asyncio.Event()
         self._polls = asyncio.Semaphore(options.poll_concurrency)
@@ -125,13 +131,21 @@ class EmbedJob:
         ]
         workers.append(self._spawn(self._poll_loop))
         for inp in self.inputs:
-            await self._dispatch(inp)
+            self._dispatch(inp)
         try:
-            for _ in self.inputs:
+            left = len(self.inputs)
+            while left:
                 item = await self._out.get()
                 if isinstance(item, _Crash):
                     raise item.error
-                yield item
+                if isinstance(item, ItemResult):
+                    left -= 1
+                    yield item
+                elif self._on_progress is not None:
+                    self._progress_queued = False
+                    result = self._on_progress(self.progress())
+                    if inspect.isawaitable(result):
+                        await result
         finally:
             for w in workers:
                 w.cancel()
@@ -180,10 +194,10 @@ class EmbedJob:
         await self.journal.set_fingerprint(inp.key, now.size, now.mtime_ns, digest)
         return False
 
-    async def _dispatch(self, inp: JobInput) -> None:
+    def _dispatch(self, inp: JobInput) -> None:
         e = self._entries[inp.key]
         if e.state in DONE_STATES:
-            await self._emit(inp, resumed=True)
+            self._emit(inp, resumed=True)
         elif e.state == "processing":
             self._watch(inp)
         elif e.state == "ready":
@@ -208,7 +222,7 @@ class EmbedJob:
     async def _set(self, change: Awaitable[Entry]) -> Entry:
         entry = await change
         self._entries[entry.key] = entry
-        await self._report()
+        self._report()
         return entry
 
     def progress(self) -> JobProgress:
@@ -224,16 +238,16 @@ class EmbedJob:
             rate_limited=self.gate.limited_count,
         )
 
-    async def _report(self) -> None:
-        if self._on_progress is not None:
-            result = self._on_progress(self.progress())
-            if inspect.isawaitable(result):
-                await result
+    def _report(self) -> None:
+        if self._on_progress is not None and not self._progress_queued:
+            self._progress_queued = True
+            self._out.put_nowait(_PROGRESS)
 
-    async def _emit(
+    def _emit(
         self, inp: JobInput, *, resumed: bool = False, embeddings: EmbeddingMatrix | None = None
     ) -> None:
         e = self._entries[inp.key]
+        self._report()  # before the item: the consumer sees the final counts too
         if not resumed:
             self._finished += 1
             self._video_sec += e.duration or 0.0
@@ -254,7 +268,6 @@ class EmbedJob:
                 embeddings=embeddings,
             )
         )
-        await self._report()
 
     async def _fail(
         self,
@@ -268,7 +281,7 @@ class EmbedJob:
         code = code or (error_code(exc) if exc else "failed")
         message = message or (describe_error(exc) if exc else code)
         await self._set(self.journal.failed(inp.key, code, message, retryable=retryable))
-        await self._emit(inp)
+        self._emit(inp)
 
     # --- uploads -------------------------------------------------------------------
 
@@ -489,7 +502,7 @@ class EmbedJob:
             await asyncio.to_thread(self.store.write, task_id, inp.source, model, matrix)
         dim = int(matrix.vectors.shape[1]) if len(matrix) else 0
         await self._set(self.journal.retrieved(inp.key, len(matrix), dim))
-        await self._emit(inp, embeddings=matrix)
+        self._emit(inp, embeddings=matrix)
 
 
 async def run_job(
