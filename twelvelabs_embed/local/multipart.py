@@ -16,6 +16,7 @@ from pathlib import Path
 
 import attrs
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .. import video_rules
 from .problems import ApiProblem, bad_request, from_violations, invalid
@@ -161,7 +162,14 @@ async def _read(request: web.Request, upload_path: Path, max_size: int) -> Creat
                     fields[name] = value.strip()
         except ApiProblem:
             raise
-        except (ValueError, AssertionError, KeyError, LookupError, RuntimeError) as exc:
+        except (
+            ValueError,
+            AssertionError,
+            KeyError,
+            LookupError,
+            RuntimeError,
+            HttpProcessingError,  # a part header aiohttp's parser refuses
+        ) as exc:
             raise bad_request(
                 "content_type_invalid",
                 f"The request body is not valid multipart/form-data ({type(exc).__name__}).",
