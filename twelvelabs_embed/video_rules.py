@@ -39,6 +39,9 @@ TASK_STATUSES: tuple[str, ...] = ("processing", "ready", "failed")
 TERMINAL_STATUSES: frozenset[str] = frozenset({"ready", "failed"})
 MAX_PAGE_LIMIT = 50
 DEFAULT_PAGE_LIMIT = 10
+MAX_PAGE = 2**31 - 1
+"""Larger page numbers are refused: the answer echoes the number, and JSON integers
+beyond 64 bits cannot be written (a fuzzed ``page=10**20`` was a 500)."""
 RETENTION_DAYS = 7
 
 
@@ -404,6 +407,8 @@ def check_list_params(
     out = []
     if page is not None and page < 1:
         out.append(_invalid("page", "`page` must be 1 or more."))
+    elif page is not None and page > MAX_PAGE:
+        out.append(_invalid("page", f"`page` must be at most {MAX_PAGE}."))
     if page_limit is not None and not 1 <= page_limit <= MAX_PAGE_LIMIT:
         out.append(_invalid("page_limit", f"`page_limit` must be within 1-{MAX_PAGE_LIMIT}."))
     if status is not None and status not in TASK_STATUSES:

@@ -91,3 +91,8 @@ def test_list_params() -> None:
         "page_limit",
         "status",
     ]
+
+
+def test_page_numbers_are_bounded() -> None:
+    assert r.check_list_params(r.MAX_PAGE, 10, None) == []
+    assert [v.parameter for v in r.check_list_params(10**20, 10, None)] == ["page"]
