@@ -186,6 +186,11 @@ def _query(name: str, schema: dict[str, Any], description: str, **extra: Any) ->
     }
 
 
+def _list_query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """A list filter: an empty value (``?page=``) counts as absent, as the engine reads it."""
+    return _query(name, schema, description + " Empty means absent.", allowEmptyValue=True)
+
+
 def build_openapi() -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
@@ -211,11 +216,11 @@ def build_openapi() -> dict[str, Any]:
                     "operationId": "listEmbeddingTasks",
                     "summary": "List tasks, newest first (the last 7 days unless a range is given)",
                     "parameters": [
-                        _query("started_at", {"type": "string", "format": "date-time"}, "Created at or after (RFC 3339)."),
-                        _query("ended_at", {"type": "string", "format": "date-time"}, "Created at or before (RFC 3339)."),
-                        _query("status", _STATUS, "Only tasks with this status."),
-                        _query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number; past the end gives an empty `data`."),
-                        _query("page_limit", {"type": "integer", "minimum": 1, "maximum": vr.MAX_PAGE_LIMIT, "default": vr.DEFAULT_PAGE_LIMIT}, "Tasks per page."),
+                        _list_query("started_at", {"type": "string", "format": "date-time"}, "Created at or after (RFC 3339)."),
+                        _list_query("ended_at", {"type": "string", "format": "date-time"}, "Created at or before (RFC 3339)."),
+                        _list_query("status", _STATUS, "Only tasks with this status."),
+                        _list_query("page", {"type": "integer", "minimum": 1, "maximum": vr.MAX_PAGE, "default": 1}, "Page number; past the end gives an empty `data`."),
+                        _list_query("page_limit", {"type": "integer", "minimum": 1, "maximum": vr.MAX_PAGE_LIMIT, "default": vr.DEFAULT_PAGE_LIMIT}, "Tasks per page."),
                     ],
                     "responses": {"200": _ok("ListResponse"), **_COMMON},
                 },
@@ -234,7 +239,7 @@ def build_openapi() -> dict[str, Any]:
                     "summary": "A task with its segments once `ready`",
                     "parameters": [
                         _TASK_PATH_PARAM,
-                        _query("embedding_option", {"type": "array", "items": _OPTIONS}, "Only these options (repeat the key); the model must serve them.", style="form", explode=True),
+                        _query("embedding_option", {"type": "array", "items": _OPTIONS}, "Only these options (repeat the key); the model must serve them. Empty values are ignored.", style="form", explode=True, allowEmptyValue=True),
                     ],
                     "responses": {"200": _ok("RetrieveResponse"), **_COMMON, **_NOT_FOUND},
                 },
