@@ -57,7 +57,8 @@ URLS = [f"https://videos.example.com/clip{i:02d}.mp4" for i in range(50)]
 )
 async def test_50_concurrent_creates_under_a_rate_limit_all_succeed(headers: bool) -> None:
     limit, window = 10, 1.0
-    async with LimitedPlatform(limit, window, headers=headers) as fake:
+    fake = LimitedPlatform(limit, window, headers=headers)
+    async with fake:
         client = AsyncTwelveLabs(fake.api_key, base_url=fake.base_url, timeout=10)
         async with client:
             t0 = time.monotonic()

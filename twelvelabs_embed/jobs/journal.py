@@ -203,6 +203,11 @@ class Journal:
     async def get(self, key: str) -> Entry:
         return await self._run(self._get, key)
 
+    async def entries(self, keys: Sequence[str]) -> list[Entry]:
+        """Rows as committed: after a cancelled transition its commit may still have
+        landed (the statement runs to the end in the journal's thread)."""
+        return await self._run(lambda: [self._get(k) for k in keys])
+
     async def task_ids(self) -> set[str]:
         """Every task id the journal holds: tasks already claimed by some input."""
 

@@ -150,6 +150,9 @@ class EmbedJob:
             for w in workers:
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            # Re-read: a transition cancelled mid-await may have committed anyway.
+            for entry in await self.journal.entries(list(self._index)):
+                self._entries[entry.key] = entry
             self._merge()
 
     def _spawn(self, worker: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
