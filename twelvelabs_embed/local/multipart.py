@@ -17,6 +17,7 @@ from pathlib import Path
 import attrs
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.multipart import BadContentDispositionHeader, BadContentDispositionParam
 
 from .. import video_rules
 from .problems import ApiProblem, bad_request, from_violations, invalid
@@ -169,6 +170,9 @@ async def _read(request: web.Request, upload_path: Path, max_size: int) -> Creat
             LookupError,
             RuntimeError,
             HttpProcessingError,  # a part header aiohttp's parser refuses
+            # aiohttp warns about these; under ``-W error`` the warning is raised
+            BadContentDispositionHeader,
+            BadContentDispositionParam,
         ) as exc:
             raise bad_request(
                 "content_type_invalid",
