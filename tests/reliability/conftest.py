@@ -11,6 +11,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from twelvelabs_embed.local.url_fetch import FetchFailed
+
 
 @pytest.fixture(autouse=True)
 def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,3 +56,12 @@ def sparse_file(tmp_path: Path) -> Iterator[Path]:
         f.truncate(16 * 1024 * 1024)
     yield path
     os.unlink(path)
+
+
+class OfflineFetcher:
+    """Stands in for the engine's ``UrlFetcher``: every download fails at once, so fuzzed
+    URLs never leave the machine. Swap it in with
+    ``engine.app[PROCESSOR]._fetcher = OfflineFetcher()``."""
+
+    async def fetch(self, url: str, dest: Path) -> int:
+        raise FetchFailed("parameter_invalid", "downloads are disabled in this test")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,10 +28,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.reliability.conftest import OfflineFetcher
 from tests.videos import make_video
 from twelvelabs_embed.local.engine import LocalEngine
 from twelvelabs_embed.local.keys import PROCESSOR
-from twelvelabs_embed.local.url_fetch import FetchFailed
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -46,13 +45,6 @@ CHECKS = [
     response_schema_conformance,
 ]
 OFFLINE_URL = "http://videos.example.test/clip.mp4"
-
-
-class OfflineFetcher:
-    """Stands in for ``UrlFetcher``: every download fails, nothing leaves the machine."""
-
-    async def fetch(self, url: str, dest: Path) -> int:
-        raise FetchFailed("parameter_invalid", "downloads are disabled in this test")
 
 
 @pytest.fixture(scope="module")
