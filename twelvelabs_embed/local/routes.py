@@ -52,6 +52,17 @@ async def _task_or_404(request: web.Request) -> TaskRecord:
     return task
 
 
+async def _probe_upload(request: web.Request, path: str) -> video_rules.VideoFacts:
+    """Probe in the prober process. One crash is retried: the prober may have died for
+    a reason that is not this file (killed, or racing a previous crash); a second crash
+    is the file's doing."""
+    prober = request.app[PROBE_EXECUTOR]
+    try:
+        return await prober.run(probe, path)
+    except WorkerCrashed:
+        return await prober.run(probe, path)
+
+
 async def create_task(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS]
@@ -77,7 +88,7 @@ async def create_task(request: web.Request) -> web.Response:
                 video_rules.normalise_scopes(p.video_embedding_scope),
             )
             try:
-                facts = await app[PROBE_EXECUTOR].run(probe, spec.path)
+                facts = await _probe_upload(request, spec.path)
                 check_media(spec, facts)
             except JobRefused as exc:
                 raise ApiProblem(400, exc.code, exc.message) from exc

@@ -90,10 +90,20 @@ class ProcessPoolMediaExecutor:
         pool.shutdown(wait=False, cancel_futures=True)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        pool = self._current()
         loop = asyncio.get_running_loop()
+        call = functools.partial(fn, *args)
+        pool = self._current()
         try:
-            return await loop.run_in_executor(pool, functools.partial(fn, *args))
+            future = loop.run_in_executor(pool, call)
+        except BrokenProcessPool as exc:
+            # A worker died while idle (OOM killer, kill -9): the pool refuses new jobs,
+            # but this one never ran, so a fresh pool may take it.
+            log.warning("a media worker died while idle; starting a fresh pool (%s)", exc)
+            self._discard(pool)
+            pool = self._current()
+            future = loop.run_in_executor(pool, call)
+        try:
+            return await future
         except BrokenProcessPool as exc:
             log.warning("a media worker died; starting a fresh pool (%s)", exc)
             self._discard(pool)
