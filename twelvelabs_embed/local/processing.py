@@ -49,10 +49,13 @@ class TaskProcessor:
         self.idle.set()
 
     async def start(self) -> None:
-        """Purge expired tasks, re-queue unfinished ones, start consumers and the purger."""
+        """Purge expired tasks, re-queue unfinished ones, remove orphaned media files,
+        start consumers and the purger."""
         await self.purge()
-        for task in await self._store.processing():
+        unfinished = await self._store.processing()
+        for task in unfinished:
             self.submit(task.id)
+        self._sweep_orphans({t.id for t in unfinished})
         for i in range(max(1, self._settings.workers)):
             self._consumers.append(asyncio.create_task(self._consume(), name=f"tl-consumer-{i}"))
         self._purger = asyncio.create_task(self._purge_loop(), name="tl-purger")
@@ -79,6 +82,23 @@ class TaskProcessor:
         if paths:
             log.info("purged %d expired task file(s)", len(paths))
         return len(paths)
+
+    def _sweep_orphans(self, unfinished: set[str]) -> None:
+        """Remove media files no unfinished task owns: an upload cut off by a crash
+        (its task was never stored) or a finished task's file a crash kept from being
+        removed. One engine owns a data dir, so nothing else is writing there."""
+        media = self._settings.media_dir
+        if not media.is_dir():
+            return
+        orphans = [
+            p
+            for p in media.iterdir()
+            if p.suffix in (".upload", ".download") and p.stem not in unfinished
+        ]
+        for p in orphans:
+            discard(p)
+        if orphans:
+            log.info("removed %d orphaned media file(s)", len(orphans))
 
     async def _purge_loop(self) -> None:
         while True:
