@@ -10,6 +10,26 @@ from ..models import EmbeddingMatrix
 
 
 @attrs.frozen
+class JobOptions:
+    """Knobs of one run; see ``AsyncTasksClient.embed_many`` for their meaning."""
+
+    concurrency: int = 4
+    poll_concurrency: int = 8
+    poll_interval: float = 5.0
+    max_attempts: int = 5
+    timeout: float | None = None
+    retry_failed: bool = False
+    reconcile_window_sec: float = 60.0
+    """How far before a lost upload's recorded start a task may have been created (clock skew)."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.concurrency < 1 or self.poll_concurrency < 1 or self.max_attempts < 1:
+            raise ValueError("concurrency, poll_concurrency and max_attempts must be at least 1")
+        if self.poll_interval <= 0:
+            raise ValueError("poll_interval must be greater than 0")
+
+
+@attrs.frozen
 class ItemResult:
     """How one input ended in this run.
 

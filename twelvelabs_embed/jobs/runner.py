@@ -24,7 +24,6 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -34,12 +33,12 @@ from .._transport import Request
 from ..errors import ApiError, ConflictError, NotFoundError, TooManyRequestsError
 from ..models import EmbeddingMatrix, TasksCreateResponse
 from ..resources._base import parse
-from . import identity
+from . import identity, resume
 from .failures import AMBIGUOUS, TRANSIENT, describe_error, error_code
 from .gate import RateGate
 from .identity import JobInput
 from .journal import DONE_STATES, Entry, Journal
-from .models import ItemResult, JobProgress
+from .models import ItemResult, JobOptions, JobProgress
 from .output import PartStore
 
 if TYPE_CHECKING:
@@ -49,26 +48,6 @@ log = logging.getLogger("twelvelabs_embed")
 
 ProgressCallback = Callable[[JobProgress], Awaitable[None] | None]
 """May be a plain function or a coroutine function (the sync client needs the await)."""
-
-
-@attrs.frozen
-class JobOptions:
-    """Knobs of one run; see ``AsyncTasksClient.embed_many`` for their meaning."""
-
-    concurrency: int = 4
-    poll_concurrency: int = 8
-    poll_interval: float = 5.0
-    max_attempts: int = 5
-    timeout: float | None = None
-    retry_failed: bool = False
-    reconcile_window_sec: float = 60.0
-    """How far before a lost upload's recorded start a task may have been created (clock skew)."""
-
-    def __attrs_post_init__(self) -> None:
-        if self.concurrency < 1 or self.poll_concurrency < 1 or self.max_attempts < 1:
-            raise ValueError("concurrency, poll_concurrency and max_attempts must be at least 1")
-        if self.poll_interval <= 0:
-            raise ValueError("poll_interval must be greater than 0")
 
 
 @attrs.frozen
@@ -114,7 +93,7 @@ class EmbedJob:
         self._started = 0.0
         self._video_sec = 0.0
         self._finished = 0
-        sigs = Counter(self._signature(i) for i in self.inputs)
+        sigs = Counter(resume.signature(i) for i in self.inputs)
         self._ambiguous = {s for s, n in sigs.items() if n > 1}
 
     # --- the run -------------------------------------------------------------------
@@ -170,7 +149,7 @@ class EmbedJob:
         for inp in self.inputs:
             e = self._entries[inp.key]
             known = inp.kind == "file" and e.size is not None and e.state != "pending"
-            if known and await self._content_changed(inp, e):
+            if known and await resume.content_changed(self.journal, inp, e):
                 log.info("%s changed since it was embedded; embedding it again", inp.source)
                 e = await self._set(self.journal.reset(inp.key))
             if e.state == "failed" and (e.retryable or self.options.retry_failed):
@@ -184,18 +163,6 @@ class EmbedJob:
             missing = await asyncio.to_thread(self.store.recover, set(retrieved))
             for task_id in missing:
                 await self._set(self.journal.reset(retrieved[task_id].key, "ready"))
-
-    async def _content_changed(self, inp: JobInput, e: Entry) -> bool:
-        now = identity.stamp(inp.locator)
-        if now is None:
-            return True
-        if (now.size, now.mtime_ns) == (e.size, e.mtime_ns):
-            return False
-        digest = await asyncio.to_thread(identity.content_hash, inp.locator)
-        if digest != e.sha256:
-            return True
-        await self.journal.set_fingerprint(inp.key, now.size, now.mtime_ns, digest)
-        return False
 
     def _dispatch(self, inp: JobInput) -> None:
         e = self._entries[inp.key]
@@ -376,47 +343,12 @@ class EmbedJob:
             inp.model_name, **inp.create_kwargs(), request_options={"max_retries": 0}
         )
 
-    @staticmethod
-    def _signature(inp: JobInput) -> tuple[str, str, str]:
-        name = inp.filename if inp.kind == "file" else inp.locator
-        create = {k: v for k, v in inp.params.items() if k != "embedding_option"}
-        return inp.kind, name or "", repr(sorted(create.items()))
-
     async def _reconcile(self, inp: JobInput, e: Entry) -> str | None:
-        """Find the task a lost upload may have created: same file name or URL, same
-        model and clip length, created since the attempt began, claimed by no input.
-
-        Inputs that the platform's metadata cannot tell apart (same file name and
-        parameters in two folders) are never adopted: they are uploaded again.
-        """
-        if e.attempt_started is None or self._signature(inp) in self._ambiguous:
-            return None
-        since = e.attempt_started - self.options.reconcile_window_sec
-        started_at = datetime.fromtimestamp(since, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if e.attempt_started is None or resume.signature(inp) in self._ambiguous:
+            return None  # never attempted, or indistinguishable from another input
         claimed = await self.journal.task_ids()
-        clip = inp.params.get("video_clip_length")
-        pager = await self.tasks.list(started_at=started_at, page_limit=50)
-        async for task in pager:  # newest first
-            if task.created_at is not None and task.created_at.timestamp() < since - 1:
-                break
-            md = task.video_embedding.metadata if task.video_embedding else None
-            if task.id is None or task.id in claimed or md is None:
-                continue
-            same = (
-                md.input_url == inp.locator
-                if inp.kind == "url"
-                else md.input_filename == inp.filename
-            )
-            if not same or (task.model_name and task.model_name != inp.model_name):
-                continue
-            if (
-                clip is not None
-                and md.video_clip_length is not None
-                and float(md.video_clip_length) != float(clip)
-            ):
-                continue
-            return task.id
-        return None
+        since = e.attempt_started - self.options.reconcile_window_sec
+        return await resume.find_lost_task(self.tasks, inp, since, claimed)
 
     # --- polling and retrieving -----------------------------------------------------
 

@@ -471,7 +471,8 @@ class AsyncTasksClient:
         iterator (``async with aclosing(...)``) if you stop early: that stops the job
         and writes the output for what is done.
         """
-        from ..jobs.runner import JobOptions, run_job
+        from ..jobs.models import JobOptions
+        from ..jobs.runner import run_job
 
         options = JobOptions(
             concurrency=concurrency,
