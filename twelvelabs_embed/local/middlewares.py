@@ -7,9 +7,11 @@ routing errors (404/405, never HTML) and, as a last resort, unexpected exception
 
 from __future__ import annotations
 
+import errno
 import hmac
 import logging
 import secrets
+import sqlite3
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -48,6 +50,21 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         response = json_error(p.status, p.code, p.message)
         if p.code == "video_filesize_too_large":
             response.force_close()  # do not read the rest of an oversized upload
+    except (OSError, sqlite3.OperationalError) as exc:
+        problem = storage_problem(exc)
+        if problem is None:
+            log.exception(
+                "request %s %s failed (request id %s)", request.method, request.path, request_id
+            )
+            problem = ApiProblem(
+                500,
+                "internal_error",
+                f"The engine hit an unexpected error. Request id: {request_id}.",
+            )
+        else:
+            log.error("request %s %s: %s (%s)", request.method, request.path, problem, exc)
+        response = json_error(problem.status, problem.code, problem.message)
+        response.force_close()  # the rest of an upload may still be on its way
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -68,6 +85,25 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         )
     response.headers["X-Request-Id"] = request_id
     return response
+
+
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+
+def storage_problem(exc: BaseException) -> ApiProblem | None:
+    """507 for a data dir that cannot take more bytes (full disk, quota, file-size
+    limit, read-only file system); ``None`` for any other error."""
+    full = isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS
+    full = full or (isinstance(exc, sqlite3.OperationalError) and "full" in str(exc))
+    if not full:
+        return None
+    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return ApiProblem(
+        507,
+        "insufficient_storage",
+        f"The engine cannot store the request: {why}. Free space in its data directory "
+        "and try again.",
+    )
 
 
 @web.middleware
