@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
+import sys
 from collections.abc import Sequence
 
 from ..video_rules import RETENTION_DAYS
@@ -72,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         retention_days=args.retention_days,
         encoder=args.encoder,
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(engine))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(engine))
+    except (OSError, sqlite3.Error) as exc:  # data dir unusable, port taken
+        print(f"twelvelabs-embed serve: cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0
