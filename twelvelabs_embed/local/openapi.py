@@ -40,6 +40,9 @@ _COMMON = {
 }
 _NOT_FOUND = {"404": _error("No task with this id (or it has expired): `resource_not_exist`.")}
 _RATE = {"429": _error("Too many requests (`too_many_requests`); see `Retry-After`.")}
+_STORAGE = {
+    "507": _error("The engine's data directory cannot take the upload (`insufficient_storage`).")
+}
 _TASK_PATH_PARAM = {
     "name": "task_id",
     "in": "path",
@@ -210,7 +213,7 @@ def build_openapi() -> dict[str, Any]:
                         "required": True,
                         "content": {"multipart/form-data": {"schema": _ref("CreateForm"), "encoding": {"video_embedding_scope": {"style": "form", "explode": True}}}},
                     },
-                    "responses": {"200": _ok("CreateResponse", "The task was created; it starts `processing`."), **_COMMON, **_RATE},
+                    "responses": {"200": _ok("CreateResponse", "The task was created; it starts `processing`."), **_COMMON, **_RATE, **_STORAGE},
                 },
                 "get": {
                     "operationId": "listEmbeddingTasks",
