@@ -57,8 +57,11 @@ def probe_video(path: str | os.PathLike[str], *, decode_check: bool = True) -> V
         vdur = _stream_duration(video)
         if vdur is not None and vdur > 0:
             duration = vdur if duration is None else min(duration, vdur) if duration > 0 else vdur
-        width = video.codec_context.width or None
-        height = video.codec_context.height or None
+        ctx = video.codec_context
+        if ctx is None:  # a stream FFmpeg has no decoder for (e.g. a corrupt codec id)
+            raise ProbeFailed("the video stream's codec is unknown")
+        width = ctx.width or None
+        height = ctx.height or None
         if decode_check:
             try:
                 frame = next(container.decode(video), None)
