@@ -30,7 +30,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package (configured in pyproject.toml)."""
-    session.install("-e", ".[local]", "mypy==2.4.1")
+    session.install("-e", ".[local,parquet]", "mypy==2.4.1")
     session.run("mypy")
 
 
