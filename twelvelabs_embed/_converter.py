@@ -7,7 +7,9 @@ Rules, all registered in :func:`configure_converter`:
   unknown keys in its ``extra`` mapping instead of failing or dropping them;
 * ``created_at``/``updated_at`` are RFC 3339 strings -> aware ``datetime``;
 * a text field takes a JSON string only (cattrs would ``str()`` an object or a list
-  into a made-up task id or status);
+  into a made-up task id or status); numbers take numbers (not strings or booleans),
+  whole numbers only where an int is declared, string lists only lists of strings;
+* a task ``error`` sent as plain text becomes ``TaskError(message=...)``;
 * a segment's ``float`` list is checked in one C-level pass (``sum``; no per-element
   Python work) and kept as the list orjson produced.
 
@@ -24,6 +26,8 @@ import attrs
 import cattrs
 import orjson
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from .models import TaskError
 
 T = TypeVar("T")
 
@@ -44,6 +48,26 @@ def _structure_str(value: Any, _: type) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
     return value
+
+
+def _structure_float(value: Any, _: type) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _structure_int(value: Any, _: type) -> int:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected a whole number, got {value!r}")
+    return value
+
+
+def _structure_str_list(value: Any, _: type) -> list[str]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list of strings, got {type(value).__name__}")
+    return [_structure_str(v, str) for v in value]
 
 
 def _format_datetime(value: datetime) -> str:
@@ -120,6 +144,15 @@ def configure_converter(c: cattrs.Converter) -> None:
     """Register every hook this package relies on (see the module docstring)."""
     c.register_structure_hook(datetime, _parse_datetime)
     c.register_structure_hook(str, _structure_str)
+    c.register_structure_hook(float, _structure_float)
+    c.register_structure_hook(int, _structure_int)
+    c.register_structure_hook_func(lambda t: t == list[str], _structure_str_list)
+    task_error = _structure_factory(TaskError, c)
+    # an ``error`` sent as plain text still tells the caller why the task failed
+    c.register_structure_hook(
+        TaskError,
+        lambda v, cl: TaskError(message=v) if isinstance(v, str) else task_error(v, cl),
+    )
     c.register_unstructure_hook(datetime, _format_datetime)
     c.register_structure_hook_factory(_has_extra, lambda cl: _structure_factory(cl, c))
     c.register_unstructure_hook_factory(_has_extra, lambda cl: _unstructure_factory(cl, c))

@@ -3,7 +3,8 @@
 Policy (Stainless-style, fixing the official SDK's quirks): connection errors, timeouts,
 408, 409, 429 and 5xx are retried ``max_retries`` times (default 2). The wait is the
 server's hint when it gives a sane one (``retry-after-ms``, then ``retry-after`` as
-seconds or an HTTP date, used when 0 < hint <= 60 s), otherwise exponential backoff
+seconds or an HTTP date, used when 0 <= hint <= 60 s; 0 or a past date retries at once),
+otherwise exponential backoff
 ``min(0.5 * 2**attempt, 8)`` seconds shortened by up to 25 % of random jitter.
 """
 
@@ -28,7 +29,7 @@ def should_retry_status(status: int) -> bool:
 
 def should_retry_response(status: int, headers: Mapping[str, str]) -> bool:
     """The server may veto or force a retry with ``x-should-retry: true|false``."""
-    hint = _get(headers, "x-should-retry")
+    hint = (_get(headers, "x-should-retry") or "").strip().lower()
     if hint == "true":
         return True
     if hint == "false":

@@ -19,7 +19,7 @@ import attrs
 import orjson
 
 from ._retry import backoff_delay, retry_delay, should_retry_response
-from ._upload import MultipartBody, NotReplayableError, UploadProgress
+from ._upload import MultipartBody, StreamingPayload, UploadProgress
 from ._version import __version__
 from .errors import ApiConnectionError, ApiTimeoutError, TwelveLabsError, make_status_error
 
@@ -53,6 +53,15 @@ class Response:
         return self.headers.get("x-request-id")
 
 
+class _Attempt(Exception):
+    """Carries one attempt's error and whether its request body was sent in full."""
+
+    def __init__(self, error: ApiConnectionError, *, body_sent: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.body_sent = body_sent
+
+
 @contextmanager
 def map_exceptions(timeout: float | None) -> Iterator[None]:
     """Turn aiohttp/OS failures into the package's errors; cancellation passes untouched."""
@@ -61,7 +70,7 @@ def map_exceptions(timeout: float | None) -> Iterator[None]:
     except asyncio.CancelledError:
         raise
     except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
-        raise ApiTimeoutError(f"no response within the timeout of {timeout} s") from exc
+        raise ApiTimeoutError(f"no progress within the timeout of {timeout} s") from exc
     except aiohttp.ClientConnectorError as exc:
         raise ApiConnectionError(
             f"cannot connect to {exc.host}:{exc.port}: {exc.os_error}"
@@ -117,7 +126,10 @@ class Transport:
         cached = self._timeouts.get(timeout)
         if cached is None:
             cached = aiohttp.ClientTimeout(
-                total=None, sock_connect=timeout, sock_read=timeout, connect=timeout
+                # no connect= bound: it would count the wait for a free pooled connection
+                total=None,
+                sock_connect=timeout,
+                sock_read=timeout,
             )
             self._timeouts[timeout] = cached
         return cached
@@ -144,25 +156,32 @@ class Transport:
             await session.close()
 
     async def _send_once(self, req: Request, timeout: float | None) -> Response:
+        """One attempt. Raises :class:`_Attempt` around the error so ``send`` knows whether
+        the whole body had gone out (a timeout then may mean the server is still working)."""
         session = self._get_session()
         url = self.base_url + req.path
-        data = None
+        data: StreamingPayload | None = None
         headers = None
         if req.body is not None:
-            data = req.body.payload(req.on_upload_progress)
+            data = req.body.payload(req.on_upload_progress, write_timeout=timeout)
             headers = {"Content-Type": req.body.content_type}
-        with map_exceptions(timeout):
-            async with session.request(
-                req.method,
-                url,
-                params=req.params,
-                data=data,
-                headers=headers,
-                timeout=self._client_timeout(timeout),
-                allow_redirects=req.method == "GET",
-            ) as resp:
-                content = await resp.read()
-                return Response(resp.status, _lower(resp.headers), content)
+        try:
+            with map_exceptions(timeout):
+                async with session.request(
+                    req.method,
+                    url,
+                    params=req.params,
+                    data=data,
+                    headers=headers,
+                    timeout=self._client_timeout(timeout),
+                    allow_redirects=req.method == "GET",
+                ) as resp:
+                    content = await resp.read()
+                    return Response(resp.status, _lower(resp.headers), content)
+        except ApiConnectionError as exc:
+            if data is not None and data.failure is not None:
+                raise data.failure from exc
+            raise _Attempt(exc, body_sent=data is not None and data.completed) from None
 
     async def send(self, req: Request) -> Response:
         """Send with retries; return a 2xx :class:`Response` or raise an error class.
@@ -176,13 +195,15 @@ class Transport:
         while True:
             try:
                 resp = await self._send_once(req, timeout)
-            except ApiConnectionError as exc:
-                if attempt >= max_retries or not self._can_resend(req):
-                    raise
+            except _Attempt as failed:
+                exc = failed.error
+                # A POST whose whole body went out and then timed out may still be creating
+                # a task on the server: resending it could create a second one.
+                ambiguous = failed.body_sent and isinstance(exc, ApiTimeoutError)
+                if attempt >= max_retries or not self._can_resend(req) or ambiguous:
+                    raise exc from exc.__cause__
                 delay = backoff_delay(attempt)
                 log.info("retrying %s %s in %.2fs after %s", req.method, req.path, delay, exc)
-            except NotReplayableError as exc:
-                raise ApiConnectionError(str(exc)) from exc
             else:
                 if 200 <= resp.status < 300:
                     return attrs.evolve(resp, attempts=attempt + 1)

@@ -9,10 +9,13 @@ file is read in 1 MiB chunks off the event loop, so memory stays flat for a 2 GB
 from __future__ import annotations
 
 import asyncio
+import errno
 import inspect
+import io
 import mimetypes
 import os
 import secrets
+import stat
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, Union
@@ -20,6 +23,8 @@ from typing import IO, Any, Union
 import attrs
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
+
+from .errors import TwelveLabsError
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -33,6 +38,10 @@ VideoFile = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[byte
 
 class NotReplayableError(RuntimeError):
     """The file object cannot be rewound, so a failed upload cannot be resent."""
+
+
+class UploadError(TwelveLabsError):
+    """The upload's source misbehaved (it changed size or could not be read); not retried."""
 
 
 @attrs.define
@@ -78,10 +87,15 @@ def file_source(video_file: VideoFile) -> FileSource:
     """
     if isinstance(video_file, (str, os.PathLike)):
         path = Path(video_file)
+        info = path.stat()  # FileNotFoundError, PermissionError with the OS's own message
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory, not a video file", str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(
+                f"{path} is not a regular file (a pipe or a device cannot be uploaded)"
+            )
         with open(path, "rb"):  # fail early, with the OS's own message, if unreadable
             pass
-        if path.is_dir():
-            raise IsADirectoryError(f"{path} is a directory, not a video file")
         return FileSource(
             path.name,
             _guess_type(path.name),
@@ -102,9 +116,13 @@ def file_source(video_file: VideoFile) -> FileSource:
         seekable = bool(getattr(video_file, "seekable", lambda: False)())
         if seekable:
             start = video_file.tell()
-            try:
+            # fstat tells the size only for plain files: a gzip or tar wrapper reports the
+            # underlying file's size, so anything else is measured by seeking to the end.
+            if isinstance(video_file, (io.FileIO, io.BufferedReader)) and isinstance(
+                getattr(video_file, "raw", video_file), io.FileIO
+            ):
                 size = os.fstat(video_file.fileno()).st_size - start
-            except (AttributeError, OSError, ValueError):
+            else:
                 size = video_file.seek(0, os.SEEK_END) - start
                 video_file.seek(start)
         local = name if isinstance(name, str) and start == 0 and os.path.isfile(name) else None
@@ -123,8 +141,12 @@ def file_source(video_file: VideoFile) -> FileSource:
     )
 
 
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+def _quote(value: str) -> bytes:
+    """A form-data parameter value as httpx sends it: ``"`` and control characters
+    percent-encoded, ``\\`` escaped, the rest UTF-8 (undecodable characters become ``?``)."""
+    out = value.replace("\\", "\\\\").replace('"', "%22")
+    out = "".join(f"%{ord(c):02X}" if ord(c) < 0x20 and c != "\x1b" else c for c in out)
+    return out.encode("utf-8", errors="replace")
 
 
 @attrs.frozen
@@ -141,22 +163,18 @@ class MultipartBody:
         return f"multipart/form-data; boundary={self.boundary}"
 
     def _framing(self) -> tuple[bytes, bytes]:
-        b = self.boundary
+        b = self.boundary.encode()
         pre = bytearray()
         for name, value in self.fields:
-            pre += (
-                f'--{b}\r\nContent-Disposition: form-data; name="{_quote(name)}"\r\n\r\n'.encode()
-            )
-            pre += value.encode() + b"\r\n"
+            pre += b"--" + b + b'\r\nContent-Disposition: form-data; name="' + _quote(name)
+            pre += b'"\r\n\r\n' + value.encode("utf-8", errors="replace") + b"\r\n"
         if self.file is not None and self.file_field is not None:
-            pre += (
-                f'--{b}\r\nContent-Disposition: form-data; name="{_quote(self.file_field)}"; '
-                f'filename="{_quote(self.file.filename)}"\r\n'
-                f"Content-Type: {self.file.content_type}\r\n\r\n"
-            ).encode()
-            post = f"\r\n--{b}--\r\n".encode()
+            pre += b"--" + b + b'\r\nContent-Disposition: form-data; name="'
+            pre += _quote(self.file_field) + b'"; filename="' + _quote(self.file.filename)
+            pre += b'"\r\nContent-Type: ' + self.file.content_type.encode() + b"\r\n\r\n"
+            post = b"\r\n--" + b + b"--\r\n"
         else:
-            post = f"--{b}--\r\n".encode()
+            post = b"--" + b + b"--\r\n"
         return bytes(pre), post
 
     @property
@@ -172,18 +190,43 @@ class MultipartBody:
     def replayable(self) -> bool:
         return self.file is None or self.file.replayable
 
-    def payload(self, on_progress: UploadProgress | None = None) -> Payload:
+    def payload(
+        self, on_progress: UploadProgress | None = None, *, write_timeout: float | None = None
+    ) -> StreamingPayload:
         """A fresh aiohttp payload for one attempt."""
-        return _StreamingPayload(self, on_progress)
+        return StreamingPayload(self, on_progress, write_timeout)
 
 
-class _StreamingPayload(Payload):
-    def __init__(self, body: MultipartBody, on_progress: UploadProgress | None) -> None:
+class StreamingPayload(Payload):
+    """One attempt's body. ``write_timeout`` bounds each chunk's write, so a server that
+    stops reading cannot stall the upload forever; ``completed`` says the last byte went
+    out; ``failure`` holds an :class:`UploadError` from the source side."""
+
+    def __init__(
+        self,
+        body: MultipartBody,
+        on_progress: UploadProgress | None,
+        write_timeout: float | None = None,
+    ) -> None:
         super().__init__(None, content_type=body.content_type)
         self._body = body
         self._pre, self._post = body._framing()
         self._size = body.size
         self._on_progress = on_progress
+        self._write_timeout = write_timeout
+        self.completed = False
+        self.failure: UploadError | None = None
+
+    async def _send(self, writer: AbstractStreamWriter, chunk: bytes) -> None:
+        if self._write_timeout is None:
+            await writer.write(chunk)
+        else:
+            await asyncio.wait_for(writer.write(chunk), self._write_timeout)
+
+    def _fail(self, message: str, cause: BaseException | None = None) -> UploadError:
+        self.failure = UploadError(message)
+        self.failure.__cause__ = cause
+        return self.failure
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         raise TypeError("a streaming upload body cannot be decoded")
@@ -195,7 +238,7 @@ class _StreamingPayload(Payload):
                 await result
 
     async def write(self, writer: AbstractStreamWriter) -> None:
-        await writer.write(self._pre)
+        await self._send(writer, self._pre)
         src = self._body.file
         if src is not None:
             sent = 0
@@ -204,27 +247,45 @@ class _StreamingPayload(Payload):
             if src.data is not None:
                 for i in range(0, len(src.data), CHUNK_SIZE):
                     chunk = src.data[i : i + CHUNK_SIZE]
-                    await writer.write(chunk)
+                    await self._send(writer, chunk)
                     sent += len(chunk)
                     await self._report(sent, total)
             else:
-                reader = src.open()
-                assert reader is not None
-                loop = asyncio.get_running_loop()
+                sent = await self._stream_file(writer, src)
+            if total is not None and sent != total:
+                raise self._fail(
+                    f"{src.filename} changed size during the upload ({sent} of {total} bytes sent)"
+                )
+        await self._send(writer, self._post)
+        self.completed = True
+
+    async def _stream_file(self, writer: AbstractStreamWriter, src: FileSource) -> int:
+        try:
+            reader = src.open()
+        except (OSError, NotReplayableError) as exc:
+            raise self._fail(f"cannot read {src.filename} again: {exc}", exc) from exc
+        assert reader is not None
+        loop = asyncio.get_running_loop()
+        sent = 0
+        try:
+            while True:
+                # never send more than the announced length: a growing file is an error,
+                # not extra bytes the server would read as the start of another request
+                want = CHUNK_SIZE if src.size is None else min(CHUNK_SIZE, src.size - sent)
                 try:
-                    while True:
-                        chunk = await loop.run_in_executor(None, reader.read, CHUNK_SIZE)
-                        if not chunk:
-                            break
-                        await writer.write(chunk)
-                        sent += len(chunk)
-                        await self._report(sent, total)
-                finally:
-                    if src.path is not None:
-                        reader.close()
-                if total is not None and sent != total:
-                    raise OSError(f"the file changed size during upload ({sent} of {total} bytes)")
-        await writer.write(self._post)
+                    chunk = await loop.run_in_executor(None, reader.read, max(want, 1))
+                except (OSError, ValueError) as exc:
+                    raise self._fail(f"reading {src.filename} failed: {exc}", exc) from exc
+                if not chunk:
+                    return sent
+                if want == 0:
+                    return sent + len(chunk)  # more bytes than announced: caller reports it
+                await self._send(writer, chunk)
+                sent += len(chunk)
+                await self._report(sent, src.size)
+        finally:
+            if src.path is not None:
+                reader.close()
 
     async def write_with_length(
         self, writer: AbstractStreamWriter, content_length: int | None

@@ -144,13 +144,14 @@ async def _status(client: AsyncTwelveLabs, args: argparse.Namespace, out: Consol
 
 
 async def _retrieve(client: AsyncTwelveLabs, args: argparse.Namespace, out: Console) -> int:
-    from .results import ResultWriter, rows_from_result
+    from .results import ResultWriter, check_output_path, rows_from_result
 
-    writer = ResultWriter(args.out) if args.out else None
+    if args.out:
+        check_output_path(args.out)
     result = await client.embed.tasks.retrieve(args.task_id, embedding_option=args.option)
     rows = list(rows_from_result(args.task_id, result))
-    if writer is not None:
-        with writer:
+    if args.out:  # opened only now: a failed retrieve leaves an existing file untouched
+        with ResultWriter(args.out) as writer:
             writer.write(rows)
     out.print(segment_table(result.id or args.task_id, rows))
     return EXIT_OK
@@ -229,7 +230,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .local.serve import main as serve_main
 
         return serve_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "serve":
+        parser.error("options for the engine go after 'serve' (see 'serve --help')")
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     console = Console(stderr=True, highlight=False)
     out = Console(highlight=False)
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from types import TracebackType
+from urllib.parse import urlsplit
 
 from ._transport import Transport
 from .errors import TwelveLabsError
@@ -23,6 +24,9 @@ def resolve_settings(api_key: str | None, base_url: str | None) -> tuple[str | N
     ``TWELVELABS_BASE_URL``, then the hosted platform. The platform needs a key."""
     key = api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None
     url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"base_url must be an http(s) URL with a host, not {url!r}")
     if not key and url.rstrip("/") == DEFAULT_BASE_URL:
         raise TwelveLabsError(
             f"No API key: pass api_key= or set {API_KEY_ENV}. "
@@ -39,7 +43,9 @@ class AsyncTwelveLabs:
     Args:
         api_key: falls back to ``TWELVE_LABS_API_KEY``; required for the hosted platform.
         base_url: falls back to ``TWELVELABS_BASE_URL``, then ``https://api.twelvelabs.io/v1.3``.
-        timeout: seconds to connect and for each read (default 60); ``None`` waits forever.
+        timeout: seconds allowed to connect, for each chunk of an upload to go out and for
+            each read (default 60); ``None`` waits forever. A create whose whole body was
+            sent and then timed out is not resent, since the task may exist already.
         max_retries: retries of connection errors, 408/409/429 and 5xx (default 2).
         headers: extra headers for every request.
         preflight: check parameters and probe local files before uploading (default on).
@@ -59,6 +65,8 @@ class AsyncTwelveLabs:
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
+        if timeout is not None and not timeout > 0:
+            raise ValueError("timeout must be greater than 0 (or None to wait forever)")
         key, url = resolve_settings(api_key, base_url)
         self.api_key: str | None = key
         self.base_url: str = url

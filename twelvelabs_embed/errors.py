@@ -228,20 +228,40 @@ class ApiTimeoutError(ApiConnectionError):
 class ApiResponseValidationError(TwelveLabsError):
     """A 2xx response whose body is not the JSON the API promises."""
 
-    def __init__(self, message: str, *, status_code: int, body: Any, headers: Mapping[str, str]):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.body = body
-        self.headers = {k.lower(): v for k, v in headers.items()}
+        self.headers = {k.lower(): v for k, v in (headers or {}).items()}
+
+    def __reduce__(self) -> Any:  # keyword-only state survives pickling (process pools)
+        return (_rebuild, (type(self), self.args, self.__dict__))
 
 
 class WaitTimeoutError(TwelveLabsError, TimeoutError):
     """``wait_for_done`` gave up before the task finished; ``last_status`` is the last poll."""
 
-    def __init__(self, message: str, *, task_id: str, last_status: Any = None) -> None:
+    def __init__(self, message: str, *, task_id: str = "", last_status: Any = None) -> None:
         super().__init__(message)
         self.task_id = task_id
         self.last_status = last_status
+
+    def __reduce__(self) -> Any:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[Exception], args: tuple[Any, ...], state: dict[str, Any]) -> Exception:
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
 
 
 def _subclasses(cls: type[ApiError]) -> list[type[ApiError]]:

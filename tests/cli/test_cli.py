@@ -175,3 +175,16 @@ def test_platform_mode_without_engine(tmp_path: Path) -> None:
 def test_serve_help(tmp_path: Path) -> None:
     proc = run(["serve", "--help"], tmp_path)
     assert proc.returncode == 0 and "--allow-private-urls" in proc.stdout
+
+
+def test_failed_retrieve_leaves_an_existing_output_file_alone(tmp_path: Path) -> None:
+    out = tmp_path / "keep.jsonl"
+    out.write_text('{"earlier": "rows"}\n')
+    proc = run(["retrieve", "0123456789abcdef01234567", "--out", str(out)], tmp_path)
+    assert proc.returncode == 1 and "resource_not_exist" in proc.stderr
+    assert out.read_text() == '{"earlier": "rows"}\n'
+
+
+def test_global_options_before_serve_are_a_usage_error(tmp_path: Path) -> None:
+    proc = run(["--debug", "serve"], tmp_path)
+    assert proc.returncode == 2 and "go after 'serve'" in proc.stderr

@@ -57,3 +57,19 @@ async def test_concurrency_is_bounded(fake: FakePlatform) -> None:
 async def test_bad_concurrency(client: tl.AsyncTwelveLabs) -> None:
     with pytest.raises(ValueError):
         await client.embed.tasks.create_bulk([], concurrency=0)
+
+
+async def test_a_failing_callback_stops_the_batch(fake: FakePlatform) -> None:
+    def explode(result: tl.BulkResult) -> None:
+        raise RuntimeError("callback failed")
+
+    async with make_client(fake) as client:
+        with pytest.raises(RuntimeError, match="callback failed"):
+            await client.embed.tasks.create_bulk(
+                [{"video_url": f"https://example.com/{i}.mp4"} for i in range(5)],
+                concurrency=1,
+                on_result=explode,
+            )
+        creates = fake.count("POST", "create")
+        await asyncio.sleep(0.3)
+    assert fake.count("POST", "create") == creates == 1

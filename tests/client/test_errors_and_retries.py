@@ -231,3 +231,32 @@ async def test_closed_client_refuses_calls(fake: FakePlatform) -> None:
     await client.close()
     with pytest.raises(tl.TwelveLabsError, match="closed"):
         await client.embed.tasks.status("t")
+
+
+async def test_waiting_for_a_pooled_connection_is_not_a_timeout(fake: FakePlatform) -> None:
+    fake.script("GET", "status", *[Fault(delay=0.4, json={"status": "ready"})] * 3)
+    async with make_client(fake, timeout=0.6, connection_limit=1, max_retries=0) as client:
+        import asyncio
+
+        results = await asyncio.gather(*(client.embed.tasks.status("t") for _ in range(3)))
+    assert [r.status for r in results] == ["ready"] * 3
+
+
+@pytest.mark.parametrize("bad", ["127.0.0.1:8000/v1.3", "ftp://host/v1.3", "http:///v1.3"])
+def test_bad_base_urls_and_timeouts_are_refused_at_once(bad: str) -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        tl.AsyncTwelveLabs("k", base_url=bad)
+    with pytest.raises(ValueError, match="timeout"):
+        tl.AsyncTwelveLabs("k", base_url="http://127.0.0.1:1/v1.3", timeout=0)
+
+
+def test_errors_survive_pickling() -> None:
+    import pickle
+
+    for err in [
+        tl.WaitTimeoutError("m", task_id="t", last_status=None),
+        tl.ApiResponseValidationError("m", status_code=200, body={"a": 1}, headers={"X-A": "1"}),
+        tl.VideoDurationTooShortError("m", status_code=400, code="video_duration_too_short"),
+    ]:
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is type(err) and back.__dict__ == err.__dict__ and str(back) == str(err)

@@ -270,3 +270,15 @@ async def test_non_seekable_stream_is_sent_once(
     (req,) = fake.requests
     _, size = parse_multipart(req.body, req.headers["Content-Type"])
     assert size == len(VIDEO_BYTES)
+
+
+async def test_list_stops_when_the_server_ignores_page(
+    fake: FakePlatform, client: AsyncTwelveLabs
+) -> None:
+    from tests.fakeplatform import Fault
+
+    same = {"data": [{"_id": "a"}, {"_id": "b"}]}
+    fake.script("GET", "list", *[Fault(json=same)] * 5)
+    pager = await client.embed.tasks.list()
+    assert [t.id async for t in pager] == ["a", "b"]
+    assert fake.count("GET", "list") == 2

@@ -152,3 +152,40 @@ async def test_wait_for_many_timeout_names_an_unfinished_task(
     with pytest.raises(tl.WaitTimeoutError) as info:
         await client.embed.tasks.wait_for_many(ids, sleep_interval=0.05, timeout=0.3)
     assert info.value.task_id == ids[1]
+
+
+async def test_wait_for_many_maps_by_the_id_asked_for(
+    fake: FakePlatform, client: tl.AsyncTwelveLabs
+) -> None:
+    fake.script(
+        "GET",
+        "status",
+        Fault(json={"_id": "SOMETHING-ELSE", "status": "ready", "model_name": "a"}),
+        Fault(json={"status": "ready", "model_name": "b"}),
+    )
+    finals = await client.embed.tasks.wait_for_many(["task-a", "task-b"], sleep_interval=0.05)
+    assert [f.model_name for f in finals] == ["a", "b"]
+
+
+async def test_timeout_zero_still_looks_once(
+    fake: FakePlatform, client: tl.AsyncTwelveLabs
+) -> None:
+    fake.polls_until_ready = 0
+    task_id = await _task(client)
+    final = await client.embed.tasks.wait_for_done(task_id, timeout=0)
+    assert final.status == "ready"
+
+
+async def test_a_permanent_error_stops_the_other_polls(
+    fake: FakePlatform, client: tl.AsyncTwelveLabs
+) -> None:
+    slow = await _task(client)
+    fake.script("GET", "status", Fault(404, json={"code": "resource_not_exist", "message": "gone"}))
+    fake.polls_until_ready = 10_000
+    with pytest.raises(tl.NotFoundError):
+        await client.embed.tasks.wait_for_many(
+            ["missing", slow], sleep_interval=0.05, concurrency=1
+        )
+    polls = fake.count("GET", "status")
+    await asyncio.sleep(0.3)
+    assert fake.count("GET", "status") == polls <= 2

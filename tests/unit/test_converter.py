@@ -106,3 +106,26 @@ def test_text_fields_refuse_non_strings(bad: object) -> None:
             {"video_embedding": {"metadata": {"video_embedding_scope": [bad]}}},
             m.TasksStatusResponse,
         )
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"page_info": {"total_page": 2.9}},
+        {"page_info": {"page": "2"}},
+        {"page_info": {"page": True}},
+        {"data": [{"video_embedding": {"metadata": {"video_embedding_scope": "clip"}}}]},
+        {"data": [{"video_embedding": {"metadata": {"video_clip_length": "6"}}}]},
+        {"data": [{"video_embedding": {"metadata": {"duration": False}}}]},
+    ],
+)
+def test_loose_types_are_refused(bad: object) -> None:
+    with pytest.raises((cattrs.BaseValidationError, TypeError, ValueError)):
+        structure(bad, m.TasksListResponse)
+
+
+def test_whole_floats_pass_as_ints_and_a_text_error_is_kept() -> None:
+    info = structure({"page_info": {"page": 2.0, "total_page": 3}}, m.TasksListResponse).page_info
+    assert info is not None and (info.page, info.total_page) == (2, 3)
+    st = structure({"status": "failed", "error": "decoder exploded"}, m.TasksStatusResponse)
+    assert st.error == m.TaskError(message="decoder exploded")

@@ -55,7 +55,9 @@ class TwelveLabs:
     Args:
         api_key: falls back to ``TWELVE_LABS_API_KEY``; required for the hosted platform.
         base_url: falls back to ``TWELVELABS_BASE_URL``, then ``https://api.twelvelabs.io/v1.3``.
-        timeout: seconds to connect and for each read (default 60); ``None`` waits forever.
+        timeout: seconds allowed to connect, for each chunk of an upload to go out and for
+            each read (default 60); ``None`` waits forever. A create whose whole body was
+            sent and then timed out is not resent, since the task may exist already.
         max_retries: retries of connection errors, 408/409/429 and 5xx (default 2).
         headers: extra headers for every request.
         preflight: check parameters and probe local files before uploading (default on).
@@ -485,7 +487,10 @@ class SyncPager:
         return self._async.has_next
 
     def next_page(self) -> SyncPager | None:
-        """The following page, or ``None`` after the last one (no request is made then)."""
+        """The following page, or ``None`` after the last one (no request is made then).
+
+        A server that ignores ``page`` and answers the same tasks again ends the walk too.
+        """
         return (
             None
             if (result := self._portal.call(self._async.next_page)) is None

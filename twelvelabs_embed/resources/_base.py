@@ -27,8 +27,8 @@ class RequestOptions(TypedDict, total=False):
 
 def path_segment(value: str) -> str:
     """Escape an id for a URL path so ``/``, ``?`` and ``#`` cannot change the route."""
-    if not isinstance(value, str) or not value:
-        raise ValueError("task_id must be a non-empty string")
+    if not isinstance(value, str) or not value or value in (".", ".."):
+        raise ValueError(f"task_id must be a non-empty string other than . and .., not {value!r}")
     return quote(value, safe="")
 
 

@@ -12,6 +12,7 @@ from contextlib import aclosing
 from typing import Any, Literal, TypedDict
 
 from .. import video_rules as rules
+from .._aio import cancel_and_wait, gather_or_cancel
 from .._preflight import check_create
 from .._transport import Request, Transport
 from .._upload import MultipartBody, UploadProgress, VideoFile, file_source, form_fields
@@ -271,6 +272,24 @@ class AsyncTasksClient:
         once), then sleeps ``sleep_interval``. Same error and timeout rules as
         :meth:`wait_for_done`; on timeout the error names the first unfinished task.
         """
+        finals = self._finals(
+            task_ids, sleep_interval, timeout, concurrency, callback, request_options
+        )
+        async with aclosing(finals):
+            async for _task_id, final in finals:
+                yield final
+
+    async def _finals(
+        self,
+        task_ids: Iterable[str],
+        sleep_interval: float,
+        timeout: float | None,
+        concurrency: int,
+        callback: StatusCallback | None,
+        request_options: RequestOptions | None,
+    ) -> AsyncGenerator[tuple[str, TasksStatusResponse], None]:
+        """``(task id as asked, final status)`` pairs: the one polling loop behind
+        :meth:`as_completed` and :meth:`wait_for_many`."""
         if sleep_interval <= 0:
             raise ValueError("sleep_interval must be greater than 0")
         if concurrency < 1:
@@ -289,27 +308,40 @@ class AsyncTasksClient:
                     log.warning("polling task %s failed (%s); will poll again", task_id, exc)
                     return None
 
+        first_round = True
         while pending:
-            round_ = asyncio.gather(*(poll(t) for t in pending))
             remaining = None if deadline is None else deadline - loop.time()
+            if first_round and remaining is not None and remaining <= 0:
+                remaining = None  # timeout=0 still looks once (bounded by the transport)
+            first_round = False
+            polls = {t: asyncio.ensure_future(poll(t)) for t in pending}
             try:
-                results = await asyncio.wait_for(round_, remaining)
-            except asyncio.TimeoutError:
-                raise self._timeout(pending[0], timeout, last) from None
+                done, late = await asyncio.wait(
+                    polls.values(), timeout=remaining, return_when=asyncio.FIRST_EXCEPTION
+                )
+            except BaseException:
+                await cancel_and_wait(polls.values())
+                raise
+            failed = next((p for p in done if p.exception() is not None), None)
+            if late:
+                await cancel_and_wait(late)
+            if failed is not None:
+                raise failed.exception()  # type: ignore[misc]
             finished = []
-            for task_id, result in zip(pending, results, strict=False):
+            for task_id, fut in polls.items():
+                result = None if fut.cancelled() else fut.result()
                 if result is None:
                     continue
                 last[task_id] = result
                 await _call(callback, result)
                 if result.status in rules.TERMINAL_STATUSES:
                     finished.append(task_id)
-                    yield result
+                    yield task_id, result
             pending = [t for t in pending if t not in finished]
             if not pending:
                 return
             remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
+            if late or (remaining is not None and remaining <= 0):
                 raise self._timeout(pending[0], timeout, last)
             await asyncio.sleep(
                 sleep_interval if remaining is None else min(sleep_interval, remaining)
@@ -340,18 +372,10 @@ class AsyncTasksClient:
         """Wait for every task; the final statuses come back in the order of ``task_ids``."""
         ids = list(task_ids)
         by_id: dict[str, TasksStatusResponse] = {}
-        pending = set(ids)
-        async for final in self.as_completed(
-            ids,
-            sleep_interval=sleep_interval,
-            timeout=timeout,
-            concurrency=concurrency,
-            callback=callback,
-            request_options=request_options,
-        ):
-            key = final.id if final.id in pending else next(iter(pending))
-            by_id[key] = final
-            pending.discard(key)
+        finals = self._finals(ids, sleep_interval, timeout, concurrency, callback, request_options)
+        async with aclosing(finals):
+            async for task_id, final in finals:
+                by_id[task_id] = final
         return [by_id[t] for t in ids]
 
     async def create_bulk(
@@ -386,7 +410,7 @@ class AsyncTasksClient:
             await _call(on_result, result)
             return result
 
-        return list(await asyncio.gather(*(one(i, it) for i, it in enumerate(items))))
+        return await gather_or_cancel(one(i, it) for i, it in enumerate(items))
 
     async def embed_many(
         self,

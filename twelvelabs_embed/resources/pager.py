@@ -1,8 +1,8 @@
 """Paged lists: iterate items across pages, or walk page by page.
 
 Unlike the official SDK's pager (``has_next`` always true, one empty request past the
-end, endless on a server that ignores ``page``), this one stops at ``page_info.total_page``
-or at the first empty page, whichever comes first.
+end, endless on a server that ignores ``page``), this one stops at ``page_info.total_page``,
+at the first empty page, or at a page that repeats the previous one.
 """
 
 from __future__ import annotations
@@ -48,11 +48,17 @@ class AsyncPager:
         return self.page < info.total_page
 
     async def next_page(self) -> AsyncPager | None:
-        """The following page, or ``None`` after the last one (no request is made then)."""
+        """The following page, or ``None`` after the last one (no request is made then).
+
+        A server that ignores ``page`` and answers the same tasks again ends the walk too.
+        """
         if not self.has_next:
             return None
         nxt = self.page + 1
-        return AsyncPager(await self._fetch(nxt), nxt, self._fetch)
+        following = AsyncPager(await self._fetch(nxt), nxt, self._fetch)
+        if [t.id for t in following.items] == [t.id for t in self.items]:
+            return None
+        return following
 
     async def iter_pages(self) -> AsyncIterator[AsyncPager]:
         pager: AsyncPager | None = self

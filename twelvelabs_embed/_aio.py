@@ -1,0 +1,40 @@
+"""Structured-concurrency helpers: no coroutine outlives the call that started it.
+
+``asyncio.gather`` leaves its other awaitables running when one fails; a bulk create
+would go on uploading after the caller got the exception. These wait for the first
+failure, cancel the rest, wait for them to finish, then raise that failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+async def cancel_and_wait(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    """Cancel ``tasks`` and wait until every one has finished."""
+    pending = [t for t in tasks if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending)
+
+
+async def gather_or_cancel(awaitables: Iterable[Awaitable[T]]) -> list[T]:
+    """Like ``asyncio.gather``, but the first failure cancels (and awaits) all the others."""
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    if not tasks:
+        return []
+    try:
+        _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    except BaseException:  # our own cancellation: take the children down with us
+        await cancel_and_wait(tasks)
+        raise
+    if pending:
+        await cancel_and_wait(pending)
+        failed = next(t for t in tasks if t.done() and not t.cancelled() and t.exception())
+        raise failed.exception()  # type: ignore[misc]
+    return [t.result() for t in tasks]
