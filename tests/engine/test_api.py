@@ -451,3 +451,33 @@ async def test_openapi_valid_and_matches_responses(
 async def test_too_many_parts_refused(http: aiohttp.ClientSession) -> None:
     status, body = await create(http, model_name="marengo3.0", video_embedding_scope=["clip"] * 300)
     assert status == 400 and "more than 256 parts" in body["message"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "started_at=%C2%A0",  # a non-breaking space is not "empty" (found by schemathesis)
+        "ended_at=2024-01-01",  # a date is not a date-time
+        "started_at=2024-01-01 00:00:00Z",
+        "page=%205",
+        "page=1_0",
+        "page_limit=%D9%A3",  # Arabic-Indic digit three
+        "status=%20ready",
+    ],
+)
+async def test_list_query_values_must_match_the_description_exactly(
+    http: aiohttp.ClientSession, query: str
+) -> None:
+    async with http.get(f"embed/tasks?{query}") as resp:
+        assert resp.status == 400
+        assert (await resp.json())["code"] == "parameter_invalid"
+
+
+async def test_list_accepts_rfc3339_and_empty_filters(http: aiohttp.ClientSession) -> None:
+    for query in [
+        "started_at=2024-01-01T00:00:00Z",
+        "ended_at=2030-01-01T00:00:00.5%2B02:00",
+        "started_at=&page=",
+    ]:
+        async with http.get(f"embed/tasks?{query}") as resp:
+            assert resp.status == 200, query

@@ -7,6 +7,7 @@ storage from ``store``, background work from ``processing``.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import time
 from datetime import datetime, timezone
@@ -143,22 +144,33 @@ async def retrieve_task(request: web.Request) -> web.Response:
     return _json(body)
 
 
+# Only an empty value counts as absent; anything else must be exactly what the OpenAPI
+# document promises (Python's int() and fromisoformat() accept far more: " 5", "1_0",
+# Arabic-Indic digits, a bare date).
+_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})",
+    re.ASCII,
+)
+
+
 def _int_param(request: web.Request, name: str, default: int) -> int:
-    text = request.query.get(name, "").strip()
-    if not text:
+    text = request.query.get(name, "")
+    if text == "":
         return default
-    try:
-        return int(text)
-    except ValueError:
-        raise invalid(name, f"`{name}` must be an integer.") from None
+    if not _INTEGER.fullmatch(text):
+        raise invalid(name, f"`{name}` must be an integer.")
+    return int(text)
 
 
 def _time_param(request: web.Request, name: str) -> int | None:
-    text = request.query.get(name, "").strip()
-    if not text:
+    text = request.query.get(name, "")
+    if text == "":
         return None
     try:
-        dt = datetime.fromisoformat(text)
+        if not _RFC3339.fullmatch(text):
+            raise ValueError(text)
+        dt = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "Zz" else text)
     except ValueError:
         raise invalid(name, f"`{name}` must be an RFC 3339 date-time.") from None
     if dt.tzinfo is None:
@@ -169,7 +181,7 @@ def _time_param(request: web.Request, name: str) -> int | None:
 async def list_tasks(request: web.Request) -> web.Response:
     page = _int_param(request, "page", 1)
     limit = _int_param(request, "page_limit", video_rules.DEFAULT_PAGE_LIMIT)
-    status = request.query.get("status", "").strip() or None
+    status = request.query.get("status", "") or None
     violations = video_rules.check_list_params(page, limit, status)
     if violations:
         raise from_violations(violations)
