@@ -234,8 +234,9 @@ async def test_closed_client_refuses_calls(fake: FakePlatform) -> None:
 
 
 async def test_waiting_for_a_pooled_connection_is_not_a_timeout(fake: FakePlatform) -> None:
-    fake.script("GET", "status", *[Fault(delay=0.4, json={"status": "ready"})] * 3)
-    async with make_client(fake, timeout=0.6, connection_limit=1, max_retries=0) as client:
+    # three 0.5 s answers through one connection take 1.5 s, more than the 1.2 s timeout
+    fake.script("GET", "status", *[Fault(delay=0.5, json={"status": "ready"})] * 3)
+    async with make_client(fake, timeout=1.2, connection_limit=1, max_retries=0) as client:
         import asyncio
 
         results = await asyncio.gather(*(client.embed.tasks.status("t") for _ in range(3)))

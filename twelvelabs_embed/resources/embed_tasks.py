@@ -407,7 +407,8 @@ class AsyncTasksClient:
                     result = BulkResult(index, item, response=response)
                 except (TwelveLabsError, OSError, ValueError, TypeError) as exc:
                     result = BulkResult(index, item, error=exc)
-            await _call(on_result, result)
+                # inside the gate: a callback that raises stops the batch before the next create
+                await _call(on_result, result)
             return result
 
         return await gather_or_cancel(one(i, it) for i, it in enumerate(items))
