@@ -186,6 +186,9 @@ async def test_a_permanent_error_stops_the_other_polls(
         await client.embed.tasks.wait_for_many(
             ["missing", slow], sleep_interval=0.05, concurrency=1
         )
+    # the round in flight may still land (a sent request cannot be recalled), but no
+    # further round starts: sleep_interval is 0.05 s, so a live loop would add many more
+    await asyncio.sleep(0.3)
     polls = fake.count("GET", "status")
     await asyncio.sleep(0.3)
     assert fake.count("GET", "status") == polls <= 2
