@@ -155,7 +155,7 @@ class Transport:
         if session is not None:
             await session.close()
 
-    async def _send_once(self, req: Request, timeout: float | None) -> Response:
+    async def _send_once(self, req: Request, timeout: float | None, attempt: int) -> Response:
         """One attempt. Raises :class:`_Attempt` around the error so ``send`` knows whether
         the whole body had gone out (a timeout then may mean the server is still working)."""
         session = self._get_session()
@@ -177,7 +177,8 @@ class Transport:
                     allow_redirects=req.method == "GET",
                 ) as resp:
                     content = await resp.read()
-                    return Response(resp.status, _lower(resp.headers), content)
+                    # aiohttp's header proxy is already case-insensitive: no copy needed
+                    return Response(resp.status, resp.headers, content, attempt + 1)
         except ApiConnectionError as exc:
             if data is not None and data.failure is not None:
                 raise data.failure from exc
@@ -194,7 +195,7 @@ class Transport:
         attempt = 0
         while True:
             try:
-                resp = await self._send_once(req, timeout)
+                resp = await self._send_once(req, timeout, attempt)
             except _Attempt as failed:
                 exc = failed.error
                 # A POST whose whole body went out and then timed out may still be creating
@@ -206,7 +207,7 @@ class Transport:
                 log.info("retrying %s %s in %.2fs after %s", req.method, req.path, delay, exc)
             else:
                 if 200 <= resp.status < 300:
-                    return attrs.evolve(resp, attempts=attempt + 1)
+                    return resp
                 retryable = should_retry_response(resp.status, resp.headers)
                 if not retryable or attempt >= max_retries or not self._can_resend(req):
                     raise make_status_error(resp.status, _decode_error(resp.content), resp.headers)
@@ -224,10 +225,6 @@ class Transport:
     @staticmethod
     def _can_resend(req: Request) -> bool:
         return req.body is None or req.body.replayable
-
-
-def _lower(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k.lower(): v for k, v in headers.items()}
 
 
 def _decode_error(content: bytes) -> Any:
