@@ -51,6 +51,31 @@ _TASK_PATH_PARAM = {
     "schema": {"type": "string"},
 }
 
+
+def _task_schema(
+    *, timestamps: bool, error: bool, segments: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The task object as status, list items and retrieve show it (one definition)."""
+    embedding: dict[str, Any] = {"metadata": _ref("Metadata")}
+    if segments is not None:
+        embedding["segments"] = segments
+    props: dict[str, Any] = {"_id": _TASK_ID, "model_name": {"type": "string"}, "status": _STATUS}
+    required = ["_id", "model_name", "status"]
+    if timestamps:
+        props["created_at"] = {"type": "string", "format": "date-time"}
+        props["updated_at"] = {"type": "string", "format": "date-time"}
+        required += ["created_at", "updated_at"]
+    props["video_embedding"] = {
+        "type": "object",
+        "required": ["metadata"],
+        "properties": embedding,
+    }
+    required.append("video_embedding")
+    if error:
+        props["error"] = _ref("TaskError")
+    return {"type": "object", "required": required, "properties": props}
+
+
 _SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -91,61 +116,17 @@ _SCHEMAS: dict[str, Any] = {
             "embedding_scope": {"type": "string", "enum": list(vr.SCOPES)},
         },
     },
-    "StatusResponse": {
-        "type": "object",
-        "required": ["_id", "model_name", "status", "video_embedding"],
-        "properties": {
-            "_id": _TASK_ID,
-            "model_name": {"type": "string"},
-            "status": _STATUS,
-            "video_embedding": {
-                "type": "object",
-                "required": ["metadata"],
-                "properties": {"metadata": _ref("Metadata")},
-            },
-            "error": _ref("TaskError"),
+    "StatusResponse": _task_schema(timestamps=False, error=True),
+    "Task": _task_schema(timestamps=True, error=False),
+    "RetrieveResponse": _task_schema(
+        timestamps=True,
+        error=True,
+        segments={
+            "type": "array",
+            "description": "Present once the task is `ready`; grouped by option, clips in time order, then the video-scope segment.",
+            "items": _ref("Segment"),
         },
-    },
-    "Task": {
-        "type": "object",
-        "required": ["_id", "model_name", "status", "created_at", "updated_at", "video_embedding"],
-        "properties": {
-            "_id": _TASK_ID,
-            "model_name": {"type": "string"},
-            "status": _STATUS,
-            "created_at": {"type": "string", "format": "date-time"},
-            "updated_at": {"type": "string", "format": "date-time"},
-            "video_embedding": {
-                "type": "object",
-                "required": ["metadata"],
-                "properties": {"metadata": _ref("Metadata")},
-            },
-        },
-    },
-    "RetrieveResponse": {
-        "type": "object",
-        "required": ["_id", "model_name", "status", "created_at", "updated_at", "video_embedding"],
-        "properties": {
-            "_id": _TASK_ID,
-            "model_name": {"type": "string"},
-            "status": _STATUS,
-            "created_at": {"type": "string", "format": "date-time"},
-            "updated_at": {"type": "string", "format": "date-time"},
-            "video_embedding": {
-                "type": "object",
-                "required": ["metadata"],
-                "properties": {
-                    "metadata": _ref("Metadata"),
-                    "segments": {
-                        "type": "array",
-                        "description": "Present once the task is `ready`; grouped by option, clips in time order, then the video-scope segment.",
-                        "items": _ref("Segment"),
-                    },
-                },
-            },
-            "error": _ref("TaskError"),
-        },
-    },
+    ),
     "ListResponse": {
         "type": "object",
         "required": ["data", "page_info"],
