@@ -53,14 +53,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except (OSError, sqlite3.OperationalError) as exc:
         problem = storage_problem(exc)
         if problem is None:
-            log.exception(
-                "request %s %s failed (request id %s)", request.method, request.path, request_id
-            )
-            problem = ApiProblem(
-                500,
-                "internal_error",
-                f"The engine hit an unexpected error. Request id: {request_id}.",
-            )
+            problem = _internal_error(request, request_id)
         else:
             log.error("request %s %s: %s (%s)", request.method, request.path, problem, exc)
         response = json_error(problem.status, problem.code, problem.message)
@@ -75,16 +68,18 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
     except Exception:
-        log.exception(
-            "request %s %s failed (request id %s)", request.method, request.path, request_id
-        )
-        response = json_error(
-            500,
-            "internal_error",
-            f"The engine hit an unexpected error. Request id: {request_id}.",
-        )
+        problem = _internal_error(request, request_id)
+        response = json_error(problem.status, problem.code, problem.message)
     response.headers["X-Request-Id"] = request_id
     return response
+
+
+def _internal_error(request: web.Request, request_id: str) -> ApiProblem:
+    """Log the traceback (call inside ``except``) and say only the request id outside."""
+    log.exception("request %s %s failed (request id %s)", request.method, request.path, request_id)
+    return ApiProblem(
+        500, "internal_error", f"The engine hit an unexpected error. Request id: {request_id}."
+    )
 
 
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
