@@ -48,6 +48,9 @@ def progress_text(p: JobProgress) -> str:
     """``3 processing, 10 retrieved, 1 failed | 4.2 video-min/min | ETA 1m20s``."""
     counts = ", ".join(f"{p.counts[s]} {s}" for s in STATE_ORDER if p.counts.get(s))
     parts = [counts or "starting"]
+    if p.upload_bytes_total:
+        mb = 1024 * 1024
+        parts.append(f"uploading {p.upload_bytes_sent / mb:.1f}/{p.upload_bytes_total / mb:.1f} MB")
     rate = p.video_minutes_per_minute
     if rate is not None:
         parts.append(f"{rate:.1f} video-min/min")

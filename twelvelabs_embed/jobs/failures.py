@@ -3,6 +3,7 @@ whether a re-run should try again."""
 
 from __future__ import annotations
 
+from .._upload import UploadError
 from ..errors import (
     ApiConnectionError,
     ApiError,
@@ -51,6 +52,8 @@ def error_code(exc: BaseException) -> str:
         return exc.code or f"http_{exc.status_code}"
     if isinstance(exc, OSError) and type(exc) in _OS_CODES:
         return _OS_CODES[type(exc)][0]
+    if isinstance(exc, UploadError):
+        return "upload_failed"
     if isinstance(exc, ApiConnectionError):
         return "connection_error"
     if isinstance(exc, ApiResponseValidationError):

@@ -80,6 +80,9 @@ class JobProgress:
     video_sec: float
     finished_this_run: int
     rate_limited: int = 0
+    upload_bytes_sent: int = 0
+    upload_bytes_total: int = 0
+    """Bytes sent and to send of the uploads in flight right now."""
 
     @property
     def video_minutes_per_minute(self) -> float | None:

@@ -30,6 +30,7 @@ import attrs
 
 from .._retry import backoff_delay
 from .._transport import Request
+from .._upload import UploadError
 from ..errors import ApiError, ConflictError, NotFoundError, TooManyRequestsError
 from ..models import EmbeddingMatrix, TasksCreateResponse
 from ..resources._base import parse
@@ -93,6 +94,8 @@ class EmbedJob:
         self._started = 0.0
         self._video_sec = 0.0
         self._finished = 0
+        self._upload_bytes: dict[str, tuple[int, int]] = {}
+        """(sent, total) of each upload in flight, for the progress line."""
         sigs = Counter(resume.signature(i) for i in self.inputs)
         self._ambiguous = {s for s, n in sigs.items() if n > 1}
 
@@ -206,6 +209,8 @@ class EmbedJob:
             video_sec=self._video_sec,
             finished_this_run=self._finished,
             rate_limited=self.gate.limited_count,
+            upload_bytes_sent=sum(sent for sent, _ in self._upload_bytes.values()),
+            upload_bytes_total=sum(total for _, total in self._upload_bytes.values()),
         )
 
     def _report(self) -> None:
@@ -280,6 +285,9 @@ class EmbedJob:
                         return
                 if await self._send_create(inp, request):
                     return
+            except UploadError as exc:  # the file changed or became unreadable mid-upload
+                await self._fail(inp, exc, retryable=True)
+                return
             except TRANSIENT as exc:  # 429s never get here: the gate handles them
                 errors += 1
                 if errors >= self.options.max_attempts:
@@ -315,6 +323,8 @@ class EmbedJob:
         except BaseException:
             self.gate.released()
             raise
+        finally:
+            self._upload_bytes.pop(inp.key, None)
         self.gate.succeeded(response.headers)
         created = parse(response, TasksCreateResponse)
         if not created.id:
@@ -339,8 +349,15 @@ class EmbedJob:
         await self._set(self.journal.set_fingerprint(inp.key, now.size, now.mtime_ns, digest))
 
     async def _request(self, inp: JobInput) -> Request:
+        def on_upload(sent: int, total: int | None) -> None:
+            self._upload_bytes[inp.key] = (sent, total or 0)
+            self._report()
+
         return await self.tasks._create_request(
-            inp.model_name, **inp.create_kwargs(), request_options={"max_retries": 0}
+            inp.model_name,
+            **inp.create_kwargs(),
+            on_upload_progress=on_upload,
+            request_options={"max_retries": 0},
         )
 
     async def _reconcile(self, inp: JobInput, e: Entry) -> str | None:
