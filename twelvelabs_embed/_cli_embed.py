@@ -114,7 +114,9 @@ async def run_embed(
     _summary(outcomes, opts, stdout)
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
-        console.print(f"error: {o.source}: {o.error_message}", markup=False, highlight=False)
+        console.print(
+            f"error: {o.source}: {o.error_message}", markup=False, highlight=False, soft_wrap=True
+        )
     resumed = sum(o.resumed for o in outcomes)
     if resumed:
         console.print(f"{resumed} input(s) already finished in the journal", markup=False)

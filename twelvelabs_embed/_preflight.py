@@ -7,8 +7,9 @@ The media probe runs only when PyAV is installed and the file is on disk.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
+
+import anyio.to_thread
 
 from . import video_rules as rules
 from ._upload import FileSource
@@ -48,6 +49,6 @@ async def check_create(
     if uses_file and source is not None and source.size is not None:
         found += rules.check_file_size(source.size)
     if not found and probe and uses_file and source is not None and source.probe_path:
-        found = await asyncio.to_thread(_probe_violations, source.probe_path, params)
+        found = await anyio.to_thread.run_sync(_probe_violations, source.probe_path, params)
     if found:
         raise violation_error(found)

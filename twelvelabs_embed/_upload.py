@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, Union
 
+import anyio.to_thread
 import attrs
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
@@ -265,7 +266,6 @@ class StreamingPayload(Payload):
         except (OSError, NotReplayableError) as exc:
             raise self._fail(f"cannot read {src.filename} again: {exc}", exc) from exc
         assert reader is not None
-        loop = asyncio.get_running_loop()
         sent = 0
         try:
             while True:
@@ -273,7 +273,7 @@ class StreamingPayload(Payload):
                 # not extra bytes the server would read as the start of another request
                 want = CHUNK_SIZE if src.size is None else min(CHUNK_SIZE, src.size - sent)
                 try:
-                    chunk = await loop.run_in_executor(None, reader.read, max(want, 1))
+                    chunk = await anyio.to_thread.run_sync(reader.read, max(want, 1))
                 except (OSError, ValueError) as exc:
                     raise self._fail(f"reading {src.filename} failed: {exc}", exc) from exc
                 if not chunk:

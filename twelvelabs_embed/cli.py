@@ -123,6 +123,7 @@ async def connect(
         f"No API key: using the local engine (data in {data_dir}); set {API_KEY_ENV} for the platform.",
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )
     async with (
         LocalEngine(data_dir=data_dir) as engine,
@@ -134,12 +135,24 @@ async def connect(
 async def _status(client: AsyncTwelveLabs, args: argparse.Namespace, out: Console) -> int:
     st = await client.embed.tasks.status(args.task_id)
     meta = st.video_embedding.metadata if st.video_embedding else None
-    out.print(f"{st.id}  {st.status}  {st.model_name}", markup=False, highlight=False)
+    out.print(
+        f"{st.id}  {st.status}  {st.model_name}", markup=False, highlight=False, soft_wrap=True
+    )
     if meta is not None:
         source = meta.input_url or meta.input_filename or "-"
-        out.print(f"  source {source}, duration {meta.duration} s", markup=False, highlight=False)
+        out.print(
+            f"  source {source}, duration {meta.duration} s",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     if st.error is not None:
-        out.print(f"  error {st.error.code}: {st.error.message}", markup=False, highlight=False)
+        out.print(
+            f"  error {st.error.code}: {st.error.message}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     return EXIT_OK if st.status != "failed" else EXIT_FAILED
 
 
@@ -248,7 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         from ._cli_embed import describe_error
 
-        console.print(f"error: {describe_error(exc)}", markup=False, highlight=False)
+        console.print(
+            f"error: {describe_error(exc)}", markup=False, highlight=False, soft_wrap=True
+        )
         return EXIT_FAILED
     except Exception as exc:
         if args.debug:
@@ -257,5 +272,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
             markup=False,
             highlight=False,
+            soft_wrap=True,
         )
         return EXIT_INTERNAL

@@ -48,7 +48,8 @@ class AsyncTwelveLabs:
             sent and then timed out is not resent, since the task may exist already.
         max_retries: retries of connection errors, 408/409/429 and 5xx (default 2).
         headers: extra headers for every request.
-        preflight: check parameters and probe local files before uploading (default on).
+        preflight: probe a local video file with PyAV before uploading it (default on); the
+            parameter and size checks run either way.
         connection_limit: most connections open at once (default 100).
     """
 

@@ -60,7 +60,8 @@ class TwelveLabs:
             sent and then timed out is not resent, since the task may exist already.
         max_retries: retries of connection errors, 408/409/429 and 5xx (default 2).
         headers: extra headers for every request.
-        preflight: check parameters and probe local files before uploading (default on).
+        preflight: probe a local video file with PyAV before uploading it (default on); the
+            parameter and size checks run either way.
         connection_limit: most connections open at once (default 100).
 
     Sync client: the async core runs on a private event loop in a daemon thread that
