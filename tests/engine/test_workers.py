@@ -16,7 +16,7 @@ import pytest
 from twelvelabs_embed.local.engine import LocalEngine
 from twelvelabs_embed.local.jobs import JobResult
 from twelvelabs_embed.local.keys import PROCESSOR, STORE
-from twelvelabs_embed.local.workers import ProcessPoolMediaExecutor, WorkerCrashed
+from twelvelabs_embed.local.workers import ProcessPoolMediaExecutor, WorkerCrashed, WorkerTimedOut
 
 from .conftest import form, wait_done
 
@@ -42,7 +42,7 @@ class FlakyExecutor:
         self.crashes = crashes
         self.calls = 0
 
-    async def run(self, fn: Any, *args: Any) -> Any:
+    async def run(self, fn: Any, *args: Any, timeout: float | None = None) -> Any:
         self.calls += 1
         if self.calls <= self.crashes:
             raise WorkerCrashed("simulated")
@@ -125,3 +125,57 @@ def test_python_m_serves(tmp_path: Path) -> None:
     assert code == 0, "SIGTERM should stop the engine cleanly"
     assert time.monotonic() - start < 20
     assert (tmp_path / "tasks.sqlite3").exists()
+
+
+async def test_a_job_past_its_time_limit_stops_its_worker() -> None:
+    ex = ProcessPoolMediaExecutor(1)
+    try:
+        start = time.monotonic()
+        with pytest.raises(WorkerTimedOut):
+            await ex.run(time.sleep, 30, timeout=0.5)
+        assert time.monotonic() - start < 5
+        assert await ex.run(pow, 2, 3) == 8  # a fresh pool took over
+    finally:
+        await ex.aclose()
+
+
+async def test_a_hung_decoder_fails_its_task_and_the_engine_goes_on(
+    tmp_path: Path, media: dict[str, Path]
+) -> None:
+    """A worker frozen with SIGSTOP stands in for a decoder that never returns."""
+    import signal
+
+    async with LocalEngine(data_dir=tmp_path, workers=1, job_timeout_sec=2.0) as eng:
+        assert eng.app is not None
+        async with aiohttp.ClientSession(base_url=eng.base_url + "/") as s:
+
+            async def embed() -> dict[str, Any]:
+                async with s.post(
+                    "embed/tasks", data=form(model_name="marengo3.0", video_file=media["good"])
+                ) as r:
+                    task_id = (await r.json())["_id"]
+                return await wait_done(s, task_id, timeout=30)
+
+            assert (await embed())["status"] == "ready"  # starts the worker pool
+            pool = eng.app[PROCESSOR]._executor._pool
+            frozen = [p.pid for p in pool._processes.values()]
+            for pid in frozen:
+                os.kill(pid, signal.SIGSTOP)
+            hung = await embed()
+            assert hung["status"] == "failed"
+            assert hung["error"]["code"] == "video_file_broken"
+            assert "stopped responding" in hung["error"]["message"]
+            assert (await embed())["status"] == "ready"  # a fresh pool took over
+        for _ in range(50):  # the frozen workers were killed, not left behind
+            if all(_gone(pid) for pid in frozen):
+                break
+            await asyncio.sleep(0.1)
+        assert all(_gone(pid) for pid in frozen)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False

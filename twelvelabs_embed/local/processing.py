@@ -19,7 +19,7 @@ from .jobs import JobRefused, JobSpec, embed_task
 from .settings import EngineSettings, discard
 from .store import TaskRecord, TaskStore
 from .url_fetch import FetchFailed, UrlFetcher
-from .workers import MediaExecutor, WorkerCrashed
+from .workers import MediaExecutor, WorkerCrashed, WorkerTimedOut
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +160,14 @@ class TaskProcessor:
             encoder=self._settings.encoder,
         )
         try:
-            result = await self._executor.run(embed_task, spec)
+            result = await self._executor.run(
+                embed_task, spec, timeout=self._settings.job_timeout_sec
+            )
         except JobRefused as exc:
             await self._store.mark_failed(task.id, exc.code, exc.message)
+        except WorkerTimedOut as exc:  # a hang is no accident: do not try again
+            v = video_rules.file_broken(f"Processing this video stopped responding ({exc}).")
+            await self._store.mark_failed(task.id, v.code, v.message)
         except WorkerCrashed as exc:
             attempts = await self._store.bump_attempts(task.id)
             if attempts >= MAX_ATTEMPTS:

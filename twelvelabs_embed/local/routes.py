@@ -23,7 +23,7 @@ from .openapi import openapi_json
 from .problems import ApiProblem, from_violations, invalid, not_found
 from .settings import API_PREFIX, discard
 from .store import TaskRecord, now_ms
-from .workers import WorkerCrashed
+from .workers import WorkerCrashed, WorkerTimedOut
 
 JSON = "application/json"
 
@@ -58,10 +58,13 @@ async def _probe_upload(request: web.Request, path: str) -> video_rules.VideoFac
     a reason that is not this file (killed, or racing a previous crash); a second crash
     is the file's doing."""
     prober = request.app[PROBE_EXECUTOR]
+    timeout = request.app[SETTINGS].probe_timeout_sec
     try:
-        return await prober.run(probe, path)
+        return await prober.run(probe, path, timeout=timeout)
+    except WorkerTimedOut:
+        raise  # a probe that hangs will hang again
     except WorkerCrashed:
-        return await prober.run(probe, path)
+        return await prober.run(probe, path, timeout=timeout)
 
 
 async def create_task(request: web.Request) -> web.Response:
@@ -94,7 +97,8 @@ async def create_task(request: web.Request) -> web.Response:
             except JobRefused as exc:
                 raise ApiProblem(400, exc.code, exc.message) from exc
             except WorkerCrashed as exc:
-                v = video_rules.file_broken("Decoding the file crashed the prober.")
+                why = "stopped responding" if isinstance(exc, WorkerTimedOut) else "crashed"
+                v = video_rules.file_broken(f"Decoding the file {why} in the prober.")
                 raise ApiProblem(400, v.code, v.message) from exc
             duration = facts.duration
         created = now_ms()

@@ -30,6 +30,9 @@ class EngineSettings:
         fetch_connect_timeout_sec / fetch_read_timeout_sec: per-connect and per-read limits.
         max_redirects: redirects followed for ``video_url``; each hop is re-checked.
         encoder: passed to the encoder pipeline (``EmbedJob.encoder``).
+        job_timeout_sec: longest one video may decode and embed before its worker is
+            stopped and the task fails (a hung decoder must not hold a task forever);
+            ``probe_timeout_sec`` is the same for the upload probe.
     """
 
     data_dir: Path
@@ -44,6 +47,8 @@ class EngineSettings:
     fetch_read_timeout_sec: float = 60.0
     max_redirects: int = 3
     encoder: str = "descriptor"
+    job_timeout_sec: float = 3600.0
+    probe_timeout_sec: float = 120.0
 
     @property
     def db_path(self) -> Path:

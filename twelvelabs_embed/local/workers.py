@@ -28,14 +28,19 @@ class WorkerCrashed(RuntimeError):
     """The process running a job died (segfault, OOM kill, ``os._exit``) before answering."""
 
 
+class WorkerTimedOut(WorkerCrashed):
+    """The job ran past its time limit (a hung decoder); its pool was stopped and replaced."""
+
+
 class MediaExecutor(Protocol):
     """Runs picklable functions away from the event loop."""
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         """Run ``fn(*args)`` elsewhere and return its result or raise its exception.
 
         Raises:
             WorkerCrashed: the worker died; the executor has already recovered.
+            WorkerTimedOut: ``timeout`` seconds passed; the worker was stopped.
         """
         ...
 
@@ -89,7 +94,7 @@ class ProcessPoolMediaExecutor:
                 self.crashes += 1
         pool.shutdown(wait=False, cancel_futures=True)
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         loop = asyncio.get_running_loop()
         call = functools.partial(fn, *args)
         pool = self._current()
@@ -103,11 +108,18 @@ class ProcessPoolMediaExecutor:
             pool = self._current()
             future = loop.run_in_executor(pool, call)
         try:
-            return await future
+            return await asyncio.wait_for(future, timeout)
         except BrokenProcessPool as exc:
             log.warning("a media worker died; starting a fresh pool (%s)", exc)
             self._discard(pool)
             raise WorkerCrashed(f"the worker process died: {exc}") from exc
+        except asyncio.TimeoutError:
+            # A process pool cannot cancel a running job: stop that pool's workers (other
+            # jobs on it fail as crashed and are re-queued) and start a fresh one.
+            log.warning("a media job ran past %s s; stopping its workers", timeout)
+            _terminate(pool)
+            self._discard(pool)
+            raise WorkerTimedOut(f"the job did not finish within {timeout:g} s") from None
 
     async def aclose(self) -> None:
         with self._lock:
@@ -117,9 +129,14 @@ class ProcessPoolMediaExecutor:
             return
         # Jobs in flight are abandoned (their tasks stay `processing` and are re-queued at
         # the next start), so do not wait for them: stop the workers outright.
-        procs = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in procs:
-            if proc.is_alive():
-                proc.terminate()
+        _terminate(pool)
         await asyncio.to_thread(pool.shutdown, True)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's worker processes outright (SIGTERM, then SIGKILL for a stopped one)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()
