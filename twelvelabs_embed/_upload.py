@@ -180,7 +180,10 @@ class MultipartBody:
 
     @property
     def size(self) -> int | None:
-        pre, post = self._framing()
+        return self._total(*self._framing())
+
+    def _total(self, pre: bytes, post: bytes) -> int | None:
+        """Content-Length for this framing, or ``None`` when the file's size is unknown."""
         if self.file is None:
             return len(pre) + len(post)
         if self.file.size is None:
@@ -212,7 +215,7 @@ class StreamingPayload(Payload):
         super().__init__(None, content_type=body.content_type)
         self._body = body
         self._pre, self._post = body._framing()
-        self._size = body.size
+        self._size = body._total(self._pre, self._post)  # framed once per attempt
         self._on_progress = on_progress
         self._write_timeout = write_timeout
         self.completed = False
