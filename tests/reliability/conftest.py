@@ -10,7 +10,9 @@ from pathlib import Path
 
 import psutil
 import pytest
+import requests
 
+from twelvelabs_embed.local.engine import LocalEngine
 from twelvelabs_embed.local.url_fetch import FetchFailed
 
 
@@ -65,3 +67,11 @@ class OfflineFetcher:
 
     async def fetch(self, url: str, dest: Path) -> int:
         raise FetchFailed("parameter_invalid", "downloads are disabled in this test")
+
+
+@pytest.fixture(scope="module")
+def api(engine: LocalEngine) -> Iterator[requests.Session]:
+    """A ``requests`` session carrying the key of the module's own ``engine`` fixture."""
+    with requests.Session() as s:
+        s.headers["x-api-key"] = engine.api_key
+        yield s

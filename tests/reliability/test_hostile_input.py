@@ -70,13 +70,6 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
 
 
 @pytest.fixture(scope="module")
-def api(engine: LocalEngine) -> Iterator[requests.Session]:
-    with requests.Session() as s:
-        s.headers["x-api-key"] = KEY
-        yield s
-
-
-@pytest.fixture(scope="module")
 def video(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     path = tmp_path_factory.mktemp("hostile-media") / "v.mp4"
     return make_video(path, width=480, height=360, duration=4.5, fps=8).read_bytes()

@@ -49,13 +49,6 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
 
 
 @pytest.fixture(scope="module")
-def api(engine: LocalEngine) -> Iterator[requests.Session]:
-    with requests.Session() as s:
-        s.headers["x-api-key"] = KEY
-        yield s
-
-
-@pytest.fixture(scope="module")
 def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("fuzz-src")
     return {
