@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._aio import to_thread
 from .._retry import backoff_delay
 from .._transport import Request
 from .._upload import UploadError
@@ -163,7 +164,7 @@ class EmbedJob:
             if e.state == "retrieved" and e.task_id is not None:
                 retrieved[e.task_id] = inp
         if self.store is not None and retrieved:
-            missing = await asyncio.to_thread(self.store.recover, set(retrieved))
+            missing = await to_thread(self.store.recover, set(retrieved))
             for task_id in missing:
                 await self._set(self.journal.reset(retrieved[task_id].key, "ready"))
 
@@ -345,7 +346,7 @@ class EmbedJob:
         now = identity.stamp(inp.locator)
         if now is None:
             return  # the create below fails with the OS's own reason
-        digest = await asyncio.to_thread(identity.content_hash, inp.locator)
+        digest = await to_thread(identity.content_hash, inp.locator)
         await self._set(self.journal.set_fingerprint(inp.key, now.size, now.mtime_ns, digest))
 
     async def _request(self, inp: JobInput) -> Request:
@@ -451,7 +452,7 @@ class EmbedJob:
                 return
         if self.store is not None:
             model = result.model_name or inp.model_name
-            await asyncio.to_thread(self.store.write, task_id, inp.source, model, matrix)
+            await to_thread(self.store.write, task_id, inp.source, model, matrix)
         dim = int(matrix.vectors.shape[1]) if len(matrix) else 0
         await self._set(self.journal.retrieved(inp.key, len(matrix), dim))
         self._emit(inp, embeddings=matrix)
