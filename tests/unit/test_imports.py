@@ -31,8 +31,8 @@ ROOT = Path(twelvelabs_embed.__file__).parent
 PACKAGE = "twelvelabs_embed"
 
 CYCLES_BEING_REMOVED = (
-    "cli.py <-> _cli_demo.py and resources/embed_tasks.py <-> jobs/runner.py still import "
-    "each other (lazily); helpers `cli` and `core` remove these cycles (issue #12 items 1, 4)"
+    "resources/embed_tasks.py <-> jobs/runner.py still import each other (lazily); "
+    "helper `core` removes this cycle (issue #12 item 1)"
 )
 
 
