@@ -24,6 +24,7 @@ __all__ = [
     "ContentTypeInvalidError",
     "ForbiddenError",
     "GatewayTimeoutError",
+    "IncompatibleEmbeddingsError",
     "InternalServerError",
     "MainModuleNotGuardedError",
     "NotFoundError",
@@ -264,6 +265,11 @@ class MainModuleNotGuardedError(TwelveLabsError, RuntimeError):
     The engine's worker processes re-import the main module; without the guard each of
     them would run the script again. Raised before any worker starts.
     """
+
+
+class IncompatibleEmbeddingsError(TwelveLabsError, ValueError):
+    """Vectors that cannot be compared: different models, different dimensions, or a
+    query embedded another way than the index it searches."""
 
 
 def _rebuild(cls: type[Exception], args: tuple[Any, ...], state: dict[str, Any]) -> Exception:
