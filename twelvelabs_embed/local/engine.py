@@ -20,6 +20,7 @@ from aiohttp import web
 from .._portal import Portal
 from .app import make_app
 from .app_keys import TASK_RUNNER
+from .main_guard import check_main_guard
 from .settings import API_PREFIX, EngineSettings
 
 OPEN_ENGINE_KEY = "local"
@@ -72,6 +73,12 @@ class LocalEngine:
         await self.close()
 
     async def start(self) -> None:
+        """Listen and start processing.
+
+        Raises:
+            MainModuleNotGuardedError: a script's unguarded top level started the engine.
+        """
+        check_main_guard()
         data_dir = self._data_dir
         if data_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="twelvelabs-embed-")

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import multiprocessing
+import signal
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -55,7 +56,9 @@ class ProcessPoolMediaExecutor:
             if self._closed:
                 raise RuntimeError("the executor is closed")
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self._max_workers, mp_context=self._ctx)
+                self._pool = ProcessPoolExecutor(
+                    self._max_workers, mp_context=self._ctx, initializer=_ignore_sigint
+                )
             return self._pool
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
@@ -102,6 +105,12 @@ class ProcessPoolMediaExecutor:
         # the next start), so do not wait for them: stop the workers outright.
         _terminate(pool)
         await to_thread(pool.shutdown, True)
+
+
+def _ignore_sigint() -> None:
+    """Ctrl-C in a terminal reaches the workers too; the engine stops them itself, so a
+    worker must not die with a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
