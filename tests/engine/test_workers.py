@@ -120,21 +120,18 @@ def test_python_m_serves(tmp_path: Path) -> None:
         assert asyncio.run(probe()) == (401, 200)
     finally:
         proc.terminate()
-        start = time.monotonic()
-        code = proc.wait(timeout=20)
+        code = proc.wait(timeout=20)  # a hang guard: TimeoutExpired fails the test
         proc.stdout.close()  # type: ignore[union-attr]
     assert code == 0, "SIGTERM should stop the engine cleanly"
-    assert time.monotonic() - start < 20
     assert (tmp_path / "tasks.sqlite3").exists()
 
 
 async def test_a_job_past_its_time_limit_stops_its_worker() -> None:
     ex = ProcessPoolMediaExecutor(1)
     try:
-        start = time.monotonic()
+        # The job would run for an hour: only the time limit can end it with this error.
         with pytest.raises(WorkerTimedOut):
-            await ex.run(time.sleep, 30, timeout=0.5)
-        assert time.monotonic() - start < 5
+            await ex.run(time.sleep, 3600, timeout=0.5)
         assert await ex.run(pow, 2, 3) == 8  # a fresh pool took over
     finally:
         await ex.aclose()
@@ -146,8 +143,12 @@ async def test_a_hung_decoder_fails_its_task_and_the_engine_goes_on(
     """A worker frozen with SIGSTOP stands in for a decoder that never returns."""
     import signal
 
-    async with LocalEngine(data_dir=tmp_path, workers=1, job_timeout_sec=5.0) as eng:
+    import attrs
+
+    async with LocalEngine(data_dir=tmp_path, workers=1) as eng:
         assert eng.app is not None
+        processor = eng.app[TASK_RUNNER]
+        patient = processor._settings  # the default limit: a loaded machine cannot meet it
         async with aiohttp.ClientSession(base_url=eng.base_url + "/") as s:
 
             async def embed() -> dict[str, Any]:
@@ -164,7 +165,10 @@ async def test_a_hung_decoder_fails_its_task_and_the_engine_goes_on(
             frozen = [p.pid for p in pool._processes.values()]
             for pid in frozen:
                 os.kill(pid, signal.SIGSTOP)
+            # Only the frozen worker's job meets a short limit (it can never finish anyway).
+            processor._settings = attrs.evolve(patient, job_timeout_sec=2.0)
             hung = await embed()
+            processor._settings = patient
             assert hung["status"] == "failed"
             assert hung["error"]["code"] == "video_file_broken"
             assert "stopped responding" in hung["error"]["message"]

@@ -9,7 +9,6 @@ the machine however the URLs are generated.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -143,13 +142,12 @@ def test_no_5xx_and_responses_match_the_description(
         assert response.status_code < 500, (case.as_curl_command(), response.text)
         case.validate_response(response, checks=checks, headers=headers)
 
-    start = time.monotonic()
     try:
         run()
     finally:
         session.close()
     print(f"{operation_id}/{mode.value}: {count} cases")
-    assert count > 0 and time.monotonic() - start < 60
+    assert count > 0
 
 
 def test_wrong_or_missing_key_is_401_for_every_operation(engine: LocalEngine, schema: Any) -> None:

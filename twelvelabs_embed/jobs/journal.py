@@ -24,7 +24,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import attrs
 
@@ -92,6 +92,34 @@ class Entry:
     segments: int = 0
     dimension: int = 0
     duration: float | None = None
+
+
+Step = Literal["report", "poll", "retrieve", "upload"]
+
+
+def next_step(state: str) -> Step:
+    """What a run does first with an input found in ``state``: report it (it has ended),
+    poll its task, fetch its rows, or upload it (``pending``, or ``uploading`` with an
+    unknown outcome, which the upload step reconciles before sending anything)."""
+    if state in DONE_STATES:
+        return "report"
+    if state == "processing":
+        return "poll"
+    if state == "ready":
+        return "retrieve"
+    return "upload"
+
+
+def restart_state(entry: Entry, *, retry_failed: bool) -> str | None:
+    """Where a new run restarts a failed input, or ``None`` to leave it failed.
+
+    A retryable failure with a task id goes back to ``processing`` (the task is polled
+    again, not uploaded again); any other failure retried goes back to ``pending``.
+    Non-retryable failures stay failed unless ``retry_failed`` asks for them.
+    """
+    if entry.state != "failed" or not (entry.retryable or retry_failed):
+        return None
+    return "processing" if entry.retryable and entry.task_id is not None else "pending"
 
 
 _FIELDS = [f.strip() for f in _COLUMNS.split(",")]
