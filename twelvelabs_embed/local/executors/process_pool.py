@@ -149,6 +149,8 @@ def _ignore_sigint() -> None:
     """Ctrl-C in a terminal reaches the workers too; the engine stops them itself, so a
     worker must not die with a traceback of its own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class _Raised:
     """An exception a job raised, carried back beside the worker's pid."""
 
