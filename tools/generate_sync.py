@@ -49,6 +49,7 @@ INPUTS: list[tuple[str, str]] = [
     ("twelvelabs_embed.client", "AsyncTwelveLabs"),
     ("twelvelabs_embed.resources.embed", "AsyncEmbedClient"),
     ("twelvelabs_embed.resources.embed_tasks", "AsyncTasksClient"),
+    ("twelvelabs_embed.resources.embed_tasks_raw", "AsyncRawTasksClient"),
     ("twelvelabs_embed.resources.pager", "AsyncPager"),
 ]
 ROOT_CLASS = "AsyncTwelveLabs"
@@ -62,6 +63,7 @@ NAMES_MAP: dict[str, str] = {
     "AsyncTwelveLabs": "TwelveLabs",
     "AsyncEmbedClient": "EmbedClient",
     "AsyncTasksClient": "TasksClient",
+    "AsyncRawTasksClient": "RawTasksClient",
     "AsyncPager": "SyncPager",
     "AsyncIterator": "Iterator",
     "AsyncGenerator": "Iterator",
@@ -267,21 +269,28 @@ class ClassGen:
     def renamer(self) -> Renamer:
         return Renamer(self.usage)
 
+    def input_class(self, node: ast.expr) -> str | None:
+        """The input class ``node`` names, bare (``AsyncPager``) or generic (``AsyncPager[T]``)."""
+        if isinstance(node, ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Name) and node.id in self.inputs:
+            return node.id
+        return None
+
     def wrap_expr(self, returns: ast.expr | None, value: str) -> str:
         """The expression that turns the async result ``value`` into its sync form."""
         if returns is None:
             raise GenerationError(f"{self.node.name}: every method needs a return annotation")
-        if isinstance(returns, ast.Name) and returns.id in self.inputs:
-            return f"{self.usage.rename(returns.id)}({value}, self._portal)"
+        if (cls := self.input_class(returns)) is not None:
+            return f"{self.usage.rename(cls)}({value}, self._portal)"
         if (
             isinstance(returns, ast.BinOp)
             and isinstance(returns.op, ast.BitOr)
-            and isinstance(returns.left, ast.Name)
-            and returns.left.id in self.inputs
+            and self.input_class(returns.left) is not None
             and isinstance(returns.right, ast.Constant)
             and returns.right.value is None
         ):
-            sync = self.usage.rename(returns.left.id)
+            sync = self.usage.rename(self.input_class(returns.left) or "")
             return f"None if (result := {value}) is None else {sync}(result, self._portal)"
         if class_names_in(returns, self.inputs):
             raise GenerationError(f"cannot wrap a result of type {ast.unparse(returns)}")
@@ -379,8 +388,8 @@ class ClassGen:
             else:
                 iterator = f"{target}({args})"
             wrap = ""
-            if isinstance(item, ast.Name) and item.id in self.inputs:
-                wrap = f", {self.usage.rename(item.id)}"
+            if (cls := self.input_class(item)) is not None:
+                wrap = f", {self.usage.rename(cls)}"
             elif class_names_in(item, self.inputs):
                 raise GenerationError(f"cannot wrap items of type {ast.unparse(item)}")
             body = f"return self._portal.iterate({iterator}{wrap})"
@@ -430,11 +439,8 @@ class ClassGen:
                 and not target.attr.startswith("_")
             ):
                 continue
-            if (
-                isinstance(value, ast.Call)
-                and isinstance(value.func, ast.Name)
-                and value.func.id in self.inputs
-            ):
+            if isinstance(value, ast.Call) and self.input_class(value.func) is not None:
+                assert isinstance(value.func, ast.Name)
                 found.append((target.attr, None, value.func.id))
                 continue
             if annotation is None and isinstance(value, ast.Name):
@@ -467,8 +473,17 @@ class ClassGen:
             out.body = self.with_doc(ast.get_docstring(fn, clean=False), body)
         else:
             self.need({self.node.name, "Portal"})
+            params = next(
+                (
+                    ast.unparse(b.slice)
+                    for b in self.node.bases
+                    if isinstance(b, ast.Subscript) and ast.unparse(b.value) == "Generic"
+                ),
+                None,
+            )
+            wrapped_type = f"{self.node.name}[{params}]" if params else self.node.name
             out = ast.parse(
-                f"def __init__(self, async_: {self.node.name}, portal: Portal) -> None:\n"
+                f"def __init__(self, async_: {wrapped_type}, portal: Portal) -> None:\n"
                 f'    """Wraps an ``{self.node.name}``; the client makes it, not your code."""\n'
                 "    self._async = async_\n"
                 "    self._portal = portal\n" + "".join(f"    {w}\n" for w in wrapped)
@@ -526,7 +541,16 @@ class ClassGen:
                 raise GenerationError(f"{self.node.name}.{name}: decorators {decorators}")
             else:
                 body.append(self.method(node))
-        return ast.ClassDef(name=self.name, bases=[], keywords=[], body=body, decorator_list=[])
+        renamer = self.renamer()
+        bases = [transform(b, renamer) for b in self.node.bases]
+        self.need(renamer.names)
+        return ast.ClassDef(
+            name=self.name,
+            bases=bases,  # type: ignore[arg-type]
+            keywords=[],
+            body=body,
+            decorator_list=[],
+        )
 
 
 def ruff(args: list[str], source: str, filename: Path) -> str:

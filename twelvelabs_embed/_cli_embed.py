@@ -21,8 +21,8 @@ from rich.table import Table
 from .client import AsyncTwelveLabs
 from .jobs.failures import describe_error
 from .jobs.identity import VIDEO_SUFFIXES, expand_inputs, is_url
-from .jobs.models import ItemResult, JobProgress
 from .resources.embed_tasks import EmbeddingOption, EmbeddingScope
+from .types import ItemResult, JobProgress
 
 __all__ = ["VIDEO_SUFFIXES", "EmbedOptions", "describe_error", "expand_inputs", "is_url"]
 

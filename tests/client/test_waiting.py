@@ -192,3 +192,22 @@ async def test_a_permanent_error_stops_the_other_polls(
     polls = fake.count("GET", "status")
     await asyncio.sleep(0.3)
     assert fake.count("GET", "status") == polls <= 2
+
+
+async def test_a_409_is_polled_again_as_the_transport_retries_it(
+    fake: FakePlatform, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One definition of "worth retrying": the transport retries a 409, and when its
+    retries run out the poller polls again instead of failing the wait."""
+    async with make_client(fake, max_retries=1) as client:
+        fake.polls_until_ready = 1
+        task_id = await _task(client)
+        conflict = Fault(
+            409, json={"code": "conflict", "message": "busy"}, headers={"retry-after": "0"}
+        )
+        fake.script("GET", "status", conflict, conflict)  # both attempts of the first poll
+        with caplog.at_level(logging.WARNING, logger="twelvelabs_embed"):
+            final = await client.embed.tasks.wait_for_done(task_id, sleep_interval=0.05)
+    assert final.status == "ready"
+    assert fake.count("GET", "status") == 3
+    assert "will poll again" in caplog.text

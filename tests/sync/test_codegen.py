@@ -16,7 +16,12 @@ import pytest
 import twelvelabs_embed as tl
 from twelvelabs_embed._sync import client as generated
 from twelvelabs_embed.client import AsyncTwelveLabs
-from twelvelabs_embed.resources import AsyncEmbedClient, AsyncPager, AsyncTasksClient
+from twelvelabs_embed.resources import (
+    AsyncEmbedClient,
+    AsyncPager,
+    AsyncRawTasksClient,
+    AsyncTasksClient,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATOR = ROOT / "tools" / "generate_sync.py"
@@ -111,12 +116,14 @@ PAIRS = [
     (AsyncTwelveLabs, tl.TwelveLabs),
     (AsyncEmbedClient, generated.EmbedClient),
     (AsyncTasksClient, generated.TasksClient),
+    (AsyncRawTasksClient, generated.RawTasksClient),
     (AsyncPager, tl.SyncPager),
 ]
 RENAMES = {
     "AsyncTwelveLabs": "TwelveLabs",
     "AsyncEmbedClient": "EmbedClient",
     "AsyncTasksClient": "TasksClient",
+    "AsyncRawTasksClient": "RawTasksClient",
     "AsyncPager": "SyncPager",
     "AsyncIterator": "Iterator",
 }

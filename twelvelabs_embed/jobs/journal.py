@@ -31,7 +31,7 @@ from typing import IO, Any, TypeVar
 
 import attrs
 
-from ..errors import TwelveLabsError
+from ..errors import JournalBusyError
 from .identity import JobInput
 
 T = TypeVar("T")
@@ -69,10 +69,6 @@ _COLUMNS = (
     "key, source, state, size, mtime_ns, sha256, attempt_id, attempt_started, attempts,"
     " task_id, error_code, error_message, retryable, segments, dimension, duration"
 )
-
-
-class JournalBusyError(TwelveLabsError):
-    """Another process has this journal open; two runners would upload twice."""
 
 
 @attrs.frozen
