@@ -3,17 +3,15 @@
 Three kinds of workers share one journal, one rate gate and one result store:
 
 * ``concurrency`` upload workers: preflight, fingerprint, then create through the gate
-  (``max_retries=0``: the gate sees every 429 and owns the retry);
+  (``max_retries=0``: the gate sees every 429 and owns the retry; :mod:`.uploads`);
 * the client's one poller (:mod:`..resources._poller`) over every task still
   processing, at most ``poll_concurrency`` status requests at a time, one round every
   ``poll_interval`` seconds; each created task joins it;
 * ``poll_concurrency`` retrieve workers: fetch, write the part file, mark ``retrieved``.
 
-It uses only the public tasks client (:class:`.tasks_api.TasksApi`): a create is
-prepared once and sent through the raw twin, so every attempt sends the same bytes and
-the gate reads the answer's headers. Creates and retrieves retry through the same
-attempts loop as the transport (:func:`.._retry.with_attempts`), and what is worth
-retrying or ambiguous is what the error itself says (:mod:`..errors`).
+It uses only the public tasks client (:class:`.tasks_api.TasksApi`). Creates and
+retrieves retry through the transport's attempts loop (:func:`.._retry.with_attempts`);
+what is worth retrying or ambiguous is what the error itself says (:mod:`..errors`).
 
 Every state change is committed before the next step starts, so cancelling (Ctrl-C) at
 any await leaves the journal consistent; see :mod:`.journal` for what each state means
@@ -26,7 +24,6 @@ import asyncio
 import inspect
 import logging
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
@@ -35,15 +32,11 @@ import attrs
 
 from .._retry import backoff_delay, with_attempts
 from ..errors import (
-    ApiError,
     NotFoundError,
-    TooManyRequestsError,
     TwelveLabsError,
-    UploadError,
     is_retryable,
 )
 from ..resources._poller import Polled, TaskPoller
-from ..resources.embed_tasks_raw import PreparedCreate
 from ..types import EmbeddingMatrix, ItemResult, JobOptions, JobProgress, TasksRetrieveResponse
 from . import identity, resume
 from .failures import describe_error, error_code
@@ -52,6 +45,7 @@ from .identity import JobInput
 from .journal import DONE_STATES, Entry, Journal
 from .output import PartStore
 from .tasks_api import TasksApi
+from .uploads import UploadSteps
 
 log = logging.getLogger("twelvelabs_embed")
 
@@ -69,7 +63,7 @@ _PROGRESS = object()
 runs callbacks in the caller's thread only while the caller waits for an item)."""
 
 
-class EmbedJob:
+class EmbedJob(UploadSteps):
     """One run over ``inputs``; iterate :meth:`results` once."""
 
     def __init__(
@@ -269,108 +263,6 @@ class EmbedJob:
         message = message or (describe_error(exc) if exc else code)
         await self._set(self.journal.failed(inp.key, code, message, retryable=retryable))
         self._emit(inp)
-
-    # --- uploads -------------------------------------------------------------------
-
-    async def _upload_worker(self) -> None:
-        while True:
-            inp = await self._uploads.get()
-            await self._create(inp)
-
-    async def _create(self, inp: JobInput) -> None:
-        try:
-            await self._fingerprint(inp)
-            prepared = await self._prepare_create(inp)
-        except (ApiError, OSError, ValueError, TypeError) as exc:
-            await self._fail(inp, exc, retryable=False)
-            return
-        errors = 0
-
-        def retry_in(exc: Exception, _attempt: int) -> float | None:
-            nonlocal errors
-            if isinstance(exc, TooManyRequestsError):
-                return 0.0  # not counted: the gate holds the next attempt back
-            if isinstance(exc, UploadError) or not is_retryable(exc):
-                return None  # the file changed or became unreadable mid-upload
-            errors += 1
-            if errors >= self.options.max_attempts:
-                return None
-            log.warning("create for %s failed (%s); retrying", inp.source, exc)
-            return backoff_delay(errors - 1)
-
-        try:
-            await with_attempts(lambda _: self._attempt_create(inp, prepared), retry_in)
-        except TwelveLabsError as exc:  # worth retrying, but not now: a later run will
-            await self._fail(inp, exc, retryable=True)
-
-    async def _attempt_create(self, inp: JobInput, prepared: PreparedCreate) -> None:
-        """One attempt through the gate; returns once the input has moved on, raises for
-        another attempt (the error says whether it is worth one)."""
-        entry = self._entries[inp.key]
-        if entry.state == "uploading":
-            adopted = await self._reconcile(inp, entry)
-            if adopted is not None:
-                log.info("adopted task %s for %s (created before a crash)", adopted, inp.source)
-                await self._created(inp, adopted)
-                return
-        await self.gate.acquire()
-        try:
-            attempt = uuid.uuid4().hex
-            await self._set(self.journal.begin_upload(inp.key, attempt, time.time()))
-            raw = await self.tasks.with_raw_response.send_create(prepared)
-        except TooManyRequestsError as exc:
-            pause = self.gate.limited(exc.headers)
-            log.info("rate limited; all creates wait %.1f s", pause)
-            await self._set(self.journal.refused(inp.key))
-            raise
-        except TwelveLabsError as exc:
-            self.gate.released()
-            if exc.ambiguous:
-                raise  # a task may exist: stay "uploading", the next attempt reconciles
-            await self._set(self.journal.refused(inp.key))
-            if exc.retryable:
-                raise
-            await self._fail(inp, exc, retryable=False)
-            return
-        except BaseException:
-            self.gate.released()
-            raise
-        finally:
-            self._upload_bytes.pop(inp.key, None)
-        self.gate.succeeded(raw.headers)
-        await self._created(inp, raw.data.id)
-
-    async def _created(self, inp: JobInput, task_id: str) -> None:
-        await self._set(self.journal.created(inp.key, task_id))
-        self._watch(inp)
-
-    async def _fingerprint(self, inp: JobInput) -> None:
-        if inp.kind != "file" or self._entries[inp.key].sha256 is not None:
-            return
-        now = identity.stamp(inp.locator)
-        if now is None:
-            return  # the create below fails with the OS's own reason
-        digest = await asyncio.to_thread(identity.content_hash, inp.locator)
-        await self._set(self.journal.set_fingerprint(inp.key, now.size, now.mtime_ns, digest))
-
-    async def _prepare_create(self, inp: JobInput) -> PreparedCreate:
-        def on_upload(sent: int, total: int | None) -> None:
-            self._upload_bytes[inp.key] = (sent, total or 0)
-            self._report()
-
-        return await self.tasks.with_raw_response.prepare_create(
-            inp.model_name,
-            **inp.create_kwargs(),
-            on_upload_progress=on_upload,
-            request_options={"max_retries": 0},
-        )
-
-    async def _reconcile(self, inp: JobInput, e: Entry) -> str | None:
-        if e.attempt_started is None or resume.signature(inp) in self._ambiguous:
-            return None  # never attempted, or indistinguishable from another input
-        claimed = await self.journal.task_ids()
-        since = e.attempt_started - self.options.reconcile_window_sec
-        return await resume.find_lost_task(self.tasks, inp, since, claimed)
 
     # --- polling and retrieving -----------------------------------------------------
 
