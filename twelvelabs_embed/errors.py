@@ -37,6 +37,7 @@ __all__ = [
     "ContentTypeInvalidError",
     "ForbiddenError",
     "GatewayTimeoutError",
+    "IncompatibleEmbeddingsError",
     "InternalServerError",
     "JournalBusyError",
     "NotFoundError",
@@ -340,6 +341,11 @@ class ProbeFailed(TwelveLabsError, ValueError):
 
 class JournalBusyError(TwelveLabsError):
     """Another process has this journal open; two runners would upload twice."""
+
+
+class IncompatibleEmbeddingsError(TwelveLabsError, ValueError):
+    """Vectors that cannot be compared: different models, different dimensions, or a
+    query embedded another way than the index it searches."""
 
 
 def is_retryable(exc: BaseException) -> bool:

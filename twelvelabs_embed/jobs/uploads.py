@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Awaitable
 
+from .._aio import to_thread
 from .._retry import backoff_delay, with_attempts
 from ..errors import ApiError, TooManyRequestsError, TwelveLabsError, UploadError, is_retryable
 from ..resources.embed_tasks_raw import PreparedCreate
@@ -139,7 +140,7 @@ class UploadSteps:
         now = identity.stamp(inp.locator)
         if now is None:
             return  # the create below fails with the OS's own reason
-        digest = await asyncio.to_thread(identity.content_hash, inp.locator)
+        digest = await to_thread(identity.content_hash, inp.locator)
         await self._set(self.journal.set_fingerprint(inp.key, now.size, now.mtime_ns, digest))
 
     async def _prepare_create(self, inp: JobInput) -> PreparedCreate:
