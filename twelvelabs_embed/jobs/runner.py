@@ -4,9 +4,9 @@ Three kinds of workers share one journal, one rate gate and one result store:
 
 * ``concurrency`` upload workers: preflight, fingerprint, then create through the gate
   (``max_retries=0``: the gate sees every 429 and owns the retry; :mod:`.uploads`);
-* the client's one poller (:mod:`..resources._poller`) over every task still
-  processing, at most ``poll_concurrency`` status requests at a time, one round every
-  ``poll_interval`` seconds; each created task joins it;
+* the client's one poller (:mod:`..resources._poller`, handed in by ``embed_many``)
+  over every task still processing, at most ``poll_concurrency`` status requests at a
+  time, one round every ``poll_interval`` seconds; each created task joins it;
 * ``poll_concurrency`` retrieve workers: fetch, write the part file, mark ``retrieved``.
 
 It uses only the public tasks client (:class:`.tasks_api.TasksApi`). Creates and
@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -37,7 +38,6 @@ from ..errors import (
     TwelveLabsError,
     is_retryable,
 )
-from ..resources._poller import Polled, TaskPoller
 from ..types import EmbeddingMatrix, ItemResult, JobOptions, JobProgress, TasksRetrieveResponse
 from . import identity, resume
 from .failures import describe_error, error_code
@@ -47,6 +47,9 @@ from .journal import DONE_STATES, Entry, Journal, next_step, restart_state
 from .output import PartStore
 from .tasks_api import TasksApi
 from .uploads import UploadSteps
+
+if TYPE_CHECKING:  # the client hands its poller in: jobs/ imports nothing from resources/
+    from ..resources._poller import Polled, TaskPoller
 
 log = logging.getLogger("twelvelabs_embed")
 
@@ -74,6 +77,7 @@ class EmbedJob(UploadSteps):
         journal: Journal,
         store: PartStore | None,
         options: JobOptions,
+        poller: TaskPoller,
         *,
         gate: RateGate | None = None,
         on_progress: ProgressCallback | None = None,
@@ -92,12 +96,7 @@ class EmbedJob(UploadSteps):
         self._out: asyncio.Queue[ItemResult | _Crash | object] = asyncio.Queue()
         self._progress_queued = False
         self._watching: dict[str, tuple[JobInput, float]] = {}
-        self._poller = TaskPoller(
-            self.tasks.status,
-            sleep_interval=options.poll_interval,
-            concurrency=options.poll_concurrency,
-            keep_running=True,
-        )
+        self._poller = poller
         self._started = 0.0
         self._video_sec = 0.0
         self._finished = 0
@@ -365,15 +364,20 @@ async def run_job(
     tasks: TasksApi,
     inputs: Sequence[identity.InputLike],
     options: JobOptions,
+    poller: TaskPoller,
     *,
     on_progress: ProgressCallback | None = None,
 ) -> AsyncGenerator[ItemResult, None]:
-    """Open the journal and the result store, run the job, close both (also on Ctrl-C)."""
+    """Open the journal and the result store, run the job, close both (also on Ctrl-C).
+
+    ``poller`` is the client's one poller (``keep_running=True``, empty): the job adds
+    each task it creates. The client hands it in, so ``jobs/`` never imports the client.
+    """
     defaults = {name: getattr(options, name) for name in CREATE_DEFAULTS}
     items = identity.make_inputs(inputs, defaults)
     store = PartStore(options.out) if options.out is not None else None
     async with Journal(options.journal) as opened:
-        job = EmbedJob(tasks, items, opened, store, options, on_progress=on_progress)
+        job = EmbedJob(tasks, items, opened, store, options, poller, on_progress=on_progress)
         async with aclosing(job.results()) as results:
             async for item in results:
                 yield item

@@ -9,9 +9,8 @@ imports from the client it serves.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Awaitable, Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ..resources.embed_tasks_raw import PreparedCreate
 from ..types import (
     HttpResponse,
     MediaEmbeddingTask,
@@ -19,6 +18,9 @@ from ..types import (
     TasksRetrieveResponse,
     TasksStatusResponse,
 )
+
+if TYPE_CHECKING:  # type-only: jobs/ imports nothing from resources/ at run time
+    from ..resources.embed_tasks_raw import PreparedCreate
 
 
 class RawTasksApi(Protocol):

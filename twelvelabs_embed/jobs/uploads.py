@@ -15,17 +15,20 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 from .._aio import to_thread
 from .._retry import backoff_delay, with_attempts
 from ..errors import ApiError, TooManyRequestsError, TwelveLabsError, UploadError, is_retryable
-from ..resources.embed_tasks_raw import PreparedCreate
 from ..types import JobOptions
 from . import identity, resume
 from .gate import RateGate
 from .identity import JobInput
 from .journal import Entry, Journal
 from .tasks_api import TasksApi
+
+if TYPE_CHECKING:  # the job sees the client only through TasksApi: no import of resources/
+    from ..resources.embed_tasks_raw import PreparedCreate
 
 log = logging.getLogger("twelvelabs_embed")
 

@@ -360,7 +360,13 @@ class AsyncTasksClient:
         from ..jobs.runner import run_job  # here: importing the client loads no jobs/sqlite3
 
         settings = attrs.evolve(options or JobOptions(), **overrides)
-        job = run_job(self, list(inputs), settings, on_progress=on_progress)
+        poller = TaskPoller(
+            self.status,
+            sleep_interval=settings.poll_interval,
+            concurrency=settings.poll_concurrency,
+            keep_running=True,
+        )
+        job = run_job(self, list(inputs), settings, poller, on_progress=on_progress)
         async with aclosing(job):
             async for item in job:
                 yield item
