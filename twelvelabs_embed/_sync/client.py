@@ -392,8 +392,8 @@ class TasksClient:
         """:meth:`embed_many`, yielding each :class:`ItemResult` as its input ends.
 
         Inputs finished by an earlier run come first (``resumed=True``). Close the
-        iterator if you stop early (``contextlib.aclosing``; the sync client's iterator
-        has ``close()``): that stops the job and writes the output for what is done.
+        iterator if you stop early: that stops the job and writes the output for what
+        is done.
 
         Sync client: ``on_progress`` runs in the thread that calls ``next()`` on the iterator.
         """

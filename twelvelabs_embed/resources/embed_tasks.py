@@ -354,8 +354,8 @@ class AsyncTasksClient:
         """:meth:`embed_many`, yielding each :class:`ItemResult` as its input ends.
 
         Inputs finished by an earlier run come first (``resumed=True``). Close the
-        iterator if you stop early (``contextlib.aclosing``; the sync client's iterator
-        has ``close()``): that stops the job and writes the output for what is done.
+        iterator if you stop early: that stops the job and writes the output for what
+        is done.
         """
         from ..jobs.runner import run_job  # here: importing the client loads no jobs/sqlite3
 
