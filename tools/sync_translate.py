@@ -278,6 +278,26 @@ class ClassGen:
         out.body = self.with_doc(self.docstring(fn, note, " " * 8), body)
         return out
 
+    def copied_classmethod(self, fn: ast.FunctionDef) -> ast.FunctionDef:
+        """A plain classmethod is copied whole, names renamed: it receives ``cls``, so a body
+        such as ``return Factory(cls, ...)`` serves both twins (``AsyncTwelveLabs.local``)."""
+        out = self.signature(fn)
+        out.decorator_list = [ast.Name("classmethod")]
+        has_doc = ast.get_docstring(fn, clean=False) is not None
+        stmts = [copy.deepcopy(stmt) for stmt in (fn.body[1:] if has_doc else fn.body)]
+        names: set[str] = set()
+        for stmt in stmts:
+            for sub in ast.walk(stmt):
+                if isinstance(sub, ast.Name):
+                    sub.id = self.ctx.rename(sub.id)
+                    names.add(sub.id)
+        a = fn.args
+        params = {p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if p}
+        self.need(names - params)
+        doc = self.docstring(fn, None, " " * 8)
+        out.body = [ast.Expr(ast.Constant(doc)), *stmts] if doc is not None else stmts
+        return out
+
     @staticmethod
     def with_doc(doc: str | None, body: str) -> list[ast.stmt]:
         stmts = ast.parse(body).body
@@ -356,6 +376,8 @@ class ClassGen:
                 value = self.wrap(node.returns, f"self._async.{node.name}")
                 out.body = self.with_doc(self.docstring(node, None, " " * 8), f"return {value}")
                 body.append(out)
+            elif decorators == {"classmethod"} and isinstance(node, ast.FunctionDef):
+                body.append(self.copied_classmethod(node))
             elif decorators:
                 raise GenerationError(f"{self.node.name}.{node.name}: decorators {decorators}")
             else:

@@ -40,6 +40,7 @@ __all__ = [
     "IncompatibleEmbeddingsError",
     "InternalServerError",
     "JournalBusyError",
+    "MainModuleNotGuardedError",
     "NotFoundError",
     "NotReplayableError",
     "ParameterInvalidError",
@@ -341,6 +342,14 @@ class ProbeFailed(TwelveLabsError, ValueError):
 
 class JournalBusyError(TwelveLabsError):
     """Another process has this journal open; two runners would upload twice."""
+
+
+class MainModuleNotGuardedError(TwelveLabsError, RuntimeError):
+    """A script started the local engine outside ``if __name__ == "__main__":``.
+
+    The engine's worker processes re-import the main module; without the guard each of
+    them would run the script again. Raised before any worker starts.
+    """
 
 
 class IncompatibleEmbeddingsError(TwelveLabsError, ValueError):
