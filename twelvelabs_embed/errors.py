@@ -21,6 +21,7 @@ __all__ = [
     "BadGatewayError",
     "BadRequestError",
     "ConflictError",
+    "ContentTooLargeError",
     "ContentTypeInvalidError",
     "ForbiddenError",
     "GatewayTimeoutError",
@@ -65,6 +66,8 @@ class ApiError(TwelveLabsError):
         headers: response headers, lower-case names.
         request_id: the ``x-request-id`` header, when sent.
         preflight: True when the client refused the request before sending it.
+        details: the v2 error body's ``details`` object (``{"error": {"code", "message",
+            "details"}}``), when sent.
     """
 
     status: int | None = None
@@ -79,8 +82,10 @@ class ApiError(TwelveLabsError):
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         preflight: bool = False,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
+        self.details = details
         self.message = message
         self.status_code = status_code
         self.code = code
@@ -118,6 +123,12 @@ class RequestTimeoutError(ApiError):
 
 class ConflictError(ApiError):
     status = 409
+
+
+class ContentTooLargeError(ApiError):
+    """413: the content is over a size, duration or page allowance (Embed API v2)."""
+
+    status = 413
 
 
 class UnprocessableEntityError(ApiError):
@@ -299,15 +310,18 @@ def make_status_error(status: int, body: Any, headers: Mapping[str, str]) -> Api
     """Turn an error response into its exception; tolerates non-JSON and odd bodies."""
     code: str | None = None
     message: str | None = None
+    details: Mapping[str, Any] | None = None
     if isinstance(body, dict):
         raw_code, raw_message = body.get("code"), body.get("message")
         nested = body.get("error")
-        if raw_code is None and isinstance(nested, dict):  # the /embed-v2 error shape
+        if raw_code is None and isinstance(nested, dict):  # the v2 shape {"error": {...}}
             raw_code, raw_message = nested.get("code"), nested.get("message")
+            raw_details = nested.get("details")
+            details = raw_details if isinstance(raw_details, dict) else None
         code = raw_code if isinstance(raw_code, str) else None
         message = raw_message if isinstance(raw_message, str) else None
     if message is None:
         text = body if isinstance(body, str) else repr(body)
         message = text[:500] if text else f"HTTP {status} with an empty body"
     cls = error_class_for(status, code)
-    return cls(message, status_code=status, code=code, body=body, headers=headers)
+    return cls(message, status_code=status, code=code, body=body, headers=headers, details=details)
