@@ -118,7 +118,7 @@ def _is_request(cl: Any) -> bool:
 
 
 def _request_unstructure_factory(cl: type[Any], c: cattrs.Converter) -> Any:
-    renames = {
+    renames: dict[str, Any] = {
         a.name: override(rename=_REQUEST_WIRE_NAMES[a.name])
         for a in attrs.fields(cl)
         if a.name in _REQUEST_WIRE_NAMES
