@@ -85,11 +85,18 @@ def test_marengo35_temporal_local_scope_and_dimension() -> None:
             "multi_input",
         ),
         (
-            {"input_type": "text", "model_name": "marengo3.0", "text": {"input_text": "a"}},
+            {"input_type": "text", "model_name": "marengo3.0"},
             "async",
             "parameter_invalid",
             "input_type",
             "`audio`, `video`",
+        ),
+        (
+            {"input_type": "video", "model_name": "marengo3.0", "text": {"input_text": "a"}},
+            "async",
+            "parameter_unknown",
+            "text",
+            "unknown",
         ),
         (
             {"input_type": "text", "model_name": "marengo3.0"},

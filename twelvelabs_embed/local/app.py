@@ -11,16 +11,34 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from .keys import EXECUTOR, FETCHER, PROBE_EXECUTOR, PROCESSOR, SETTINGS, STORE
+from .keys import (
+    ASSETS,
+    EXECUTOR,
+    FETCHER,
+    PROBE_EXECUTOR,
+    PROCESSOR,
+    SETTINGS,
+    STORE,
+    V2_RUNNER,
+    V2_STORE,
+)
 from .middlewares import add_version_header, auth_middleware, errors_middleware
 from .processing import TaskProcessor
 from .routes import setup_routes
 from .settings import EngineSettings
 from .store import TaskStore
 from .url_fetch import UrlFetcher
+from .v2_sources import NoAssets
+from .v2_store import V2TaskStore
+from .v2_task_runner import V2TaskRunner
 from .workers import ProcessPoolMediaExecutor
 
-WORKER_PRELOAD = ("twelvelabs_embed.local.jobs", "twelvelabs_embed.local.pipeline", "av")
+WORKER_PRELOAD = (
+    "twelvelabs_embed.local.jobs",
+    "twelvelabs_embed.local.pipeline",
+    "twelvelabs_embed.local.media.v2_vectors",
+    "av",
+)
 """Imported once by the fork server so every worker starts warm."""
 
 
@@ -30,6 +48,10 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     store = TaskStore(settings.db_path)
     await store.open()
     app[STORE] = store
+    v2_store = V2TaskStore(store)
+    await v2_store.open()
+    app[V2_STORE] = v2_store
+    app.setdefault(ASSETS, NoAssets())  # replaced by the engine's assets once they exist
     yield
     await store.close()
 
@@ -66,7 +88,11 @@ async def processor_ctx(app: web.Application) -> AsyncIterator[None]:
     processor = TaskProcessor(app[SETTINGS], app[STORE], app[EXECUTOR], app[FETCHER])
     app[PROCESSOR] = processor
     await processor.start()
+    v2_runner = V2TaskRunner(app[SETTINGS], app[V2_STORE], app[EXECUTOR], app[FETCHER])
+    app[V2_RUNNER] = v2_runner
+    await v2_runner.start()
     yield
+    await v2_runner.stop()
     await processor.stop()
 
 

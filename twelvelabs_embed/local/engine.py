@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from .app import make_app
-from .keys import PROCESSOR
+from .keys import PROCESSOR, V2_RUNNER
 from .settings import API_PREFIX, EngineSettings
 
 OPEN_ENGINE_KEY = "local"
@@ -99,9 +99,16 @@ class LocalEngine:
                 self._tmp = None
 
     async def wait_idle(self, timeout: float = 60.0) -> None:
-        """Wait until no task is queued or processing (handy in tests and scripts)."""
+        """Wait until no task (v1 or v2) is queued or processing (handy in tests and scripts)."""
         assert self.app is not None, "the engine is not running"
-        await asyncio.wait_for(self.app[PROCESSOR].idle.wait(), timeout)
+        v1, v2 = self.app[PROCESSOR].idle, self.app[V2_RUNNER].idle
+
+        async def both() -> None:
+            while not (v1.is_set() and v2.is_set()):
+                await v1.wait()
+                await v2.wait()
+
+        await asyncio.wait_for(both(), timeout)
 
     # --- addresses -----------------------------------------------------------------------
 

@@ -8,6 +8,9 @@ from .processing import TaskProcessor
 from .settings import EngineSettings
 from .store import TaskStore
 from .url_fetch import UrlFetcher
+from .v2_sources import AssetLookup
+from .v2_store import V2TaskStore
+from .v2_task_runner import V2TaskRunner
 from .workers import MediaExecutor
 
 SETTINGS = web.AppKey("settings", EngineSettings)
@@ -16,3 +19,7 @@ EXECUTOR = web.AppKey("executor", MediaExecutor)
 PROBE_EXECUTOR = web.AppKey("probe_executor", MediaExecutor)
 FETCHER = web.AppKey("fetcher", UrlFetcher)
 PROCESSOR = web.AppKey("processor", TaskProcessor)
+V2_STORE = web.AppKey("v2_store", V2TaskStore)
+V2_RUNNER = web.AppKey("v2_runner", V2TaskRunner)
+ASSETS = web.AppKey("assets", AssetLookup)
+"""Finds an asset's file for ``media_source.asset_id``; ``NoAssets`` until assets exist."""

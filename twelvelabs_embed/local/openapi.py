@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from .. import video_rules as vr
+from .http import openapi_v2
 from .settings import API_PREFIX
 
 _REF = "#/components/schemas/"
@@ -175,7 +176,25 @@ def _list_query(name: str, schema: dict[str, Any], description: str) -> dict[str
     return _query(name, schema, description + " Empty means absent.", allowEmptyValue=True)
 
 
+def _list_parameters() -> list[dict[str, Any]]:
+    return [
+        _list_query("started_at", {"type": "string", "format": "date-time"}, "Created at or after (RFC 3339)."),
+        _list_query("ended_at", {"type": "string", "format": "date-time"}, "Created at or before (RFC 3339)."),
+        _list_query("status", _STATUS, "Only tasks with this status."),
+        _list_query("page", {"type": "integer", "minimum": 1, "maximum": vr.MAX_PAGE, "default": 1}, "Page number; past the end gives an empty `data`."),
+        _list_query("page_limit", {"type": "integer", "minimum": 1, "maximum": vr.MAX_PAGE_LIMIT, "default": vr.DEFAULT_PAGE_LIMIT}, "Tasks per page."),
+    ]  # fmt: skip
+
+
 def build_openapi() -> dict[str, Any]:
+    doc = _build_v1()
+    doc["info"]["description"] += " Also the v1 sync `/embed` and the Embed API v2."
+    doc["paths"].update(openapi_v2.paths(_list_parameters(), _COMMON))
+    doc["components"]["schemas"] = {**_SCHEMAS, **openapi_v2.SCHEMAS}
+    return doc
+
+
+def _build_v1() -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
         "info": {
@@ -199,13 +218,7 @@ def build_openapi() -> dict[str, Any]:
                 "get": {
                     "operationId": "listEmbeddingTasks",
                     "summary": "List tasks, newest first (the last 7 days unless a range is given)",
-                    "parameters": [
-                        _list_query("started_at", {"type": "string", "format": "date-time"}, "Created at or after (RFC 3339)."),
-                        _list_query("ended_at", {"type": "string", "format": "date-time"}, "Created at or before (RFC 3339)."),
-                        _list_query("status", _STATUS, "Only tasks with this status."),
-                        _list_query("page", {"type": "integer", "minimum": 1, "maximum": vr.MAX_PAGE, "default": 1}, "Page number; past the end gives an empty `data`."),
-                        _list_query("page_limit", {"type": "integer", "minimum": 1, "maximum": vr.MAX_PAGE_LIMIT, "default": vr.DEFAULT_PAGE_LIMIT}, "Tasks per page."),
-                    ],
+                    "parameters": _list_parameters(),
                     "responses": {"200": _ok("ListResponse"), **_COMMON},
                 },
             },

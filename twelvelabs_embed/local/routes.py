@@ -7,30 +7,24 @@ storage from ``store``, background work from ``processing``.
 from __future__ import annotations
 
 import asyncio
-import re
-import secrets
 import time
-from datetime import datetime, timezone
 
 from aiohttp import web
 
 from .. import video_rules
 from . import views
+from .http import v1_embed, v2_embed, v2_tasks
+from .http.list_query import read_list_query
 from .jobs import JobRefused, JobSpec, check_media, probe
 from .keys import PROBE_EXECUTOR, PROCESSOR, SETTINGS, STORE
 from .multipart import read_create_form
 from .openapi import openapi_json
-from .problems import ApiProblem, from_violations, invalid, not_found
+from .problems import ApiProblem, from_violations, not_found
 from .settings import API_PREFIX, discard
-from .store import TaskRecord, now_ms
+from .store import TaskRecord, new_task_id, now_ms
 from .workers import WorkerCrashed, WorkerTimedOut
 
 JSON = "application/json"
-
-
-def new_task_id() -> str:
-    """24 hex characters like the platform's ids: 4 bytes of time, 8 random bytes."""
-    return f"{int(time.time()) & 0xFFFFFFFF:08x}{secrets.token_hex(8)}"
 
 
 def _json(body: bytes) -> web.Response:
@@ -148,57 +142,16 @@ async def retrieve_task(request: web.Request) -> web.Response:
     return _json(body)
 
 
-# Only an empty value counts as absent; anything else must be exactly what the OpenAPI
-# document promises (Python's int() and fromisoformat() accept far more: " 5", "1_0",
-# Arabic-Indic digits, a bare date).
-_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
-_RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})",
-    re.ASCII,
-)
-
-
-def _int_param(request: web.Request, name: str, default: int) -> int:
-    text = request.query.get(name, "")
-    if text == "":
-        return default
-    if not _INTEGER.fullmatch(text):
-        raise invalid(name, f"`{name}` must be an integer.")
-    return int(text)
-
-
-def _time_param(request: web.Request, name: str) -> int | None:
-    text = request.query.get(name, "")
-    if text == "":
-        return None
-    try:
-        if not _RFC3339.fullmatch(text):
-            raise ValueError(text)
-        dt = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "Zz" else text)
-    except ValueError:
-        raise invalid(name, f"`{name}` must be an RFC 3339 date-time.") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return int(dt.timestamp() * 1000)
-
-
 async def list_tasks(request: web.Request) -> web.Response:
-    page = _int_param(request, "page", 1)
-    limit = _int_param(request, "page_limit", video_rules.DEFAULT_PAGE_LIMIT)
-    status = request.query.get("status", "") or None
-    violations = video_rules.check_list_params(page, limit, status)
-    if violations:
-        raise from_violations(violations)
-    started, ended = _time_param(request, "started_at"), _time_param(request, "ended_at")
-    cutoff = _retention_cutoff_ms(request)
-    if started is None and ended is None:
-        started = int((time.time() - video_rules.RETENTION_DAYS * 86400) * 1000)
-    started = max(started or 0, cutoff)
-    offset = min((page - 1) * limit, 2**62)
+    q = read_list_query(request, request.app[SETTINGS].retention_days)
     tasks, total = await request.app[STORE].list_page(
-        created_from_ms=started, created_to_ms=ended, status=status, offset=offset, limit=limit
+        created_from_ms=q.created_from_ms,
+        created_to_ms=q.created_to_ms,
+        status=q.status,
+        offset=q.offset,
+        limit=q.limit,
     )
-    return _json(views.list_body(tasks, page, limit, total))
+    return _json(views.list_body(tasks, q.page, q.limit, total))
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -210,4 +163,9 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get(f"{API_PREFIX}/embed/tasks", list_tasks)
     app.router.add_get(f"{API_PREFIX}/embed/tasks/{{task_id}}/status", task_status)
     app.router.add_get(f"{API_PREFIX}/embed/tasks/{{task_id}}", retrieve_task)
+    app.router.add_post(f"{API_PREFIX}/embed", v1_embed.create_embedding)
+    app.router.add_post(f"{API_PREFIX}/embed-v2", v2_embed.create_embeddings)
+    app.router.add_post(f"{API_PREFIX}/embed-v2/tasks", v2_tasks.create_task)
+    app.router.add_get(f"{API_PREFIX}/embed-v2/tasks", v2_tasks.list_tasks)
+    app.router.add_get(f"{API_PREFIX}/embed-v2/tasks/{{task_id}}", v2_tasks.retrieve_task)
     app.router.add_get(f"{API_PREFIX}/openapi.json", openapi)

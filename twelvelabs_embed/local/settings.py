@@ -33,6 +33,8 @@ class EngineSettings:
         job_timeout_sec: longest one video may decode and embed before its worker is
             stopped and the task fails (a hung decoder must not hold a task forever);
             ``probe_timeout_sec`` is the same for the upload probe.
+        max_json_body: largest JSON body (Embed API v2) the engine reads, in bytes; room
+            for a 36 MB file as base64 and the rest of the request.
     """
 
     data_dir: Path
@@ -49,6 +51,7 @@ class EngineSettings:
     encoder: str = "descriptor"
     job_timeout_sec: float = 3600.0
     probe_timeout_sec: float = 120.0
+    max_json_body: int = 64 * 1024 * 1024
 
     @property
     def db_path(self) -> Path:

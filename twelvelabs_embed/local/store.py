@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import secrets
 import sqlite3
 import threading
 import time
@@ -68,6 +69,11 @@ _TASK_COLUMNS = (
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def new_task_id() -> str:
+    """24 hex characters like the platform's ids: 4 bytes of time, 8 random bytes."""
+    return f"{int(time.time()) & 0xFFFFFFFF:08x}{secrets.token_hex(8)}"
 
 
 @attrs.frozen
@@ -198,6 +204,16 @@ class TaskStore:
         if self._wconn is None:
             raise RuntimeError("the task store is not open")
         return self._wconn
+
+    # --- for storage beside this one (v2 tasks) ------------------------------------------
+
+    async def run_write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(connection, *args)`` on the single writer thread (own transactions)."""
+        return await self._in(self._writer, lambda: fn(self._wc(), *args))
+
+    async def run_read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(connection, *args)`` on a read-only connection of the reader pool."""
+        return await self._in(self._readers, lambda: fn(self._reader(), *args))
 
     # --- writes ------------------------------------------------------------------------
 

@@ -41,7 +41,10 @@ _SYNC_KEYS = (
     "embedding_dimension",
 )
 _ASYNC_KEYS = ("input_type", "model_name", "embedding_uncertainty", "embedding_dimension")
-_INPUT_KEYS = ("text", "image", "text_image", "audio", "video", "multi_input", "document")
+_INPUT_KEYS = {
+    "sync": ("text", "image", "text_image", "audio", "video", "multi_input"),
+    "async": ("audio", "video", "document", "image"),
+}
 _REF = re.compile(r"<@([^>]*)>")
 
 
@@ -51,7 +54,7 @@ def parse_request(body: Any, mode: Mode) -> tuple[V2Request | None, list[Violati
     top = c.obj(body, "body")
     if top is None:
         return None, c.out
-    c.known(top, (*(_SYNC_KEYS if mode == "sync" else _ASYNC_KEYS), *_INPUT_KEYS), "")
+    c.known(top, (*(_SYNC_KEYS if mode == "sync" else _ASYNC_KEYS), *_INPUT_KEYS[mode]), "")
     model = c.string(top.get("model_name"), "model_name", required=True)
     input_type = c.string(top.get("input_type"), "input_type", required=True)
     if model is not None and model not in L.MODELS_V2:
@@ -72,7 +75,7 @@ def parse_request(body: Any, mode: Mode) -> tuple[V2Request | None, list[Violati
             )
         )
         return None, c.out
-    for key in _INPUT_KEYS:
+    for key in _INPUT_KEYS[mode]:
         if key != input_type and top.get(key) is not None:
             c.add(
                 invalid(
@@ -136,7 +139,7 @@ def parse_request(body: Any, mode: Mode) -> tuple[V2Request | None, list[Violati
 def _dimension(c: Checker, value: Any, model: str) -> tuple[int, bool]:
     if value is None:
         return L.FULL_DIMENSION, False
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value in {str(d) for d in L.DIMENSIONS_V35}:
         value = int(value)  # the OpenAPI document types it as a string enum
     if isinstance(value, bool) or not isinstance(value, int) or value not in L.DIMENSIONS_V35:
         c.add(
