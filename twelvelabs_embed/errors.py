@@ -25,6 +25,7 @@ __all__ = [
     "ContentTypeInvalidError",
     "ForbiddenError",
     "GatewayTimeoutError",
+    "IncompatibleEmbeddingsError",
     "InternalServerError",
     "NotFoundError",
     "ParameterInvalidError",
@@ -266,6 +267,11 @@ class WaitTimeoutError(TwelveLabsError, TimeoutError):
 
     def __reduce__(self) -> Any:
         return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+class IncompatibleEmbeddingsError(TwelveLabsError, ValueError):
+    """Vectors that cannot be compared: different models, different dimensions, or a
+    query embedded another way than the index it searches."""
 
 
 def _rebuild(cls: type[Exception], args: tuple[Any, ...], state: dict[str, Any]) -> Exception:

@@ -55,8 +55,27 @@ def test_demo_runs_the_main_job(tmp_path: Path) -> None:
     assert "No API key: using the local engine" in proc.stderr
     assert proc.stderr.count("\n") < 10, "progress chatter stays short"
     assert "clip-to-clip cosine similarity" in proc.stdout
-    assert "1.00" in proc.stdout
+    labels, sims = similarity_matrix(proc.stdout)
+    assert labels == ["0-4s", "4-8s", "8-12s"]
+    np.testing.assert_allclose(np.diag(sims), 1.0)
+    # three different scenes: each clip is clearly most like itself, as the demo says
+    off_diagonal = sims[~np.eye(3, dtype=bool)]
+    assert off_diagonal.max() < 0.9, sims
+    np.testing.assert_allclose(sims, sims.T)
     assert "8 segments of 512 dimensions" in proc.stdout
+
+
+def similarity_matrix(stdout: str) -> tuple[list[str], np.ndarray]:
+    """The demo's similarity table, read back from its box-drawn rows."""
+    after = stdout.split("clip-to-clip cosine similarity", 1)[1]
+    labels: list[str] = []
+    rows: list[list[float]] = []
+    for line in after.splitlines():
+        cells = [c.strip() for c in line.strip().strip("│").split("│")]
+        if len(cells) > 1 and cells[0].endswith("s") and cells[0][0].isdigit():
+            labels.append(cells[0])
+            rows.append([float(c) for c in cells[1:]])
+    return labels, np.array(rows)
 
 
 def test_embed_writes_jsonl_with_provenance_and_status_finds_the_task(
@@ -183,6 +202,38 @@ def test_failed_retrieve_leaves_an_existing_output_file_alone(tmp_path: Path) ->
     proc = run(["retrieve", "0123456789abcdef01234567", "--out", str(out)], tmp_path)
     assert proc.returncode == 1 and "resource_not_exist" in proc.stderr
     assert out.read_text() == '{"earlier": "rows"}\n'
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--api-key", "k", "--base-url", "http://127.0.0.1:9/v1.3", "status", "0" * 24],
+        ["status", "0" * 24, "--api-key", "k", "--base-url", "http://127.0.0.1:9/v1.3"],
+        ["--api-key", "k", "status", "0" * 24, "--base-url=http://127.0.0.1:9/v1.3"],
+        ["list", "--base-url", "http://127.0.0.1:9/v1.3", "--api-key", "k", "--limit", "3"],
+    ],
+)
+def test_global_options_work_on_either_side_of_the_command(tmp_path: Path, args: list[str]) -> None:
+    proc = run(args, tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "cannot connect" in proc.stderr and "local engine" not in proc.stderr
+
+
+def test_debug_after_the_command_shows_the_traceback(tmp_path: Path) -> None:
+    args = ["status", "0" * 24, "--base-url", "http://127.0.0.1:9/v1.3", "--api-key", "k"]
+    quiet = run(args, tmp_path)
+    full_env = {k: v for k, v in os.environ.items() if k != "TWELVE_LABS_API_KEY"}
+    full_env["XDG_CACHE_HOME"] = str(tmp_path)
+    loud = subprocess.run(
+        [sys.executable, "-m", "twelvelabs_embed", *args, "--debug"],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert quiet.returncode == 1 and loud.returncode == 1
+    assert "Traceback" in loud.stderr and "ApiConnectionError" in loud.stderr
 
 
 def test_global_options_before_serve_are_a_usage_error(tmp_path: Path) -> None:

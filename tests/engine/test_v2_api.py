@@ -14,7 +14,8 @@ from aiohttp.test_utils import TestServer
 
 from tests.videos import make_image, make_video
 from twelvelabs_embed.local.engine import LocalEngine
-from twelvelabs_embed.local.store import TaskStore, new_task_id, now_ms
+from twelvelabs_embed.local.intake import new_task_id
+from twelvelabs_embed.local.store import TaskStore, now_ms
 from twelvelabs_embed.local.v2_store import V2TaskRecord, V2TaskStore
 from twelvelabs_embed.local.v2_work import plan_json
 from twelvelabs_embed.rules.embed_v2 import parse_request

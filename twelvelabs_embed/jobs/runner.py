@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._aio import to_thread
 from .._retry import backoff_delay
 from .._transport import Request
 from .._upload import UploadError
@@ -38,7 +39,7 @@ from . import identity, resume
 from .failures import AMBIGUOUS, TRANSIENT, describe_error, error_code
 from .gate import RateGate
 from .identity import JobInput
-from .journal import DONE_STATES, Entry, Journal
+from .journal import DONE_STATES, Entry, Journal, next_step, restart_state
 from .models import ItemResult, JobOptions, JobProgress
 from .output import PartStore
 
@@ -155,27 +156,25 @@ class EmbedJob:
             if known and await resume.content_changed(self.journal, inp, e):
                 log.info("%s changed since it was embedded; embedding it again", inp.source)
                 e = await self._set(self.journal.reset(inp.key))
-            if e.state == "failed" and (e.retryable or self.options.retry_failed):
-                keep_task = e.retryable and e.task_id is not None
-                e = await self._set(
-                    self.journal.reset(inp.key, "processing" if keep_task else "pending")
-                )
+            restart = restart_state(e, retry_failed=self.options.retry_failed)
+            if restart is not None:
+                e = await self._set(self.journal.reset(inp.key, restart))
             if e.state == "retrieved" and e.task_id is not None:
                 retrieved[e.task_id] = inp
         if self.store is not None and retrieved:
-            missing = await asyncio.to_thread(self.store.recover, set(retrieved))
+            missing = await to_thread(self.store.recover, set(retrieved))
             for task_id in missing:
                 await self._set(self.journal.reset(retrieved[task_id].key, "ready"))
 
     def _dispatch(self, inp: JobInput) -> None:
-        e = self._entries[inp.key]
-        if e.state in DONE_STATES:
+        step = next_step(self._entries[inp.key].state)
+        if step == "report":
             self._emit(inp, resumed=True)
-        elif e.state == "processing":
+        elif step == "poll":
             self._watch(inp)
-        elif e.state == "ready":
+        elif step == "retrieve":
             self._retrievals.put_nowait(inp)
-        else:  # pending, or uploading with an unknown outcome
+        else:
             self._uploads.put_nowait(inp)
 
     def _merge(self) -> None:
@@ -345,7 +344,7 @@ class EmbedJob:
         now = identity.stamp(inp.locator)
         if now is None:
             return  # the create below fails with the OS's own reason
-        digest = await asyncio.to_thread(identity.content_hash, inp.locator)
+        digest = await to_thread(identity.content_hash, inp.locator)
         await self._set(self.journal.set_fingerprint(inp.key, now.size, now.mtime_ns, digest))
 
     async def _request(self, inp: JobInput) -> Request:
@@ -451,7 +450,7 @@ class EmbedJob:
                 return
         if self.store is not None:
             model = result.model_name or inp.model_name
-            await asyncio.to_thread(self.store.write, task_id, inp.source, model, matrix)
+            await to_thread(self.store.write, task_id, inp.source, model, matrix)
         dim = int(matrix.vectors.shape[1]) if len(matrix) else 0
         await self._set(self.journal.retrieved(inp.key, len(matrix), dim))
         self._emit(inp, embeddings=matrix)

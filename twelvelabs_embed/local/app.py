@@ -11,31 +11,33 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from .keys import (
+from .app_keys import (
     ASSETS,
     EXECUTOR,
     FETCHER,
+    INTAKE,
     PROBE_EXECUTOR,
-    PROCESSOR,
     SETTINGS,
     STORE,
+    TASK_RUNNER,
     V2_RUNNER,
     V2_STORE,
 )
-from .middlewares import add_version_header, auth_middleware, errors_middleware
-from .processing import TaskProcessor
-from .routes import setup_routes
+from .executors.process_pool import ProcessPoolMediaExecutor
+from .http.middlewares import add_version_header, auth_middleware, errors_middleware
+from .http.routes import setup_routes
+from .intake import TaskIntake
 from .settings import EngineSettings
 from .store import TaskStore
+from .task_runner import TaskRunner
 from .url_fetch import UrlFetcher
 from .v2_sources import NoAssets
 from .v2_store import V2TaskStore
 from .v2_task_runner import V2TaskRunner
-from .workers import ProcessPoolMediaExecutor
 
 WORKER_PRELOAD = (
-    "twelvelabs_embed.local.jobs",
-    "twelvelabs_embed.local.pipeline",
+    "twelvelabs_embed.local.media.task_job",
+    "twelvelabs_embed.local.media.segments",
     "twelvelabs_embed.local.media.v2_vectors",
     "av",
 )
@@ -84,22 +86,23 @@ async def fetcher_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-async def processor_ctx(app: web.Application) -> AsyncIterator[None]:
-    processor = TaskProcessor(app[SETTINGS], app[STORE], app[EXECUTOR], app[FETCHER])
-    app[PROCESSOR] = processor
-    await processor.start()
+async def task_runner_ctx(app: web.Application) -> AsyncIterator[None]:
+    runner = TaskRunner(app[SETTINGS], app[STORE], app[EXECUTOR], app[FETCHER])
+    app[TASK_RUNNER] = runner
+    app[INTAKE] = TaskIntake(app[SETTINGS], app[STORE], app[PROBE_EXECUTOR], runner)
+    await runner.start()
     v2_runner = V2TaskRunner(app[SETTINGS], app[V2_STORE], app[EXECUTOR], app[FETCHER])
     app[V2_RUNNER] = v2_runner
     await v2_runner.start()
     yield
     await v2_runner.stop()
-    await processor.stop()
+    await runner.stop()
 
 
 def make_app(settings: EngineSettings) -> web.Application:
     app = web.Application(middlewares=[errors_middleware, auth_middleware])
     app[SETTINGS] = settings
     app.on_response_prepare.append(add_version_header)
-    app.cleanup_ctx.extend([store_ctx, executors_ctx, fetcher_ctx, processor_ctx])
+    app.cleanup_ctx.extend([store_ctx, executors_ctx, fetcher_ctx, task_runner_ctx])
     setup_routes(app)
     return app

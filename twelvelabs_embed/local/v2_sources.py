@@ -21,7 +21,7 @@ import attrs
 
 from ..rules import embed_v2_limits as L
 from ..rules.embed_v2 import Source
-from .problems import ApiProblem
+from .http.problems import ApiProblem
 from .settings import discard
 from .url_fetch import FetchFailed, UrlFetcher
 

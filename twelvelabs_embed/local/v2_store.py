@@ -16,6 +16,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from .._sqlite import transaction
 from .store import TaskStore, now_ms
 
 SCHEMA = """
@@ -94,17 +95,13 @@ def _record(row: Sequence[Any]) -> V2TaskRecord:
 
 
 def _transaction(conn: sqlite3.Connection, statements: Sequence[tuple[str, Any]]) -> None:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    """Run the statements in one transaction (a list of argument tuples runs many)."""
+    with transaction(conn):
         for sql, args in statements:
             if isinstance(args, list):
                 conn.executemany(sql, args)
             else:
                 conn.execute(sql, args)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 class V2TaskStore:

@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 
 from ..rules import embed_v2_limits as L
-from .jobs import JobRefused
+from .executors.base import MediaExecutor, WorkerCrashed, WorkerTimedOut
+from .media.task_job import JobRefused
 from .media.v2_vectors import AvResult, combined_vector, embed_av
 from .settings import EngineSettings, discard
 from .url_fetch import FetchFailed, UrlFetcher
 from .v2_store import DataTuple, V2TaskRecord, V2TaskStore
 from .v2_work import av_spec, combined_spec, plan_from_json
-from .workers import MediaExecutor, WorkerCrashed, WorkerTimedOut
 
 log = logging.getLogger(__name__)
 

@@ -10,14 +10,15 @@ endpoints document.
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime, timezone
 
 import attrs
 from aiohttp import web
 
 from ... import video_rules
-from ..problems import from_violations, invalid
+from ..settings import EngineSettings
+from ..store import now_ms
+from .problems import from_violations, invalid
 
 _INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
 _RFC3339 = re.compile(
@@ -65,7 +66,7 @@ def _time_param(request: web.Request, name: str) -> int | None:
     return int(dt.timestamp() * 1000)
 
 
-def read_list_query(request: web.Request, retention_days: float) -> ListQuery:
+def read_list_query(request: web.Request, settings: EngineSettings) -> ListQuery:
     """Raises ``ApiProblem`` (400 ``parameter_invalid``) for a bad value."""
     page = _int_param(request, "page", 1)
     limit = _int_param(request, "page_limit", video_rules.DEFAULT_PAGE_LIMIT)
@@ -74,8 +75,7 @@ def read_list_query(request: web.Request, retention_days: float) -> ListQuery:
     if violations:
         raise from_violations(violations)
     started, ended = _time_param(request, "started_at"), _time_param(request, "ended_at")
-    now = time.time()
-    if started is None and ended is None:
-        started = int((now - video_rules.RETENTION_DAYS * 86400) * 1000)
-    cutoff = int((now - retention_days * 86400) * 1000)
-    return ListQuery(page, limit, status, max(started or 0, cutoff), ended)
+    now = now_ms()
+    started, ended = video_rules.list_window(started, ended, now)
+    started = max(started or 0, settings.retention_cutoff_ms(now))
+    return ListQuery(page, limit, status, started, ended)

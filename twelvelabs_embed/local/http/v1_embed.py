@@ -20,14 +20,14 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.multipart import BadContentDispositionHeader, BadContentDispositionParam
 
 from ...rules import embed_v1_sync as rules
-from ..jobs import JobRefused
-from ..keys import EXECUTOR, FETCHER, SETTINGS
+from ..app_keys import EXECUTOR, FETCHER, SETTINGS
+from ..executors.base import WorkerCrashed
+from ..media.task_job import JobRefused
 from ..media.v1_sync import V1SyncResult, V1SyncSpec, embed_v1_sync
-from ..multipart import parse_number, safe_filename
-from ..problems import ApiProblem, bad_request, from_violations, invalid
 from ..settings import discard
 from ..url_fetch import FetchFailed
-from ..workers import WorkerCrashed
+from .problems import ApiProblem, bad_request, from_violations, invalid
+from .task_form import parse_number, safe_filename
 
 TEXT_LIMIT = 64 * 1024
 MAX_PARTS = 32

@@ -18,7 +18,7 @@ import orjson
 from ...rules import embed_v2_limits as L
 from ...rules.embed_v2 import V2Request
 from ..v2_store import V2DataRecord, V2TaskRecord
-from ..views import rfc3339
+from .bodies import rfc3339
 
 _OPTS = orjson.OPT_SERIALIZE_NUMPY
 

@@ -17,15 +17,15 @@ from aiohttp import web
 
 from ...rules import embed_v2_limits as L
 from ...rules.embed_v2 import V2Request, engine_violations, parse_request
-from ..jobs import JobRefused
-from ..keys import ASSETS, EXECUTOR, FETCHER, SETTINGS
+from ..app_keys import ASSETS, EXECUTOR, FETCHER, SETTINGS
+from ..executors.base import WorkerCrashed, WorkerTimedOut
+from ..media.task_job import JobRefused
 from ..media.v2_vectors import AvResult, combined_vector, embed_av
-from ..problems import ApiProblem, from_violations
 from ..settings import discard
 from ..v2_sources import LocalMedia, materialize
 from ..v2_work import av_spec, combined_spec, options_of, source_kind
-from ..workers import WorkerCrashed, WorkerTimedOut
 from . import v2_bodies as bodies
+from .problems import ApiProblem, from_violations
 
 JSON = "application/json"
 

@@ -13,15 +13,16 @@ from aiohttp import web
 
 from ... import video_rules
 from ...rules.embed_v2 import V2Request
-from ..keys import ASSETS, FETCHER, SETTINGS, V2_RUNNER, V2_STORE
-from ..problems import ApiProblem
+from ..app_keys import ASSETS, FETCHER, SETTINGS, V2_RUNNER, V2_STORE
+from ..intake import new_task_id
 from ..settings import discard
-from ..store import new_task_id, now_ms
+from ..store import now_ms
 from ..v2_sources import LocalMedia, materialize
 from ..v2_store import V2TaskRecord
 from ..v2_work import options_of, plan_from_json, plan_json, source_kind
 from . import v2_bodies as bodies
 from .list_query import read_list_query
+from .problems import ApiProblem
 from .v2_embed import check, read_json
 
 JSON = "application/json"
@@ -94,7 +95,7 @@ async def retrieve_task(request: web.Request) -> web.Response:
 
 
 async def list_tasks(request: web.Request) -> web.Response:
-    q = read_list_query(request, request.app[SETTINGS].retention_days)
+    q = read_list_query(request, request.app[SETTINGS])
     tasks, total = await request.app[V2_STORE].list_page(
         created_from_ms=q.created_from_ms,
         created_to_ms=q.created_to_ms,

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..frames import read_frames
+from .frames import read_frames
 
 SAMPLE_FPS = 4.0
 FRAME_SIDE = 48

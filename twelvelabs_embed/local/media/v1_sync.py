@@ -13,9 +13,9 @@ import numpy as np
 from ...media_probe import ProbeFailed, probe_video
 from ...rules import embed_v1_sync as rules
 from ...video_rules import MODELS
-from ..encoders import load_encoder, project
-from ..frames import AUDIO_RATE, read_audio
-from ..jobs import JobRefused
+from .encoders import load_encoder, project
+from .frames import AUDIO_RATE, read_audio
+from .task_job import JobRefused
 from .v2_vectors import image_vector, text_vector
 
 

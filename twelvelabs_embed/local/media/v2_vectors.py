@@ -24,10 +24,10 @@ import numpy as np
 from ... import video_rules
 from ...media_probe import ProbeFailed, probe_video
 from ...rules import embed_v2_limits as L
-from ..encoders import Encoder, load_encoder, project
-from ..frames import AUDIO_RATE, read_audio, read_frames
-from ..jobs import JobRefused
+from .encoders import Encoder, load_encoder, project
+from .frames import AUDIO_RATE, read_audio, read_frames
 from .shots import plan_dynamic
+from .task_job import JobRefused
 
 SAMPLES_PER_CLIP = 4
 MAX_TOLERANCE_SEC = 0.75

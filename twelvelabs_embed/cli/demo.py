@@ -6,32 +6,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
-from rich.table import Table
 
-from ._demo_video import SCENES, make_demo_video
-from .client import AsyncTwelveLabs
-from .results import rows_from_result
+from ..client import AsyncTwelveLabs
+from ..results import rows_from_result
+from .demo_video import SCENES, make_demo_video
+from .exit_codes import EXIT_FAILED, EXIT_OK
+from .render import say, segment_table, similarity_table
 
 CLIP_SECONDS = 4.0
 
 
-def similarity_table(labels: list[str], vectors: np.ndarray) -> Table:
-    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    sims = unit @ unit.T
-    table = Table()
-    table.add_column("")
-    for label in labels:
-        table.add_column(label, justify="right")
-    for label, row in zip(labels, sims, strict=True):
-        table.add_row(label, *(f"{x:.2f}" for x in row))
-    return table
-
-
 async def run_demo(client: AsyncTwelveLabs, console: Console, out: Console) -> int:
-    from .cli import segment_table
-
     with tempfile.TemporaryDirectory(prefix="twelvelabs-embed-demo-") as tmp:
         console.print(
             f"Making a {len(SCENES) * CLIP_SECONDS:.0f} s test video: {', '.join(SCENES)}"
@@ -49,8 +35,8 @@ async def run_demo(client: AsyncTwelveLabs, console: Console, out: Console) -> i
         final = await client.embed.tasks.wait_for_done(task.id, sleep_interval=0.5, timeout=300)
         if final.status != "ready":
             reason = final.error.message if final.error else "no reason given"
-            console.print(f"error: task {task.id} failed: {reason}", markup=False)
-            return 1
+            say(console, f"error: task {task.id} failed: {reason}")
+            return EXIT_FAILED
         result = await client.embed.tasks.retrieve(task.id)
     elapsed = time.perf_counter() - started
     rows = list(rows_from_result("demo.mp4", result))
@@ -67,4 +53,4 @@ async def run_demo(client: AsyncTwelveLabs, console: Console, out: Console) -> i
         f"{len(rows)} segments of {matrix.vectors.shape[1]} dimensions in {elapsed:.1f} s "
         "(upload, decode and embed on this machine)."
     )
-    return 0
+    return EXIT_OK
