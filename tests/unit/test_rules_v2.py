@@ -323,6 +323,15 @@ def test_engine_refuses_transcription_and_documents_only_when_asked() -> None:
         "async",
     )
     assert "documents" in r.engine_violations(doc)[0].message
+    unsure = ok(
+        {
+            "input_type": "multi_input",
+            "model_name": "marengo3.5",
+            "embedding_uncertainty": True,
+            "multi_input": {"media_sources": [{"media_type": "image", **URL}]},
+        }
+    )
+    assert "uncertainty" in r.engine_violations(unsure)[0].message
 
 
 def test_text_tokens_and_truncation() -> None:

@@ -252,6 +252,14 @@ def engine_violations(req: V2Request) -> list[Violation]:
                 "ask for `visual` and/or `audio`, or leave `embedding_option` out.",
             )
         )
+    if req.embedding_uncertainty:
+        out.append(
+            invalid(
+                "embedding_uncertainty",
+                "The local engine does not estimate per-dimension uncertainty; leave "
+                "`embedding_uncertainty` out.",
+            )
+        )
     if req.input_type == "document" or any(s.media_type == "document" for s in req.sources):
         out.append(invalid("document", "The local engine does not embed documents."))
     return out
