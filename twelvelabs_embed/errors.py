@@ -23,6 +23,7 @@ __all__ = [
     "ConflictError",
     "ContentTooLargeError",
     "ContentTypeInvalidError",
+    "FileTooLargeForBase64Error",
     "ForbiddenError",
     "GatewayTimeoutError",
     "IncompatibleEmbeddingsError",
@@ -254,6 +255,20 @@ class ApiResponseValidationError(TwelveLabsError):
         self.headers = {k.lower(): v for k, v in (headers or {}).items()}
 
     def __reduce__(self) -> Any:  # keyword-only state survives pickling (process pools)
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+class FileTooLargeForBase64Error(TwelveLabsError, ValueError):
+    """A local file given as a v2 media source is over the base64 allowance and no asset
+    upload is available: upload it as an asset and pass its ``asset_id``, or give a URL."""
+
+    def __init__(self, message: str, *, path: str = "", size: int = 0, limit: int = 0) -> None:
+        super().__init__(message)
+        self.path = path
+        self.size = size
+        self.limit = limit
+
+    def __reduce__(self) -> Any:
         return (_rebuild, (type(self), self.args, self.__dict__))
 
 
