@@ -68,15 +68,6 @@ def av_spec(req: V2Request, path: Path, encoder: str) -> AvSpec:
     )
 
 
-def source_kind(req: V2Request, source: Source) -> str:
-    """``image``/``video``/``audio``/``document``: what a source holds."""
-    if req.media is not None:
-        return req.media.kind
-    if source.media_type:
-        return source.media_type
-    return "document" if req.input_type == "document" else "image"
-
-
 def combined_spec(
     req: V2Request, text: str | None, paths: Sequence[tuple[str, Path]], encoder: str
 ) -> CombinedSpec:

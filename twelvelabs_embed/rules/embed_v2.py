@@ -28,9 +28,11 @@ __all__ = [
     "Source",
     "TimeEntry",
     "V2Request",
+    "base64_size_violations",
     "engine_violations",
     "parse_request",
     "served_options",
+    "source_kind",
 ]
 
 _SYNC_KEYS = (
@@ -262,6 +264,29 @@ def engine_violations(req: V2Request) -> list[Violation]:
         )
     if req.input_type == "document" or any(s.media_type == "document" for s in req.sources):
         out.append(invalid("document", "The local engine does not embed documents."))
+    return out
+
+
+def source_kind(req: V2Request, source: Source) -> str:
+    """``image``/``video``/``audio``/``document``: what a source holds."""
+    if req.media is not None:
+        return req.media.kind
+    if source.media_type:
+        return source.media_type
+    return "document" if req.input_type == "document" else "image"
+
+
+def base64_size_violations(req: V2Request) -> list[Violation]:
+    """Sources sent as base64 over their allowance: 413 on ``/embed-v2``, 400 on tasks
+    (whose documented statuses have no 413). Measured from the string's length."""
+    sources = [req.media.source] if req.media is not None else list(req.sources)
+    out: list[Violation] = []
+    for s in sources:
+        if s.base64_string:
+            size = L.base64_decoded_size(s.base64_string)
+            kind = source_kind(req, s)
+            for v in L.check_media_size(kind, req.model_name, req.mode, size, base64=True):
+                out.append(v if req.mode == "sync" else attrs.evolve(v, status=400))
     return out
 
 

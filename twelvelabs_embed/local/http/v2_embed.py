@@ -16,14 +16,19 @@ import orjson
 from aiohttp import web
 
 from ...rules import embed_v2_limits as L
-from ...rules.embed_v2 import V2Request, engine_violations, parse_request
+from ...rules.embed_v2 import (
+    V2Request,
+    base64_size_violations,
+    engine_violations,
+    parse_request,
+), source_kind
 from ..app_keys import ASSETS, EXECUTOR, FETCHER, SETTINGS
 from ..executors.base import WorkerCrashed, WorkerTimedOut
 from ..media.task_job import JobRefused
 from ..media.v2_vectors import AvResult, combined_vector, embed_av
 from ..settings import discard
 from ..v2_sources import LocalMedia, materialize
-from ..v2_work import av_spec, combined_spec, options_of, source_kind
+from ..v2_work import av_spec, combined_spec, options_of
 from . import v2_bodies as bodies
 from .problems import ApiProblem, from_violations
 
@@ -59,7 +64,7 @@ def check(body: Any, mode: str) -> V2Request:
     """The checked request, or the platform's refusal (and then the engine's)."""
     req, found = parse_request(body, "sync" if mode == "sync" else "async")
     if not found and req is not None:
-        found = engine_violations(req)
+        found = engine_violations(req) or base64_size_violations(req)
     if found or req is None:
         problem = from_violations(found)
         if mode != "sync" and problem.status == 413:

@@ -12,14 +12,14 @@ import time
 from aiohttp import web
 
 from ... import video_rules
-from ...rules.embed_v2 import V2Request
+from ...rules.embed_v2 import V2Request, source_kind
 from ..app_keys import ASSETS, FETCHER, SETTINGS, V2_RUNNER, V2_STORE
 from ..intake import new_task_id
 from ..settings import discard
 from ..store import now_ms
 from ..v2_sources import LocalMedia, materialize
 from ..v2_store import V2TaskRecord
-from ..v2_work import options_of, plan_from_json, plan_json, source_kind
+from ..v2_work import options_of, plan_from_json, plan_json
 from . import v2_bodies as bodies
 from .list_query import read_list_query
 from .problems import ApiProblem
