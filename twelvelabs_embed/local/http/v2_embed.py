@@ -21,7 +21,8 @@ from ...rules.embed_v2 import (
     base64_size_violations,
     engine_violations,
     parse_request,
-), source_kind
+    source_kind,
+)
 from ..app_keys import ASSETS, EXECUTOR, FETCHER, SETTINGS
 from ..executors.base import WorkerCrashed, WorkerTimedOut
 from ..media.task_job import JobRefused
