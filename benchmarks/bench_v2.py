@@ -166,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_v2")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke run)")
     args = parser.parse_args(argv)
-    report = Report(NAME, "Embed API v2 retrieve: one big answer, many small ones", quick=args.quick)
+    report = Report(
+        NAME, "Embed API v2 retrieve: one big answer, many small ones", quick=args.quick
+    )
     asyncio.run(run(report, args.quick))
     report.finish()
     return 0

@@ -4,6 +4,7 @@ segmentation, dimensions, sources, failures and restarts."""
 from __future__ import annotations
 
 import base64
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from aiohttp.test_utils import TestServer
 from tests.videos import make_image, make_video
 from twelvelabs_embed.local.engine import LocalEngine
 from twelvelabs_embed.local.intake import new_task_id
-from twelvelabs_embed.local.store import TaskStore, now_ms
+from twelvelabs_embed.local.store import TaskStore
 from twelvelabs_embed.local.v2_store import V2TaskRecord, V2TaskStore
 from twelvelabs_embed.local.v2_work import plan_json
 from twelvelabs_embed.rules.embed_v2 import parse_request
@@ -342,7 +343,8 @@ async def test_a_processing_task_finishes_after_a_restart(
     await store.open()
     v2 = V2TaskStore(store)
     await v2.open()
-    task_id, t = new_task_id(), now_ms()
+    t = int(time.time() * 1000)
+    task_id = new_task_id(t)
     await v2.insert(
         V2TaskRecord(
             task_id, "marengo3.0", "video", "processing", t, t, plan_json(req), media_path=str(kept)

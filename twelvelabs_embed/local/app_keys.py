@@ -1,13 +1,18 @@
-"""Typed application keys (``web.AppKey``) shared by ``app.py``, handlers and middlewares."""
+"""Typed application and request keys (``web.AppKey``, ``web.RequestKey``) shared by
+``app.py``, handlers and middlewares."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from .control.clock import EngineClock
+from .control.lifecycle import Lifecycle
+from .control.plane import ControlPlane
+from .control.request_log import LoggedRequest
 from .executors.base import MediaExecutor
-from .intake import TaskIntake
+from .intake import CreateForm, TaskIntake
 from .settings import EngineSettings
-from .store import TaskStore
+from .store import TaskRecord, TaskStore
 from .task_runner import TaskRunner
 from .url_fetch import UrlFetcher
 from .v2_sources import AssetLookup
@@ -15,6 +20,10 @@ from .v2_store import V2TaskStore
 from .v2_task_runner import V2TaskRunner
 
 SETTINGS = web.AppKey("settings", EngineSettings)
+CLOCK = web.AppKey("clock", EngineClock)
+LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
+CONTROL = web.AppKey("control", ControlPlane)
+"""Present only when the engine runs with ``control=True``."""
 STORE = web.AppKey("store", TaskStore)
 EXECUTOR = web.AppKey("executor", MediaExecutor)
 PROBE_EXECUTOR = web.AppKey("probe_executor", MediaExecutor)
@@ -25,3 +34,10 @@ V2_STORE = web.AppKey("v2_store", V2TaskStore)
 V2_RUNNER = web.AppKey("v2_runner", V2TaskRunner)
 ASSETS = web.AppKey("assets", AssetLookup)
 """Finds an asset's file for ``media_source.asset_id``; ``NoAssets`` until assets exist."""
+
+LOG_ENTRY = web.RequestKey("log_entry", LoggedRequest)
+"""The request's request-log entry (control plane on)."""
+CREATE_FORM = web.RequestKey("create_form", CreateForm)
+CREATED_TASK = web.RequestKey("created_task", TaskRecord)
+TOUCHED_TASK = web.RequestKey("touched_task", str)
+"""The task id a request read or created, for the request log."""

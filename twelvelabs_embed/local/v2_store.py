@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._sqlite import transaction
-from .store import TaskStore, now_ms
+from .store import TaskStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS v2_tasks (
@@ -119,7 +119,7 @@ class V2TaskStore:
         await self._store.run_write(lambda conn: conn.execute(sql, values))
 
     async def mark_ready(
-        self, task_id: str, duration: float | None, rows: Sequence[DataTuple]
+        self, now_ms: int, task_id: str, duration: float | None, rows: Sequence[DataTuple]
     ) -> None:
         """Store every vector and flip the task to ``ready`` in one transaction."""
         statements: list[tuple[str, Any]] = [
@@ -131,16 +131,16 @@ class V2TaskStore:
             (
                 "UPDATE v2_tasks SET status = 'ready', duration = COALESCE(?, duration),"
                 " updated_ms = ?, error_message = NULL WHERE id = ?",
-                (duration, now_ms(), task_id),
+                (duration, now_ms, task_id),
             ),
         ]
         await self._store.run_write(_transaction, statements)
 
-    async def mark_failed(self, task_id: str, message: str) -> None:
+    async def mark_failed(self, now_ms: int, task_id: str, message: str) -> None:
         sql = (
             "UPDATE v2_tasks SET status = 'failed', error_message = ?, updated_ms = ? WHERE id = ?"
         )
-        args = (message, now_ms(), task_id)
+        args = (message, now_ms, task_id)
         await self._store.run_write(lambda conn: conn.execute(sql, args))
 
     async def set_media(self, task_id: str, media_path: str | None) -> None:

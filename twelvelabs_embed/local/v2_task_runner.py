@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from pathlib import Path
 
 from ..rules import embed_v2_limits as L
+from .control.clock import EngineClock
 from .executors.base import MediaExecutor, WorkerCrashed, WorkerTimedOut
 from .media.task_job import JobRefused
 from .media.v2_vectors import AvResult, combined_vector, embed_av
@@ -38,8 +38,10 @@ class V2TaskRunner:
         store: V2TaskStore,
         executor: MediaExecutor,
         fetcher: UrlFetcher,
+        clock: EngineClock,
     ) -> None:
         self._settings = settings
+        self._clock = clock
         self._store = store
         self._executor = executor
         self._fetcher = fetcher
@@ -69,7 +71,7 @@ class V2TaskRunner:
         self._queue.put_nowait(task_id)
 
     async def purge(self) -> int:
-        cutoff = int((time.time() - self._settings.retention_days * 86400) * 1000)
+        cutoff = self._settings.retention_cutoff_ms(self._clock.now_ms())
         paths = await self._store.purge(cutoff)
         for p in paths:
             discard(p)
@@ -94,7 +96,9 @@ class V2TaskRunner:
                 log.exception("v2 task %s: unexpected error", task_id)
                 with contextlib.suppress(Exception):
                     await self._store.mark_failed(
-                        task_id, "The embedding task failed. Please try again later."
+                        self._clock.now_ms(),
+                        task_id,
+                        "The embedding task failed. Please try again later.",
                     )
             finally:
                 self._pending -= 1
@@ -112,11 +116,13 @@ class V2TaskRunner:
             try:
                 await self._fetcher.fetch(task.input_url, path)
             except FetchFailed as exc:
-                await self._store.mark_failed(task.id, f"{L.TASK_FAILED_FETCH}: {exc.message}")
+                await self._store.mark_failed(
+                    self._clock.now_ms(), task.id, f"{L.TASK_FAILED_FETCH}: {exc.message}"
+                )
                 return
         try:
             if path is None or not path.exists():
-                await self._store.mark_failed(task.id, L.TASK_FAILED_FETCH)
+                await self._store.mark_failed(self._clock.now_ms(), task.id, L.TASK_FAILED_FETCH)
                 return
             await self._run(task, path)
         finally:
@@ -151,19 +157,25 @@ class V2TaskRunner:
                 vector = await self._executor.run(combined_vector, spec, timeout=timeout)
                 rows, duration = [(None, None, "visual", "asset", vector)], None
         except JobRefused as exc:
-            await self._store.mark_failed(task.id, f"{L.TASK_FAILED_MEDIA} ({exc.message})")
+            await self._store.mark_failed(
+                self._clock.now_ms(), task.id, f"{L.TASK_FAILED_MEDIA} ({exc.message})"
+            )
         except WorkerTimedOut as exc:
             await self._store.mark_failed(
-                task.id, f"The embedding task could not complete processing. ({exc})"
+                self._clock.now_ms(),
+                task.id,
+                f"The embedding task could not complete processing. ({exc})",
             )
         except WorkerCrashed as exc:
             attempts = await self._store.bump_attempts(task.id)
             if attempts >= MAX_ATTEMPTS:
                 await self._store.mark_failed(
-                    task.id, f"{L.TASK_FAILED_MEDIA} (the worker crashed {attempts} times: {exc})"
+                    self._clock.now_ms(),
+                    task.id,
+                    f"{L.TASK_FAILED_MEDIA} (the worker crashed {attempts} times: {exc})",
                 )
             else:
                 log.warning("v2 task %s: worker crashed, re-queued (attempt %d)", task.id, attempts)
                 self.submit(task.id)
         else:
-            await self._store.mark_ready(task.id, duration, rows)
+            await self._store.mark_ready(self._clock.now_ms(), task.id, duration, rows)

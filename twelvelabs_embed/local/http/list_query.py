@@ -17,7 +17,6 @@ from aiohttp import web
 
 from ... import video_rules
 from ..settings import EngineSettings
-from ..store import now_ms
 from .problems import from_violations, invalid
 
 _INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
@@ -66,7 +65,7 @@ def _time_param(request: web.Request, name: str) -> int | None:
     return int(dt.timestamp() * 1000)
 
 
-def read_list_query(request: web.Request, settings: EngineSettings) -> ListQuery:
+def read_list_query(request: web.Request, settings: EngineSettings, now: int) -> ListQuery:
     """Raises ``ApiProblem`` (400 ``parameter_invalid``) for a bad value."""
     page = _int_param(request, "page", 1)
     limit = _int_param(request, "page_limit", video_rules.DEFAULT_PAGE_LIMIT)
@@ -75,7 +74,6 @@ def read_list_query(request: web.Request, settings: EngineSettings) -> ListQuery
     if violations:
         raise from_violations(violations)
     started, ended = _time_param(request, "started_at"), _time_param(request, "ended_at")
-    now = now_ms()
     started, ended = video_rules.list_window(started, ended, now)
     started = max(started or 0, settings.retention_cutoff_ms(now))
     return ListQuery(page, limit, status, started, ended)

@@ -14,8 +14,11 @@ import orjson
 from aiohttp import web
 
 from ... import video_rules as vr
-from ..settings import API_PREFIX
-from . import openapi_v2
+from ..app_keys import SETTINGS
+from ..settings import API_PREFIX, CONTROL_PREFIX
+from .control_openapi import control_paths
+from .openapi_v2 import SCHEMAS as V2_SCHEMAS
+from .openapi_v2 import paths as v2_paths
 
 _REF = "#/components/schemas/"
 _TASK_ID = {"type": "string", "pattern": "^[0-9a-f]{24}$", "example": "66419a20c70bb578439bd8f4"}
@@ -187,16 +190,9 @@ def _list_parameters() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def build_openapi() -> dict[str, Any]:
-    doc = _build_v1()
-    doc["info"]["description"] += " Also the v1 sync `/embed` and the Embed API v2."
-    doc["paths"].update(openapi_v2.paths(_list_parameters(), _COMMON))
-    doc["components"]["schemas"] = {**_SCHEMAS, **openapi_v2.SCHEMAS}
-    return doc
-
-
-def _build_v1() -> dict[str, Any]:
-    return {
+def build_openapi(control: bool = False) -> dict[str, Any]:
+    """The document; ``control`` adds the ``/_engine/`` control plane's paths."""
+    document: dict[str, Any] = {
         "openapi": "3.0.3",
         "info": {
             "title": "Twelve Labs Embed API (local engine)",
@@ -248,13 +244,20 @@ def _build_v1() -> dict[str, Any]:
             "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
         },
     }  # fmt: skip
+    document["info"]["description"] += " Also the v1 sync `/embed` and the Embed API v2."
+    document["paths"].update(v2_paths(_list_parameters(), _COMMON))
+    document["components"]["schemas"] = {**_SCHEMAS, **V2_SCHEMAS}
+    if control:
+        document["paths"].update(control_paths(CONTROL_PREFIX))
+    return document
 
 
 @functools.cache
-def openapi_json() -> bytes:
-    return orjson.dumps(build_openapi())
+def openapi_json(control: bool = False) -> bytes:
+    return orjson.dumps(build_openapi(control))
 
 
 async def serve_openapi(request: web.Request) -> web.Response:
     """``GET /openapi.json``: the document above (open, no key needed)."""
-    return web.Response(body=openapi_json(), content_type="application/json")
+    body = openapi_json(request.app[SETTINGS].control)
+    return web.Response(body=body, content_type="application/json")

@@ -10,8 +10,8 @@ from aiohttp import web
 
 from ... import video_rules
 from ..._aio import to_thread
-from ..app_keys import INTAKE, SETTINGS, STORE
-from ..store import TaskRecord, now_ms
+from ..app_keys import CLOCK, CREATE_FORM, CREATED_TASK, INTAKE, SETTINGS, STORE, TOUCHED_TASK
+from ..store import TaskRecord
 from . import bodies
 from .list_query import read_list_query
 from .problems import from_violations, not_found
@@ -29,7 +29,8 @@ async def _task_or_404(request: web.Request) -> TaskRecord:
     violations = video_rules.check_task_id(task_id)
     if violations:
         raise from_violations(violations)
-    cutoff = request.app[SETTINGS].retention_cutoff_ms(now_ms())
+    request[TOUCHED_TASK] = task_id
+    cutoff = request.app[SETTINGS].retention_cutoff_ms(request.app[CLOCK].now_ms())
     task = await request.app[STORE].get(task_id, not_before_ms=cutoff)
     if task is None:
         raise not_found(task_id)
@@ -41,7 +42,9 @@ async def create_task(request: web.Request) -> web.Response:
     task_id = intake.new_task_id()
     upload = intake.upload_path(task_id)
     form = await read_create_form(request, upload, request.app[SETTINGS].max_file_size)
-    await intake.accept(task_id, form)
+    request[CREATE_FORM] = form
+    request[CREATED_TASK] = await intake.accept(task_id, form)
+    request[TOUCHED_TASK] = task_id
     return _json(bodies.create_body(task_id))
 
 
@@ -68,7 +71,7 @@ async def retrieve_task(request: web.Request) -> web.Response:
 
 
 async def list_tasks(request: web.Request) -> web.Response:
-    q = read_list_query(request, request.app[SETTINGS])
+    q = read_list_query(request, request.app[SETTINGS], request.app[CLOCK].now_ms())
     tasks, total = await request.app[STORE].list_page(
         created_from_ms=q.created_from_ms,
         created_to_ms=q.created_to_ms,

@@ -7,16 +7,13 @@ task runner, so a failed download is a ``failed`` task, as on the platform.
 
 from __future__ import annotations
 
-import time
-
 from aiohttp import web
 
 from ... import video_rules
 from ...rules.embed_v2 import V2Request, source_kind
-from ..app_keys import ASSETS, FETCHER, SETTINGS, V2_RUNNER, V2_STORE
+from ..app_keys import ASSETS, CLOCK, FETCHER, SETTINGS, V2_RUNNER, V2_STORE
 from ..intake import new_task_id
 from ..settings import discard
-from ..store import now_ms
 from ..v2_sources import LocalMedia, materialize
 from ..v2_store import V2TaskRecord
 from ..v2_work import options_of, plan_from_json, plan_json
@@ -36,7 +33,8 @@ async def create_task(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS]
     req = check(await read_json(request, settings.max_json_body), "async")
-    task_id = new_task_id()
+    created = app[CLOCK].now_ms()
+    task_id = new_task_id(created)
     source = req.media.source if req.media is not None else req.sources[0]
     parameter = f"{req.input_type}.media_source"
     local: LocalMedia | None = None
@@ -51,7 +49,6 @@ async def create_task(request: web.Request) -> web.Response:
             fetcher=app[FETCHER],
             assets=app[ASSETS],
         )
-    created = now_ms()
     try:
         await app[V2_STORE].insert(
             V2TaskRecord(
@@ -83,8 +80,7 @@ async def retrieve_task(request: web.Request) -> web.Response:
     task_id = request.match_info["task_id"]
     if video_rules.check_task_id(task_id):
         raise _not_found(task_id)  # the v2 retrieve documents only 404 for a bad id
-    settings = request.app[SETTINGS]
-    cutoff = int((time.time() - settings.retention_days * 86400) * 1000)
+    cutoff = request.app[SETTINGS].retention_cutoff_ms(request.app[CLOCK].now_ms())
     store = request.app[V2_STORE]
     task = await store.get(task_id, not_before_ms=cutoff)
     if task is None:
@@ -95,7 +91,7 @@ async def retrieve_task(request: web.Request) -> web.Response:
 
 
 async def list_tasks(request: web.Request) -> web.Response:
-    q = read_list_query(request, request.app[SETTINGS])
+    q = read_list_query(request, request.app[SETTINGS], request.app[CLOCK].now_ms())
     tasks, total = await request.app[V2_STORE].list_page(
         created_from_ms=q.created_from_ms,
         created_to_ms=q.created_to_ms,
