@@ -110,8 +110,11 @@ async def task_runner_ctx(app: web.Application) -> AsyncIterator[None]:
         )
     app[INTAKE] = TaskIntake(app[SETTINGS], app[STORE], app[PROBE_EXECUTOR], runner, clock)
     await runner.start()
-    v2_runner = V2TaskRunner(app[SETTINGS], app[V2_STORE], app[EXECUTOR], app[FETCHER], clock)
+    v2_runner = V2TaskRunner(
+        app[SETTINGS], app[V2_STORE], app[EXECUTOR], app[FETCHER], clock, app[LIFECYCLE]
+    )
     app[V2_RUNNER] = v2_runner
+    app[LIFECYCLE].register(v2_runner)
     await v2_runner.start()
     yield
     await v2_runner.stop()

@@ -130,18 +130,35 @@ class V2TaskStore:
             ),
             (
                 "UPDATE v2_tasks SET status = 'ready', duration = COALESCE(?, duration),"
-                " updated_ms = ?, error_message = NULL WHERE id = ?",
+                " updated_ms = ?, error_message = NULL WHERE id = ? AND status = 'processing'",
                 (duration, now_ms, task_id),
             ),
         ]
         await self._store.run_write(_transaction, statements)
 
-    async def mark_failed(self, now_ms: int, task_id: str, message: str) -> None:
+    async def mark_failed(self, now_ms: int, task_id: str, message: str) -> bool:
+        """Fail a ``processing`` task; ``False`` when it is not processing (or gone)."""
         sql = (
-            "UPDATE v2_tasks SET status = 'failed', error_message = ?, updated_ms = ? WHERE id = ?"
+            "UPDATE v2_tasks SET status = 'failed', error_message = ?, updated_ms = ?"
+            " WHERE id = ? AND status = 'processing'"
         )
         args = (message, now_ms, task_id)
-        await self._store.run_write(lambda conn: conn.execute(sql, args))
+        return bool(await self._store.run_write(lambda conn: conn.execute(sql, args).rowcount))
+
+    async def counts(self) -> dict[str, int]:
+        """Tasks by status."""
+        sql = "SELECT status, COUNT(*) FROM v2_tasks GROUP BY status"
+        return await self._store.run_read(lambda conn: dict(conn.execute(sql).fetchall()))
+
+    async def delete_all(self) -> list[str]:
+        """Forget every v2 task; returns the media files they owned."""
+
+        def delete(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute("SELECT media_path, media_owned FROM v2_tasks").fetchall()
+            _transaction(conn, [("DELETE FROM v2_data", ()), ("DELETE FROM v2_tasks", ())])
+            return [r[0] for r in rows if r[0] and r[1]]
+
+        return await self._store.run_write(delete)
 
     async def set_media(self, task_id: str, media_path: str | None) -> None:
         sql = "UPDATE v2_tasks SET media_path = ? WHERE id = ?"

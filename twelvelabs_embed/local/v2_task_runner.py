@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..rules import embed_v2_limits as L
 from .control.clock import EngineClock
+from .control.lifecycle import Lifecycle
 from .executors.base import MediaExecutor, WorkerCrashed, WorkerTimedOut
 from .media.task_job import JobRefused
 from .media.v2_vectors import AvResult, combined_vector, embed_av
@@ -30,7 +31,14 @@ MAX_ATTEMPTS = 3
 
 
 class V2TaskRunner:
-    """Background processing of v2 tasks; ``start()`` / ``stop()``, ``submit(task_id)``."""
+    """Background processing of v2 tasks; ``start()`` / ``stop()``, ``submit(task_id)``.
+
+    It is also the v2 :class:`~.control.lifecycle.TaskFamily`: the control plane's
+    lifecycle (manual mode, delays, holds) applies to v2 tasks, and it fails, completes
+    and counts them through this runner.
+    """
+
+    name = "v2"
 
     def __init__(
         self,
@@ -39,7 +47,9 @@ class V2TaskRunner:
         executor: MediaExecutor,
         fetcher: UrlFetcher,
         clock: EngineClock,
+        lifecycle: Lifecycle,
     ) -> None:
+        self._lifecycle = lifecycle
         self._settings = settings
         self._clock = clock
         self._store = store
@@ -70,6 +80,39 @@ class V2TaskRunner:
         self.idle.clear()
         self._queue.put_nowait(task_id)
 
+    def _resume(self, task_id: str) -> None:
+        """A delayed task's turn: it was counted as pending all along."""
+        self._queue.put_nowait(task_id)
+
+    def _done_one(self) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            self.idle.set()
+
+    # --- the v2 task family, for the control plane ------------------------------------
+
+    async def status_of(self, task_id: str) -> str | None:
+        task = await self._store.get(task_id)
+        return task.status if task else None
+
+    async def force_fail(self, task_id: str, code: str, message: str) -> bool:
+        """v2 failures carry only a message (the platform's shape); ``code`` is dropped."""
+        return await self._store.mark_failed(self._clock.now_ms(), task_id, message)
+
+    async def force_complete(self, task_id: str) -> str:
+        await self._process(task_id)
+        return await self.status_of(task_id) or "gone"
+
+    async def counts(self) -> dict[str, int]:
+        return await self._store.counts()
+
+    def queue_length(self) -> int:
+        return self._queue.qsize()
+
+    async def delete_all(self) -> None:
+        for path in await self._store.delete_all():
+            discard(path)
+
     async def purge(self) -> int:
         cutoff = self._settings.retention_cutoff_ms(self._clock.now_ms())
         paths = await self._store.purge(cutoff)
@@ -88,6 +131,13 @@ class V2TaskRunner:
     async def _consume(self) -> None:
         while True:
             task_id = await self._queue.get()
+            decision = self._lifecycle.decide(task_id, self.submit)
+            if decision != "run":
+                if isinstance(decision, float):  # still pending: back in the queue later
+                    asyncio.get_running_loop().call_later(decision, self._resume, task_id)
+                else:  # parked until released: handed back through submit()
+                    self._done_one()
+                continue
             try:
                 await self._process(task_id)
             except asyncio.CancelledError:
@@ -101,9 +151,7 @@ class V2TaskRunner:
                         "The embedding task failed. Please try again later.",
                     )
             finally:
-                self._pending -= 1
-                if self._pending == 0:
-                    self.idle.set()
+                self._done_one()
 
     async def _process(self, task_id: str) -> None:
         task = await self._store.get(task_id)
