@@ -34,7 +34,9 @@ __all__ = [
     "BadGatewayError",
     "BadRequestError",
     "ConflictError",
+    "ContentTooLargeError",
     "ContentTypeInvalidError",
+    "FileTooLargeForBase64Error",
     "ForbiddenError",
     "GatewayTimeoutError",
     "IncompatibleEmbeddingsError",
@@ -95,6 +97,8 @@ class ApiError(TwelveLabsError):
         preflight: True when the client refused the request before sending it.
         retryable: 408, 409, 429 or 5xx (unless the server said ``x-should-retry``).
         ambiguous: 408 or 5xx: the server had the request and may have acted on it.
+        details: the v2 error body's ``details`` object (``{"error": {"code", "message",
+            "details"}}``), when sent.
     """
 
     status_code: int | None = None
@@ -109,9 +113,11 @@ class ApiError(TwelveLabsError):
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         preflight: bool = False,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         cls = type(self)
+        self.details = details
         self.message = message
         self.status_code = status_code if status_code is not None or preflight else cls.status_code
         self.code = code if code is not None else cls.code
@@ -164,6 +170,12 @@ class RequestTimeoutError(ApiError):
 
 class ConflictError(ApiError):
     status_code = 409
+
+
+class ContentTooLargeError(ApiError):
+    """413: the content is over a size, duration or page allowance (Embed API v2)."""
+
+    status_code = 413
 
 
 class UnprocessableEntityError(ApiError):
@@ -308,6 +320,20 @@ class ApiResponseValidationError(TwelveLabsError):
         return (_rebuild, (type(self), self.args, self.__dict__))
 
 
+class FileTooLargeForBase64Error(TwelveLabsError, ValueError):
+    """A local file given as a v2 media source is over the base64 allowance and no asset
+    upload is available: upload it as an asset and pass its ``asset_id``, or give a URL."""
+
+    def __init__(self, message: str, *, path: str = "", size: int = 0, limit: int = 0) -> None:
+        super().__init__(message)
+        self.path = path
+        self.size = size
+        self.limit = limit
+
+    def __reduce__(self) -> Any:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
 class WaitTimeoutError(TwelveLabsError, TimeoutError):
     """``wait_for_done`` gave up before the task finished; ``last_status`` is the last poll."""
 
@@ -402,15 +428,18 @@ def make_status_error(status: int, body: Any, headers: Mapping[str, str]) -> Api
     """Turn an error response into its exception; tolerates non-JSON and odd bodies."""
     code: str | None = None
     message: str | None = None
+    details: Mapping[str, Any] | None = None
     if isinstance(body, dict):
         raw_code, raw_message = body.get("code"), body.get("message")
         nested = body.get("error")
-        if raw_code is None and isinstance(nested, dict):  # the /embed-v2 error shape
+        if raw_code is None and isinstance(nested, dict):  # the v2 shape {"error": {...}}
             raw_code, raw_message = nested.get("code"), nested.get("message")
+            raw_details = nested.get("details")
+            details = raw_details if isinstance(raw_details, dict) else None
         code = raw_code if isinstance(raw_code, str) else None
         message = raw_message if isinstance(raw_message, str) else None
     if message is None:
         text = body if isinstance(body, str) else repr(body)
         message = text[:500] if text else f"HTTP {status} with an empty body"
     cls = error_class_for(status, code)
-    return cls(message, status_code=status, code=code, body=body, headers=headers)
+    return cls(message, status_code=status, code=code, body=body, headers=headers, details=details)

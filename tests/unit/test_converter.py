@@ -137,3 +137,66 @@ def test_whole_floats_pass_as_ints_and_a_text_error_is_kept() -> None:
     assert info is not None and (info.page, info.total_page) == (2, 3)
     st = structure({"status": "failed", "error": "decoder exploded"}, m.TasksStatusResponse)
     assert st.error == m.TaskError(message="decoder exploded")
+
+
+def test_v2_requests_go_out_in_wire_form() -> None:
+    from twelvelabs_embed._converter import request_to_wire
+    from twelvelabs_embed.types import (
+        AsyncTemporalSegmentation,
+        MediaSource,
+        TemporalSegmentation_Dynamic,
+        TemporalSegmentationDynamicDynamic,
+        VideoInputRequest,
+        VideoSegmentation_Fixed,
+        VideoSegmentationFixedFixed,
+    )
+
+    req = VideoInputRequest(
+        media_source=MediaSource(base_64_string="AAAA"),
+        segmentation=VideoSegmentation_Fixed(fixed=VideoSegmentationFixedFixed(duration_sec=4)),
+        embedding_option=["visual"],
+    )
+    assert request_to_wire(req) == {
+        "media_source": {"base64_string": "AAAA"},
+        "segmentation": {"strategy": "fixed", "fixed": {"duration_sec": 4}},
+        "embedding_option": ["visual"],
+    }
+    temporal = AsyncTemporalSegmentation(
+        temporal=TemporalSegmentation_Dynamic(
+            dynamic=TemporalSegmentationDynamicDynamic(min_duration_sec=2)
+        )
+    )
+    assert request_to_wire(temporal) == {
+        "temporal": {"strategy": "dynamic", "dynamic": {"min_duration_sec": 2}}
+    }
+    plain = {"media_source": {"base_64_string": "x", "url": None}, "start_sec": 1}
+    assert request_to_wire(plain) == {"media_source": {"base64_string": "x"}, "start_sec": 1}
+
+
+def test_v2_responses_parse_with_vectors_checked() -> None:
+    from twelvelabs_embed.types import EmbeddingSuccessResponse, EmbeddingTaskResponse
+
+    task = structure(
+        {
+            "_id": "t",
+            "status": "ready",
+            "data": [
+                {"embedding": [1, 2.5], "embedding_option": "visual", "start_sec": 0, "end_sec": 2},
+                {"embedding": [0.5, 0], "embedding_option": "visual", "embedding_scope": "asset"},
+            ],
+            "metadata": {
+                "input_type": "video",
+                "duration": 3,
+                "embedding_options": ["visual"],
+                "new": 1,
+            },
+        },
+        EmbeddingTaskResponse,
+    )
+    assert task.id == "t" and task.done and task.metadata is not None
+    assert task.metadata.extra == {"new": 1}
+    m = task.to_numpy()
+    assert m.vectors.shape == (2, 2) and m.embedding_scope == ("", "asset")
+    assert to_dict(task)["_id"] == "t"
+    with pytest.raises(cattrs.BaseValidationError):
+        structure({"data": [{"embedding": ["a"]}]}, EmbeddingSuccessResponse)
