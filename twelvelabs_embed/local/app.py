@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from .executors.factory import WORKER_PRELOAD, open_media_executor
 from .keys import EXECUTOR, FETCHER, PROBE_EXECUTOR, PROCESSOR, SETTINGS, STORE
 from .middlewares import add_version_header, auth_middleware, errors_middleware
 from .processing import TaskProcessor
@@ -19,9 +20,6 @@ from .settings import EngineSettings
 from .store import TaskStore
 from .url_fetch import UrlFetcher
 from .workers import ProcessPoolMediaExecutor
-
-WORKER_PRELOAD = ("twelvelabs_embed.local.jobs", "twelvelabs_embed.local.pipeline", "av")
-"""Imported once by the fork server so every worker starts warm."""
 
 
 async def store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -36,9 +34,10 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def executors_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    executor = ProcessPoolMediaExecutor(settings.workers, preload=WORKER_PRELOAD)
+    executor = await open_media_executor(settings)
     # Probing an upload happens while its request waits, so it must not queue behind
     # long embedding jobs; and a decoder crash must not take the server down with it.
+    # It stays local with any executor: uploads are on this machine.
     prober = ProcessPoolMediaExecutor(1, preload=WORKER_PRELOAD)
     app[EXECUTOR] = executor
     app[PROBE_EXECUTOR] = prober

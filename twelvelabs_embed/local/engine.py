@@ -37,7 +37,7 @@ class LocalEngine:
         allow_private_urls: let ``video_url`` reach loopback and private addresses.
         port, host: where to listen; binds 127.0.0.1 by default.
         **settings: any other ``EngineSettings`` field (``max_file_size``, ``retention_days``,
-            ``fetch_timeout_sec``, ...).
+            ``fetch_timeout_sec``, ``executor="ray"`` with ``ray_address=...``, ...).
     """
 
     def __init__(

@@ -33,6 +33,16 @@ class EngineSettings:
         job_timeout_sec: longest one video may decode and embed before its worker is
             stopped and the task fails (a hung decoder must not hold a task forever);
             ``probe_timeout_sec`` is the same for the upload probe.
+        executor: where jobs run: ``"local"`` (a process pool of ``workers``) or ``"ray"``
+            (a Ray cluster, extra ``[ray]``; ``workers`` is then the most jobs in flight).
+        ray_address: ``"auto"``, ``"HOST:PORT"`` of the head node, or ``None`` for Ray's
+            default (``RAY_ADDRESS``, else a private single-machine Ray).
+        ray_inline_max_bytes: videos up to this size reach Ray workers as bytes through
+            the object store; larger ones through ``ray_shared_dir`` when it is set.
+        ray_shared_dir: a directory mounted at the same path on every Ray node.
+        ray_shared_url: where ``ray_shared_dir`` is served over HTTP(S); workers then
+            download from it instead of reading the path.
+        ray_max_retries: Ray re-runs of a job whose worker process or node died.
     """
 
     data_dir: Path
@@ -49,6 +59,14 @@ class EngineSettings:
     encoder: str = "descriptor"
     job_timeout_sec: float = 3600.0
     probe_timeout_sec: float = 120.0
+    executor: str = attrs.field(default="local", validator=attrs.validators.in_(("local", "ray")))
+    ray_address: str | None = None
+    ray_inline_max_bytes: int = 64 << 20
+    ray_shared_dir: Path | None = attrs.field(
+        default=None, converter=attrs.converters.optional(Path)
+    )
+    ray_shared_url: str | None = None
+    ray_max_retries: int = 1
 
     @property
     def db_path(self) -> Path:
