@@ -20,7 +20,7 @@ ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
 from ray.cluster_utils import Cluster  # noqa: E402
 
-from tests.engine.conftest import media  # noqa: E402, F401  (the shared video fixture)
+from tests.engine.conftest import file_server_thread, media  # noqa: E402, F401  (shared fixtures)
 from twelvelabs_embed.local.executors.ray import NAMESPACE  # noqa: E402
 
 RAY_ENV = {

@@ -27,6 +27,7 @@ import contextlib
 import logging
 import os
 import shutil
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -50,6 +51,9 @@ SHARED_PREFIX = "tlray-"
 """Copies in the shared directory start with this; the executor removes stale ones at start."""
 CAPACITY_REFRESH_SEC = 5.0
 """How often a saturated executor re-reads the cluster's CPUs (nodes join and leave)."""
+
+CONNECT_TIMEOUT_SEC = 10.0
+"""How long to wait for the head node's port to answer before giving up."""
 
 _remote_job = ray.remote(run_job)
 
@@ -125,6 +129,7 @@ class RayMediaExecutor:
         owns = not ray.is_initialized()
         if owns:
             try:
+                await asyncio.to_thread(_answers, options.address)
                 await asyncio.to_thread(
                     ray.init,
                     address=options.address,
@@ -132,7 +137,7 @@ class RayMediaExecutor:
                     log_to_driver=False,
                     configure_logging=False,
                 )
-            except (ConnectionError, RuntimeError, ValueError) as exc:
+            except (OSError, RuntimeError, ValueError) as exc:
                 raise ConnectionError(
                     f"cannot join the Ray cluster at {options.address or 'the default address'}: "
                     f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
@@ -306,6 +311,18 @@ class RayMediaExecutor:
             outcome.seconds * 1000,
             ", encoder loaded" if outcome.encoder_cold else "",
         )
+
+
+def _answers(address: str | None) -> None:
+    """Fail fast when nothing listens at ``HOST:PORT`` (``ray.init`` would retry for minutes).
+
+    Raises:
+        OSError: the connection was refused or timed out.
+    """
+    host, _, port = (address or "").rpartition(":")
+    if host and port.isdigit() and "://" not in host:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_SEC):
+            pass
 
 
 def _pack(source: Path, opts: RayOptions) -> tuple[ShippedVideo, Path | None]:
