@@ -65,6 +65,6 @@ def hang(pid_file: str) -> None:
 
 
 def refuse(code: str, message: str) -> None:
-    from twelvelabs_embed.local.jobs import JobRefused
+    from twelvelabs_embed.local.media.task_job import JobRefused
 
     raise JobRefused(code, message)

@@ -22,9 +22,9 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from twelvelabs import TwelveLabs
 
 from tests.engine.conftest import wait_done
+from twelvelabs_embed.local.app_keys import EXECUTOR, STORE
 from twelvelabs_embed.local.engine import LocalEngine
 from twelvelabs_embed.local.executors.ray import RayMediaExecutor
-from twelvelabs_embed.local.keys import EXECUTOR, STORE
 
 from . import jobs
 from .conftest import TwoNodes

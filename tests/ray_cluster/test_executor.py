@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from twelvelabs_embed.local.executors.base import WorkerCrashed, WorkerTimedOut
+from twelvelabs_embed.local.executors.process_pool import ProcessPoolMediaExecutor
 from twelvelabs_embed.local.executors.ray import RayMediaExecutor, RayOptions
-from twelvelabs_embed.local.jobs import JobRefused, JobResult, JobSpec, embed_task
-from twelvelabs_embed.local.workers import ProcessPoolMediaExecutor, WorkerCrashed, WorkerTimedOut
+from twelvelabs_embed.local.media.task_job import JobRefused, JobResult, JobSpec, embed_task
 
 from . import jobs
 from .conftest import TwoNodes

@@ -1,1 +1,1 @@
-"""Where the engine's media jobs run: the local process pool (default) or a Ray cluster."""
+"""Executors: where the engine's media work runs (a local process pool, or a Ray cluster)."""

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from ..settings import EngineSettings
-from ..workers import MediaExecutor, ProcessPoolMediaExecutor
+from .base import MediaExecutor
+from .process_pool import ProcessPoolMediaExecutor
 
-WORKER_PRELOAD = ("twelvelabs_embed.local.jobs", "twelvelabs_embed.local.pipeline", "av")
+WORKER_PRELOAD = (
+    "twelvelabs_embed.local.media.task_job",
+    "twelvelabs_embed.local.media.segments",
+    "av",
+)
 """Imported once by the fork server so every local worker starts warm."""
 
 

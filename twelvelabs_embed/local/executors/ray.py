@@ -38,8 +38,8 @@ import attrs
 import ray
 from ray import exceptions as rex
 
-from ..jobs import JobSpec
-from ..workers import WorkerCrashed, WorkerTimedOut
+from ..media.task_job import JobSpec
+from .base import WorkerCrashed, WorkerTimedOut
 from .ray_task import JobOutcome, ShippedVideo, run_job
 
 T = TypeVar("T")

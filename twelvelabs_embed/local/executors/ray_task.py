@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from ..jobs import JobSpec
+from ..media.task_job import JobSpec
 
 URL_READ_TIMEOUT_SEC = 60.0
 """A worker gives up on a shared-root URL that sends nothing for this long."""
@@ -110,7 +110,7 @@ def run_job(
 
 def _warm_encoder(spec: str) -> bool:
     """Build the encoder once per worker process; True the first time (a cold start)."""
-    from ..encoders import load_encoder
+    from ..media.encoders import load_encoder
 
     if spec in _WARM_ENCODERS:
         return False
