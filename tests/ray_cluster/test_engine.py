@@ -71,16 +71,19 @@ def sdk_session(engine: LocalEngine, media: dict[str, Path], url: str) -> list[d
 def test_the_official_sdk_sees_no_difference(
     cluster: TwoNodes, media: dict[str, Path], file_server_thread: str, tmp_path: Path
 ) -> None:
-    opts: dict[str, Any] = {"workers": 2, "allow_private_urls": True}
+    opts: dict[str, Any] = {"workers": 2, "allow_private_urls": True, "api_key": "tlk_ray"}
     with LocalEngine(data_dir=tmp_path / "local", **opts) as local:
         want = sdk_session(local, media, file_server_thread)
     with LocalEngine(
-        data_dir=tmp_path / "ray", executor="ray", ray_address=cluster.address, **opts
+        data_dir=tmp_path / "ray", executor="ray", ray_address=cluster.address, control=True, **opts
     ) as on_ray:
         got = sdk_session(on_ray, media, file_server_thread)
-        assert on_ray.app is not None
-        stats = on_ray.app[EXECUTOR].stats()  # type: ignore[attr-defined]
+        root = on_ray.base_url.rsplit("/", 1)[0]
+        reply = httpx.get(f"{root}/_engine/stats", headers={"x-api-key": "tlk_ray"}, timeout=30)
+    stats = reply.json()["executor"]  # where the work ran, per Ray node and worker process
     assert stats["executor"] == "ray" and stats["jobs"] == 2
+    assert set(stats["nodes"]) <= cluster.node_ids()
+    assert sum(w["jobs"] for n in stats["nodes"].values() for w in n["workers"].values()) == 2
     for g, w in zip(got, want, strict=True):
         assert g["status"] == w["status"] == "ready"
         assert {k: g[k] for k in ("model", "metadata", "segments")} == {
