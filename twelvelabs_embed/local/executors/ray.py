@@ -128,6 +128,8 @@ class RayMediaExecutor:
         """
         owns = not ray.is_initialized()
         if owns:
+            # Ray's native signal handler would print a stack dump on every normal SIGTERM.
+            os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
             try:
                 await asyncio.to_thread(_answers, options.address)
                 await asyncio.to_thread(
