@@ -16,12 +16,9 @@ from typing import Any
 
 import pytest
 
-ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+from tests.engine.conftest import file_server_thread, media  # noqa: F401  (shared fixtures)
 
-from ray.cluster_utils import Cluster  # noqa: E402
-
-from tests.engine.conftest import file_server_thread, media  # noqa: E402, F401  (shared fixtures)
-from twelvelabs_embed.local.executors.ray import NAMESPACE  # noqa: E402
+# Ray is imported inside the fixtures: each test module skips itself when the extra is absent.
 
 RAY_ENV = {
     "RAY_AUTH_MODE": "disabled",
@@ -35,7 +32,7 @@ NODE = {"num_cpus": 1, "object_store_memory": 128 << 20}
 class TwoNodes:
     """The cluster, its head node and its (replaceable) worker node."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Any) -> None:
         self.cluster = cluster
         self.head = cluster.head_node
         self.worker: Any = None
@@ -53,11 +50,18 @@ class TwoNodes:
         self.worker = None
 
     def node_ids(self) -> set[str]:
+        import ray
+
         return {n["NodeID"] for n in ray.nodes() if n["Alive"]}
 
 
 @pytest.fixture(scope="package")
 def cluster() -> Iterator[TwoNodes]:
+    import ray
+    from ray.cluster_utils import Cluster
+
+    from twelvelabs_embed.local.executors.ray import NAMESPACE
+
     saved = {k: os.environ.get(k) for k in RAY_ENV}
     os.environ.update(RAY_ENV)
     os.makedirs("/tmp/ray", exist_ok=True)  # cluster_utils writes ray_current_cluster there

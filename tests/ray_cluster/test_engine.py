@@ -17,9 +17,11 @@ import aiohttp
 import httpx
 import numpy as np
 import pytest
-import ray
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from twelvelabs import TwelveLabs
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from tests.engine.conftest import wait_done
 from twelvelabs_embed.local.app_keys import EXECUTOR, STORE

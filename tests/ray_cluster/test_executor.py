@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytest.importorskip("ray", reason="the ray extra is not installed")
+
 from twelvelabs_embed.local.executors.base import WorkerCrashed, WorkerTimedOut
 from twelvelabs_embed.local.executors.process_pool import ProcessPoolMediaExecutor
 from twelvelabs_embed.local.executors.ray import RayMediaExecutor, RayOptions
