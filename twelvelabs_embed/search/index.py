@@ -206,6 +206,13 @@ class SearchIndex:
             task_id=str(c["task_id"][row]),
         )
 
+    def rows_of(self, source: str, option: str, scope: str = "clip") -> npt.NDArray[np.intp]:
+        """Row numbers of one source's rows of ``option``/``scope``, in time order."""
+        rows = np.flatnonzero(self.mask(Filters(option=option, scope=scope, source=source)))
+        order = np.argsort(self.columns["start_offset_sec"][rows], kind="stable")
+        out: npt.NDArray[np.intp] = rows[order]
+        return out
+
     def row_at(self, source: str, seconds: float, *, option: str, scope: str = "clip") -> int:
         """The row of ``source`` whose time range holds ``seconds`` (the nearest if none).
 
