@@ -26,6 +26,7 @@ __all__ = [
     "GatewayTimeoutError",
     "IncompatibleEmbeddingsError",
     "InternalServerError",
+    "MainModuleNotGuardedError",
     "NotFoundError",
     "ParameterInvalidError",
     "ParameterNotProvidedError",
@@ -256,6 +257,14 @@ class WaitTimeoutError(TwelveLabsError, TimeoutError):
 
     def __reduce__(self) -> Any:
         return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+class MainModuleNotGuardedError(TwelveLabsError, RuntimeError):
+    """A script started the local engine outside ``if __name__ == "__main__":``.
+
+    The engine's worker processes re-import the main module; without the guard each of
+    them would run the script again. Raised before any worker starts.
+    """
 
 
 class IncompatibleEmbeddingsError(TwelveLabsError, ValueError):

@@ -1,52 +1,27 @@
-"""Where CPU-heavy media work runs: a small executor interface and its process-pool form.
-
-The engine only ever calls ``await executor.run(fn, *args)`` with a picklable,
-module-level ``fn``; that is the whole contract. ``ProcessPoolMediaExecutor`` is today's
-implementation. A Ray (or any cluster) executor can drop in later by implementing the
-same two methods, e.g. ``run`` wrapping ``ray.remote(fn).remote(*args)`` and awaiting the
-``ObjectRef``; nothing else in the engine needs to change.
-"""
+"""The local process pool that runs the engine's media work (see :mod:`.base`)."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import multiprocessing
+import os
+import signal
+import socket
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
+
+from ..._aio import to_thread
+from .base import WorkerCrashed, WorkerTimedOut
 
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
-
-
-class WorkerCrashed(RuntimeError):
-    """The process running a job died (segfault, OOM kill, ``os._exit``) before answering."""
-
-
-class WorkerTimedOut(WorkerCrashed):
-    """The job ran past its time limit (a hung decoder); its pool was stopped and replaced."""
-
-
-class MediaExecutor(Protocol):
-    """Runs picklable functions away from the event loop."""
-
-    async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
-        """Run ``fn(*args)`` elsewhere and return its result or raise its exception.
-
-        Raises:
-            WorkerCrashed: the worker died; the executor has already recovered.
-            WorkerTimedOut: ``timeout`` seconds passed; the worker was stopped.
-        """
-        ...
-
-    async def aclose(self) -> None:
-        """Stop the workers; jobs still running are abandoned."""
-        ...
 
 
 def _mp_context(preload: Sequence[str]) -> multiprocessing.context.BaseContext:
@@ -78,13 +53,19 @@ class ProcessPoolMediaExecutor:
         self._pool: ProcessPoolExecutor | None = None
         self._closed = False
         self.crashes = 0
+        self.timeouts = 0
+        self.jobs = 0
+        self._in_flight = 0
+        self._per_worker: collections.Counter[int] = collections.Counter()
 
     def _current(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the executor is closed")
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self._max_workers, mp_context=self._ctx)
+                self._pool = ProcessPoolExecutor(
+                    self._max_workers, mp_context=self._ctx, initializer=_ignore_sigint
+                )
             return self._pool
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
@@ -95,8 +76,38 @@ class ProcessPoolMediaExecutor:
         pool.shutdown(wait=False, cancel_futures=True)
 
     async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+        self._in_flight += 1
+        try:
+            pid, outcome = await self._run(functools.partial(_counted, fn, *args), timeout)
+        finally:
+            self._in_flight -= 1
+        self.jobs += 1
+        self._per_worker[pid] += 1
+        if isinstance(outcome, _Raised):
+            raise outcome.error
+        result: T = outcome
+        return result
+
+    def stats(self) -> dict[str, Any]:
+        host = socket.gethostname()
+        return {
+            "executor": "process_pool",
+            "max_workers": self._max_workers,
+            "in_flight": self._in_flight,
+            "jobs": self.jobs,
+            "crashes": self.crashes,
+            "timeouts": self.timeouts,
+            "nodes": {
+                host: {
+                    "hostname": host,
+                    "jobs": self.jobs,
+                    "workers": {str(pid): {"jobs": n} for pid, n in self._per_worker.items()},
+                }
+            },
+        }
+
+    async def _run(self, call: Callable[[], T], timeout: float | None) -> T:
         loop = asyncio.get_running_loop()
-        call = functools.partial(fn, *args)
         pool = self._current()
         try:
             future = loop.run_in_executor(pool, call)
@@ -117,6 +128,7 @@ class ProcessPoolMediaExecutor:
             # A process pool cannot cancel a running job: stop that pool's workers (other
             # jobs on it fail as crashed and are re-queued) and start a fresh one.
             log.warning("a media job ran past %s s; stopping its workers", timeout)
+            self.timeouts += 1
             _terminate(pool)
             self._discard(pool)
             raise WorkerTimedOut(f"the job did not finish within {timeout:g} s") from None
@@ -130,7 +142,28 @@ class ProcessPoolMediaExecutor:
         # Jobs in flight are abandoned (their tasks stay `processing` and are re-queued at
         # the next start), so do not wait for them: stop the workers outright.
         _terminate(pool)
-        await asyncio.to_thread(pool.shutdown, True)
+        await to_thread(pool.shutdown, True)
+
+
+def _ignore_sigint() -> None:
+    """Ctrl-C in a terminal reaches the workers too; the engine stops them itself, so a
+    worker must not die with a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _Raised:
+    """An exception a job raised, carried back beside the worker's pid."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _counted(fn: Callable[..., T], *args: Any) -> tuple[int, T | _Raised]:
+    """In the worker: run the job and say which process ran it (for ``stats``)."""
+    try:
+        return os.getpid(), fn(*args)
+    except Exception as exc:
+        return os.getpid(), _Raised(exc)
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:

@@ -8,20 +8,22 @@ engine chooses, and is cut off one byte past the size limit.
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 import math
 import os
 import re
 from pathlib import Path
+from typing import Any, BinaryIO
 
-import attrs
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.multipart import BadContentDispositionHeader, BadContentDispositionParam
 
-from .. import video_rules
+from ... import video_rules
+from ..._aio import to_thread
+from ..intake import CreateForm
+from ..settings import discard
 from .problems import ApiProblem, bad_request, from_violations, invalid
-from .settings import discard
 
 TEXT_FIELD_LIMIT = 64 * 1024
 """A text part longer than this is refused (a URL or a number is far shorter)."""
@@ -30,14 +32,6 @@ MAX_PARTS = 256
 WRITE_BATCH = 1 << 20
 NUMBER_FIELDS = ("video_start_offset_sec", "video_end_offset_sec", "video_clip_length")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-@attrs.frozen
-class CreateForm:
-    params: video_rules.CreateParams
-    file_path: Path | None = None
-    file_size: int = 0
-    input_filename: str | None = None
 
 
 def safe_filename(name: str | None) -> str | None:
@@ -79,9 +73,16 @@ async def _drain(part: BodyPartReader) -> None:
         pass
 
 
-async def _save_file(part: BodyPartReader, dest: Path, max_size: int) -> int:
-    """Stream one file part to ``dest``; refuses past ``max_size`` and removes the file."""
+def _write(f: BinaryIO, digest: Any, data: bytes) -> None:
+    f.write(data)
+    digest.update(data)
+
+
+async def _save_file(part: BodyPartReader, dest: Path, max_size: int) -> tuple[int, str]:
+    """Stream one file part to ``dest``; refuses past ``max_size`` and removes the file.
+    Returns its size and SHA-256 (hex)."""
     size = 0
+    digest = hashlib.sha256()
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
@@ -92,11 +93,11 @@ async def _save_file(part: BodyPartReader, dest: Path, max_size: int) -> int:
                 raise from_violations(video_rules.check_file_size(size, max_size, lower_bound=True))
             batch += chunk
             if len(batch) >= WRITE_BATCH:
-                await asyncio.to_thread(f.write, bytes(batch))
+                await to_thread(_write, f, digest, bytes(batch))
                 batch.clear()
         if batch:
-            await asyncio.to_thread(f.write, bytes(batch))
-    return size
+            await to_thread(_write, f, digest, bytes(batch))
+    return size, digest.hexdigest()
 
 
 def _check_content_type(request: web.Request) -> bool:
@@ -130,7 +131,7 @@ async def read_create_form(request: web.Request, upload_path: Path, max_size: in
 async def _read(request: web.Request, upload_path: Path, max_size: int) -> CreateForm:
     fields: dict[str, str] = {}
     scopes: list[str] = []
-    file_size, has_file, filename = 0, False, None
+    file_size, has_file, filename, sha256 = 0, False, None, None
     if _check_content_type(request):
         try:
             reader = await request.multipart()
@@ -148,7 +149,7 @@ async def _read(request: web.Request, upload_path: Path, max_size: int) -> Creat
                     if fields.get("video_url") or has_file:
                         await _drain(part)  # the URL wins; a second file is ignored
                         continue
-                    file_size = await _save_file(part, upload_path, max_size)
+                    file_size, sha256 = await _save_file(part, upload_path, max_size)
                     filename = safe_filename(part.filename)
                     # An empty part without a filename is an explicit "no file" (None).
                     has_file = file_size > 0 or part.filename is not None
@@ -180,7 +181,7 @@ async def _read(request: web.Request, upload_path: Path, max_size: int) -> Creat
             ) from exc
     if fields.get("video_url") and has_file:
         discard(upload_path)  # the file came first; the URL still wins
-        has_file, file_size, filename = False, 0, None
+        has_file, file_size, filename, sha256 = False, 0, None, None
     numbers = {f: parse_number(f, fields[f]) for f in NUMBER_FIELDS if f in fields}
     params = video_rules.CreateParams(
         model_name=fields.get("model_name"),
@@ -191,4 +192,11 @@ async def _read(request: web.Request, upload_path: Path, max_size: int) -> Creat
         video_clip_length=numbers.get("video_clip_length"),
         video_embedding_scope=tuple(scopes) if scopes else None,
     )
-    return CreateForm(params, upload_path if has_file else None, file_size, filename)
+    return CreateForm(
+        params,
+        upload_path if has_file else None,
+        file_size,
+        filename,
+        sha256 if has_file else None,
+        fields,
+    )
