@@ -36,13 +36,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.photo_videos import captioned_videos  # noqa: E402
-from twelvelabs_embed.local.encoders import load_encoder, project  # noqa: E402
-from twelvelabs_embed.local.frames import read_frames  # noqa: E402
 from twelvelabs_embed.local.media import semantic  # noqa: E402
-from twelvelabs_embed.local.pipeline import (  # noqa: E402
+from twelvelabs_embed.local.media.encoders import load_encoder, project  # noqa: E402
+from twelvelabs_embed.local.media.frames import read_frames  # noqa: E402
+from twelvelabs_embed.local.media.segments import (  # noqa: E402
     MAX_TOLERANCE_SEC,
     SAMPLES_PER_CLIP,
-    EmbedJob,
+    ClipPlan,
     _targets,
     embed_video,
 )
@@ -137,7 +137,7 @@ def engine_vectors(videos: list[Path], encoder: str) -> tuple[list[np.ndarray], 
     for v in videos:
         clips = tuple(plan_clips(SECONDS, clip_length=CLIP_SEC))
         t0 = time.perf_counter()
-        rows = embed_video(EmbedJob(str(v), MODEL, clips, ("clip",), encoder))
+        rows = embed_video(ClipPlan(str(v), MODEL, clips, ("clip",), encoder))
         per_clip.append((time.perf_counter() - t0) / len(clips))
         out.append(
             np.asarray([r.vector for r in rows if r.embedding_option == "visual"], np.float32)

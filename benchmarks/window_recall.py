@@ -23,7 +23,7 @@ import numpy as np
 
 from benchmarks.photo_videos import PHOTOS, photo_paths, slideshow
 from tests.videos import crop, transcode
-from twelvelabs_embed.local.pipeline import EmbedJob, embed_video
+from twelvelabs_embed.local.media.segments import ClipPlan, embed_video
 from twelvelabs_embed.models import EmbeddingMatrix
 from twelvelabs_embed.search import Filters, SearchIndex, context_scores
 from twelvelabs_embed.search.window import refine_hits
@@ -37,7 +37,7 @@ COPIES = {"crop10": (True, 0.0), "trim2.4": (False, TRIM_SEC), "crop+trim": (Tru
 
 def _matrix(path: Path, duration: float, encoder: str) -> EmbeddingMatrix:
     clips = tuple(plan_clips(duration, clip_length=CLIP_SEC))
-    rows = [r for r in embed_video(EmbedJob(str(path), "marengo3.0", clips, ("clip",), encoder))
+    rows = [r for r in embed_video(ClipPlan(str(path), "marengo3.0", clips, ("clip",), encoder))
             if r.embedding_option == "visual"]  # fmt: skip
     return EmbeddingMatrix(
         np.asarray([r.vector for r in rows], np.float32),

