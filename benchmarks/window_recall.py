@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.photo_videos import PHOTOS, photo_paths, slideshow
+from tests.photos import PHOTOS, photo_paths, slideshow
 from tests.videos import crop, transcode
 from twelvelabs_embed.local.media.segments import ClipPlan, embed_video
 from twelvelabs_embed.models import EmbeddingMatrix
@@ -30,7 +30,7 @@ from twelvelabs_embed.search.window import refine_hits
 from twelvelabs_embed.video_rules import plan_clips
 
 CLIP_SEC = 6.0
-SHOT_SEC = 10.0
+SHOT_SEC = 18.0
 TRIM_SEC = 2.4
 COPIES = {"crop10": (True, 0.0), "trim2.4": (False, TRIM_SEC), "crop+trim": (True, TRIM_SEC)}
 
@@ -61,7 +61,7 @@ def _copy(src: Path, dst: Path, cropped: bool, trim: float) -> Path:
 def _trim(src: Path, dst: Path, seconds: float) -> None:
     import av
 
-    from benchmarks.photo_videos import write
+    from tests.photos import write
 
     def frames():  # type: ignore[no-untyped-def]
         with av.open(str(src)) as c:
@@ -72,7 +72,8 @@ def _trim(src: Path, dst: Path, seconds: float) -> None:
     write(dst, frames())
 
 
-def run(work: Path, n_videos: int = 8, encoder: str = "descriptor") -> dict[str, dict[str, float]]:
+def run(work: Path, n_videos: int = 6, encoder: str = "descriptor") -> dict[str, dict[str, float]]:
+    work.mkdir(parents=True, exist_ok=True)
     names = [n for n in sorted(PHOTOS) if n in photo_paths()]
     sources, durations = [], []
     for i in range(n_videos):

@@ -125,10 +125,11 @@ def refine_hits(
     query: str | os.PathLike[str],
     query_range: tuple[float, float],
     *,
-    videos: int = 3,
+    videos: int = 1,
     step: float = 0.5,
 ) -> list[Hit]:
-    """Re-rank the clips of the first ``videos`` candidate videos by :func:`locate`.
+    """Re-rank the clips of the first ``videos`` candidate videos by :func:`locate`
+    (default: the top hit's video only: the one the query most likely copies).
 
     ``vector`` is the query's embedding (for the cosine of a clip that was not a hit),
     ``query``/``query_range`` its file and window.
@@ -160,4 +161,4 @@ def refine_hits(
         first = out.index(mine[0])
         out = [h for h in out if h.row != row]
         out.insert(min(first, len(out)), best)
-    return out
+    return out[: len(hits)]

