@@ -15,6 +15,7 @@ from .app_keys import (
     ASSETS,
     CLOCK,
     CONTROL,
+    DOWNLOADS,
     EXECUTOR,
     FETCHER,
     INTAKE,
@@ -29,6 +30,7 @@ from .app_keys import (
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
 from .control.plane import ControlPlane
+from .downloads import Downloads
 from .executors.factory import WORKER_PRELOAD, open_media_executor
 from .executors.process_pool import ProcessPoolMediaExecutor
 from .http.control_middleware import fault_middleware, request_log_middleware
@@ -86,13 +88,16 @@ async def fetcher_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     async with fetcher:
         app[FETCHER] = fetcher
+        downloads = Downloads(fetcher, s.max_downloads)
+        app[DOWNLOADS] = downloads
         yield
+        await downloads.aclose()
 
 
 async def task_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     clock = app[CLOCK]
     runner = TaskRunner(
-        app[SETTINGS], app[STORE], app[EXECUTOR], app[FETCHER], clock, app[LIFECYCLE]
+        app[SETTINGS], app[STORE], app[EXECUTOR], app[DOWNLOADS], clock, app[LIFECYCLE]
     )
     app[TASK_RUNNER] = runner
     app[LIFECYCLE].register(runner)
@@ -107,7 +112,7 @@ async def task_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     app[INTAKE] = TaskIntake(app[SETTINGS], app[STORE], app[PROBE_EXECUTOR], runner, clock)
     await runner.start()
     v2_runner = V2TaskRunner(
-        app[SETTINGS], app[V2_STORE], app[EXECUTOR], app[FETCHER], clock, app[LIFECYCLE]
+        app[SETTINGS], app[V2_STORE], app[EXECUTOR], app[DOWNLOADS], clock, app[LIFECYCLE]
     )
     app[V2_RUNNER] = v2_runner
     app[LIFECYCLE].register(v2_runner)

@@ -9,6 +9,7 @@ from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
 from .control.plane import ControlPlane
 from .control.request_log import LoggedRequest
+from .downloads import Downloads
 from .executors.base import MediaExecutor
 from .intake import CreateForm, TaskIntake
 from .settings import EngineSettings
@@ -28,6 +29,7 @@ STORE = web.AppKey("store", TaskStore)
 EXECUTOR = web.AppKey("executor", MediaExecutor)
 PROBE_EXECUTOR = web.AppKey("probe_executor", MediaExecutor)
 FETCHER = web.AppKey("fetcher", UrlFetcher)
+DOWNLOADS = web.AppKey("downloads", Downloads)
 TASK_RUNNER = web.AppKey("task_runner", TaskRunner)
 INTAKE = web.AppKey("intake", TaskIntake)
 V2_STORE = web.AppKey("v2_store", V2TaskStore)
