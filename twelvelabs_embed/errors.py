@@ -36,6 +36,7 @@ __all__ = [
     "ConflictError",
     "ContentTooLargeError",
     "ContentTypeInvalidError",
+    "DecodeRefused",
     "FileTooLargeForBase64Error",
     "ForbiddenError",
     "GatewayTimeoutError",
@@ -364,6 +365,17 @@ class ProbeUnavailable(TwelveLabsError, RuntimeError):
 
 class ProbeFailed(TwelveLabsError, ValueError):
     """The file could not be opened or decoded as media."""
+
+
+class DecodeRefused(ProbeFailed):
+    """Decoding was stopped by a limit on what one file may cost (a frame over the
+    resolution limit, a decoding bomb, a duration its frames cannot back); ``code`` and
+    ``message`` are the platform-style refusal to show."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 class JournalBusyError(TwelveLabsError):

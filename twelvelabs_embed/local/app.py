@@ -24,6 +24,7 @@ from .app_keys import (
     SETTINGS,
     STORE,
     TASK_RUNNER,
+    UPLOAD_SPACE,
     V2_RUNNER,
     V2_STORE,
 )
@@ -40,6 +41,7 @@ from .intake import TaskIntake
 from .settings import EngineSettings
 from .store import TaskStore
 from .task_runner import TaskRunner
+from .upload_space import UploadSpace
 from .url_fetch import UrlFetcher
 from .v2_sources import NoAssets
 from .v2_store import V2TaskStore
@@ -49,6 +51,9 @@ from .v2_task_runner import V2TaskRunner
 async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     settings.media_dir.mkdir(parents=True, exist_ok=True)
+    app[UPLOAD_SPACE] = UploadSpace(
+        settings.media_dir, settings.upload_space_bytes or 2 * settings.max_file_size
+    )
     store = TaskStore(settings.db_path)
     await store.open()
     app[STORE] = store
@@ -66,7 +71,7 @@ async def executors_ctx(app: web.Application) -> AsyncIterator[None]:
     # Probing an upload happens while its request waits, so it must not queue behind
     # long embedding jobs; and a decoder crash must not take the server down with it.
     # It stays local with any executor: uploads are on this machine.
-    prober = ProcessPoolMediaExecutor(1, preload=WORKER_PRELOAD)
+    prober = ProcessPoolMediaExecutor(settings.probe_workers, preload=WORKER_PRELOAD)
     app[EXECUTOR] = executor
     app[PROBE_EXECUTOR] = prober
     yield

@@ -15,6 +15,7 @@ from .intake import CreateForm, TaskIntake
 from .settings import EngineSettings
 from .store import TaskRecord, TaskStore
 from .task_runner import TaskRunner
+from .upload_space import UploadSpace
 from .url_fetch import UrlFetcher
 from .v2_sources import AssetLookup
 from .v2_store import V2TaskStore
@@ -30,6 +31,7 @@ EXECUTOR = web.AppKey("executor", MediaExecutor)
 PROBE_EXECUTOR = web.AppKey("probe_executor", MediaExecutor)
 FETCHER = web.AppKey("fetcher", UrlFetcher)
 DOWNLOADS = web.AppKey("downloads", Downloads)
+UPLOAD_SPACE = web.AppKey("upload_space", UploadSpace)
 TASK_RUNNER = web.AppKey("task_runner", TaskRunner)
 INTAKE = web.AppKey("intake", TaskIntake)
 V2_STORE = web.AppKey("v2_store", V2TaskStore)

@@ -7,6 +7,12 @@ the next target, and accepts the first frame within ``tolerance`` of each target
 keyframe near a target costs one decoded frame. Frames are scaled to a small square inside
 FFmpeg (area averaging), never in NumPy. Every FFmpeg failure becomes
 :class:`~twelvelabs_embed.media_probe.ProbeFailed`.
+
+Whatever a file claims, the work stays bounded (:mod:`twelvelabs_embed.rules.decode_limits`):
+every decoded frame is checked against the resolution limits (no decoder allocates a
+picture over the hard cap), the pixels decoded for one file stay within its budget, and a
+video needs enough frames to back its duration; each refusal is a
+:class:`~twelvelabs_embed.errors.DecodeRefused` with the code and message to show.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ import attrs
 import av
 import numpy as np
 
-from ...media_probe import ProbeFailed
+from ...media_probe import DECODER_OPTIONS, OPEN_OPTIONS, ProbeFailed, declared_duration, refuse
+from ...rules import decode_limits as D
 
 AUDIO_RATE = 16_000
 _DECODE_ERRORS = (av.FFmpegError, OSError, ValueError, IndexError, RuntimeError, EOFError)
@@ -40,7 +47,7 @@ class Frames:
 
 def _open(path: str | os.PathLike[str]) -> Any:
     try:
-        return av.open(os.fspath(path), metadata_errors="ignore")
+        return av.open(os.fspath(path), metadata_errors="ignore", options=OPEN_OPTIONS)
     except _DECODE_ERRORS as exc:
         raise ProbeFailed(f"cannot open the file as media: {exc}") from exc
 
@@ -51,14 +58,36 @@ def _start_sec(stream: Any) -> float:
     return 0.0
 
 
-def _keyframe_times(container: Any, stream: Any) -> list[float]:
-    """Keyframe times (absolute seconds, sorted) from packet flags, without decoding."""
+def _keyframe_times(container: Any, stream: Any) -> tuple[list[float], int]:
+    """Keyframe times (absolute seconds, sorted) from packet flags, without decoding,
+    and how many packets the stream holds."""
     times = []
+    packets = 0
     for packet in container.demux(stream):
+        if packet.size:
+            packets += 1
         if packet.is_keyframe and packet.pts is not None:
             times.append(float(packet.pts * stream.time_base))
     times.sort()
-    return times
+    return times, packets
+
+
+class _Budget:
+    """Counts decoded pixels against the file's budget and checks every frame's size."""
+
+    def __init__(self, budget: int, video: bool) -> None:
+        self.left = budget
+        self.budget = budget
+        self.video = video
+
+    def take(self, frame: Any) -> None:
+        self.left -= frame.width * frame.height
+        if self.left < 0:
+            raise refuse(D.over_budget(self.budget))
+        if self.video:
+            found = D.check_video_frame(frame.width, frame.height)
+            if found:
+                raise refuse(found[0])
 
 
 def _seek_point(
@@ -96,6 +125,7 @@ def read_frames(
     size: int = 96,
     tolerance: float = 0.5,
     fast: bool = True,
+    video: bool = True,
 ) -> Frames:
     """One small RGB frame per target time (seconds from the start of the video stream).
 
@@ -106,8 +136,11 @@ def read_frames(
         tolerance: the first frame at or after ``target - tolerance`` is accepted, which
             lets a nearby keyframe stand in for an exact seek-and-decode.
         fast: skip the deblocking filter, invisible after downscaling and ~25% faster.
+        video: hold every frame to the platform's video resolution limits and the file
+            to enough frames for its duration (``False`` for a still image).
 
     Raises:
+        DecodeRefused: a limit of :mod:`~twelvelabs_embed.rules.decode_limits` was hit.
         ProbeFailed: no video stream, or decoding fails, or nothing decodes.
     """
     if list(targets) != sorted(targets):
@@ -115,22 +148,42 @@ def read_frames(
     container = _open(path)
     try:
         with container:
-            return _read(container, targets, size, tolerance, fast)
+            return _read(container, targets, size, tolerance, fast, video, os.path.getsize(path))
     except ProbeFailed:
         raise
+    except av.ArgumentError as exc:  # the decoder refused a picture over the cap
+        raise refuse(D.picture_refused()) from exc
     except _DECODE_ERRORS as exc:
         raise ProbeFailed(f"decoding failed: {exc}") from exc
 
 
-def _read(container: Any, targets: Sequence[float], size: int, tol: float, fast: bool) -> Frames:
+def _read(
+    container: Any,
+    targets: Sequence[float],
+    size: int,
+    tol: float,
+    fast: bool,
+    video: bool,
+    file_size: int,
+) -> Frames:
     if not container.streams.video:
         raise ProbeFailed("no video stream")
     stream = container.streams.video[0]
     t0 = _start_sec(stream)
-    keyframes = _keyframe_times(container, stream)
+    duration = declared_duration(container, stream)
+    keyframes, packets = _keyframe_times(container, stream)
+    if video:
+        too_few = D.check_frames_back_duration(packets, duration)
+        if too_few:
+            raise refuse(too_few[0])
+    budget = _Budget(D.decode_budget(duration, file_size), video)
     stream.thread_type = "AUTO"
+    options = dict(DECODER_OPTIONS)
+    if video:  # no video frame may be bigger than the platform's largest: refuse unallocated
+        options["max_pixels"] = str(D.MAX_VIDEO_FRAME_PIXELS)
     if fast:
-        stream.codec_context.options = {"skip_loop_filter": "all"}
+        options["skip_loop_filter"] = "all"
+    stream.codec_context.options = options
     images: list[np.ndarray] = []
     times: list[float] = []
     decoder: Iterator[Any] | None = None
@@ -149,6 +202,7 @@ def _read(container: Any, targets: Sequence[float], size: int, tol: float, fast:
             decoder = container.decode(stream)
         found = None
         for frame in decoder:
+            budget.take(frame)
             last = frame
             if frame.time is None or frame.time >= want:
                 found = frame
