@@ -19,7 +19,8 @@ import orjson
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 
-from ._upload import UploadError, UploadProgress
+from ._upload import UploadProgress
+from .errors import UploadError
 
 CHUNK_SIZE = 1 << 20
 

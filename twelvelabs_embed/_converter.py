@@ -31,7 +31,7 @@ import cattrs
 import orjson
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from .models import TaskError
+from .types.embed_tasks import TaskError
 from .types.embed_v2_requests import WireRequest
 
 T = TypeVar("T")

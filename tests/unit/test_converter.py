@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import attrs
 import cattrs
 import numpy as np
 import pytest
@@ -15,14 +16,21 @@ from twelvelabs_embed._converter import structure, to_dict
 
 
 def test_empty_objects_parse_to_all_none() -> None:
+    """Every field is optional except the id a create answers with (typed ``str``, so
+    ``wait_for_done(task.id)`` type-checks): a create answer without one is refused."""
     for cls in (
         m.TasksCreateResponse,
         m.TasksStatusResponse,
         m.TasksRetrieveResponse,
         m.TasksListResponse,
     ):
-        obj = structure({}, cls)
-        assert all(getattr(obj, a.name) in (None, {}) for a in cls.__attrs_attrs__)  # type: ignore[attr-defined]
+        has_id = cls is m.TasksCreateResponse
+        obj = structure({"_id": "t1"} if has_id else {}, cls)
+        assert all(getattr(obj, a.name) in (None, {}) for a in attrs.fields(cls) if a.name != "id")
+        if has_id:
+            assert obj.id == "t1"  # type: ignore[attr-defined]
+            with pytest.raises(cattrs.BaseValidationError):
+                structure({}, cls)
 
 
 def test_wire_names_and_round_trip() -> None:
