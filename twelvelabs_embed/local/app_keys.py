@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from .assets import AssetService
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
 from .control.plane import ControlPlane
@@ -14,6 +15,7 @@ from .intake import CreateForm, TaskIntake
 from .settings import EngineSettings
 from .store import TaskRecord, TaskStore
 from .task_runner import TaskRunner
+from .uploads import MultipartUploads
 from .url_fetch import UrlFetcher
 
 SETTINGS = web.AppKey("settings", EngineSettings)
@@ -27,6 +29,8 @@ PROBE_EXECUTOR = web.AppKey("probe_executor", MediaExecutor)
 FETCHER = web.AppKey("fetcher", UrlFetcher)
 TASK_RUNNER = web.AppKey("task_runner", TaskRunner)
 INTAKE = web.AppKey("intake", TaskIntake)
+ASSET_SERVICE = web.AppKey("asset_service", AssetService)
+UPLOADS = web.AppKey("uploads", MultipartUploads)
 
 LOG_ENTRY = web.RequestKey("log_entry", LoggedRequest)
 """The request's request-log entry (control plane on)."""

@@ -40,6 +40,8 @@ class EngineSettings:
         control: serve the test-double control plane under ``/_engine/`` (needs a key).
         seed: seeds the fault rules' random draws (reproducible ``probability``).
         scenario: a scenario (faults, rate limits, lifecycle, clock) loaded at start.
+        upload_chunk_size: the chunk size of multipart uploads; ``None`` follows the
+            platform's plan (``rules.assets.chunk_size_for``). Tests set it small.
     """
 
     data_dir: Path
@@ -59,6 +61,7 @@ class EngineSettings:
     control: bool = False
     seed: int | None = None
     scenario: Mapping[str, Any] | None = None
+    upload_chunk_size: int | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.control and not self.api_key:
@@ -67,6 +70,10 @@ class EngineSettings:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "tasks.sqlite3"
+
+    @property
+    def assets_db_path(self) -> Path:
+        return self.data_dir / "assets.sqlite3"
 
     @property
     def media_dir(self) -> Path:

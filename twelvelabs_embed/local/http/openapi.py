@@ -16,6 +16,7 @@ from aiohttp import web
 from ... import video_rules as vr
 from ..app_keys import SETTINGS
 from ..settings import API_PREFIX, CONTROL_PREFIX
+from . import openapi_assets
 from .control_openapi import control_paths
 
 _REF = "#/components/schemas/"
@@ -238,6 +239,8 @@ def build_openapi(control: bool = False) -> dict[str, Any]:
             "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
         },
     }  # fmt: skip
+    document["paths"].update(openapi_assets.paths())
+    document["components"]["schemas"] = {**_SCHEMAS, **openapi_assets.SCHEMAS}
     if control:
         document["paths"].update(control_paths(CONTROL_PREFIX))
     return document
