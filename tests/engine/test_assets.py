@@ -368,3 +368,26 @@ async def test_api_routes_need_the_key_and_chunk_puts_do_not(
     await _put(raw, up["upload_urls"][0]["url"], _chunk(big, 1))
     puts = await eng.async_control.requests.list(route="upload_chunk")
     assert [(r.method, r.status) for r in puts] == [("PUT", 200)]
+
+
+async def test_a_ready_asset_feeds_embed_v2_and_cannot_go_while_a_task_reads_it(
+    eng: LocalEngine, api: aiohttp.ClientSession, media: dict[str, Path]
+) -> None:
+    form = aiohttp.FormData()
+    form.add_field("method", "direct")
+    form.add_field(
+        "file", media["good"].read_bytes(), filename="clip.mp4", content_type="video/mp4"
+    )
+    asset = await _ready(eng, api, (await _json(await api.post("assets", data=form), 201))["_id"])
+    video = {"media_source": {"asset_id": asset["_id"]}}
+    body = {"input_type": "video", "model_name": "marengo3.0", "video": video}
+    sync = await _json(await api.post("embed-v2", json=body), 200)
+    assert sync["data"] and len(sync["data"][0]["embedding"]) == 512
+    await eng.async_control.lifecycle.set("manual")  # the task stays processing
+    task = await _json(await api.post("embed-v2/tasks", json=body), 202)
+    refused = await api.delete(f"assets/{asset['_id']}")
+    assert refused.status == 409 and (await refused.json())["code"] == "asset_in_use"
+    assert await eng.async_control.tasks.complete(task["_id"]) == "ready"
+    assert (await api.delete(f"assets/{asset['_id']}")).status == 204
+    gone = {"input_type": "video", "model_name": "marengo3.0", "video": video}
+    assert (await api.post("embed-v2", json=gone)).status == 400

@@ -43,13 +43,15 @@ DOCUMENT_TYPES = {
 
 
 class AssetUsers(Protocol):
-    async def tasks_using(self, asset_id: str, path: Path) -> int:
-        """How many unfinished tasks read this asset's file (they block its deletion)."""
+    """Who reads asset files: the v2 task store (``V2TaskStore``) in the engine."""
+
+    async def processing_with_media(self, media_path: str) -> int:
+        """How many unfinished tasks read this file (they block the asset's deletion)."""
         ...
 
 
 class NoAssetUsers:
-    async def tasks_using(self, asset_id: str, path: Path) -> int:
+    async def processing_with_media(self, media_path: str) -> int:
         return 0
 
 
@@ -260,7 +262,7 @@ class AssetService:
     async def delete(self, asset_id: str) -> None:
         """Raises ``ApiProblem`` 404 (unknown) or 409 (a task still reads it)."""
         asset = await self.get(asset_id)
-        users = await self.users.tasks_using(asset_id, self.path_for(asset_id))
+        users = await self.users.processing_with_media(str(self.path_for(asset_id)))
         if users:
             raise ApiProblem(
                 409,
