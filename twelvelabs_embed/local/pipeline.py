@@ -104,10 +104,10 @@ def _targets(start: float, end: float) -> list[float]:
 
 
 def _visual_descriptors(job: EmbedJob, encoder: Encoder, frames: Frames) -> list[np.ndarray]:
-    k = SAMPLES_PER_CLIP
-    return [
-        encoder.encode_frames(frames.images[i * k : (i + 1) * k]) for i in range(len(job.clips))
-    ]
+    out = encoder.encode_clips(frames.images, SAMPLES_PER_CLIP)
+    if len(out) != len(job.clips):
+        raise ValueError(f"{len(out)} clip descriptors for {len(job.clips)} clips")
+    return out
 
 
 def _audio_descriptors(
