@@ -1,7 +1,9 @@
-"""Sessions: tests, lint, typecheck, generate (sync client), model, bench, demo.
+"""Sessions: tests, fast, lint, typecheck, generate (sync client), model, bench, demo.
 
 CI (`.ci/run`) runs `lint`, `typecheck` and `tests`; each installs what it needs into its
-own virtualenv, so a machine with only Python and pip can run them.
+own virtualenv, so a machine with only Python and pip can run them. `fast` is the lane to
+run while editing the SDK core: the pure unit tests and the client tests on both clients,
+against loopback servers only (no engine, no video decoding).
 """
 
 from __future__ import annotations
@@ -18,6 +20,17 @@ def tests(session: nox.Session) -> None:
     """The whole test suite against loopback servers and real video files."""
     session.install("-e", ".[local,test]")
     session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+
+
+FAST_PATHS = ("tests/unit", "tests/client", "tests/sync")
+"""The fast lane: SDK core only; the engine, jobs, CLI and reliability suites are left out."""
+
+
+@nox.session(python=PYTHON)
+def fast(session: nox.Session) -> None:
+    """Unit, client and sync tests: under a minute on two cores. Posargs go to pytest."""
+    session.install("-e", ".[local,test]")  # the preflight tests probe real video with PyAV
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *FAST_PATHS, *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import Report, Row  # noqa: E402
 from tests.videos import make_video  # noqa: E402
 from twelvelabs_embed.local.engine import LocalEngine  # noqa: E402
-from twelvelabs_embed.local.jobs import JobSpec, embed_task, probe  # noqa: E402
+from twelvelabs_embed.local.media.task_job import JobSpec, embed_task, probe  # noqa: E402
 
 WORK = "the work alone: probe + embed_task in-process (baseline)"
 READY = "engine: create -> ready (status every 5 ms)"

@@ -42,9 +42,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import Report, Row  # noqa: E402
 from tests.videos import make_video  # noqa: E402
-from twelvelabs_embed.local.pipeline import (  # noqa: E402
+from twelvelabs_embed.local.media.segments import (  # noqa: E402
     SAMPLES_PER_CLIP,
-    EmbedJob,
+    ClipPlan,
     _targets,
     embed_video,
 )
@@ -82,7 +82,7 @@ def measure(cases: dict[str, Callable[[], object]], runs: int) -> dict[str, tupl
 
 
 def bench_file(report: Report, path: Path, duration: float, group: str, runs: int) -> None:
-    job = EmbedJob(str(path), "marengo3.0", tuple(plan_clips(duration)), ("clip", "video"))
+    job = ClipPlan(str(path), "marengo3.0", tuple(plan_clips(duration)), ("clip", "video"))
     cases: dict[str, Callable[[], object]] = {
         KEYFRAMES: lambda: decode(path, "NONKEY"),
         "full decode": lambda: decode(path, None),
@@ -120,11 +120,11 @@ def bench_model(report: Report, path: Path, duration: float, runs: int) -> None:
         return
     import torch
 
-    from twelvelabs_embed.local.encoders import load_encoder
+    from twelvelabs_embed.local.media.encoders import load_encoder
 
     encoder = load_encoder("efficientnet-lite0")
     clips = tuple(plan_clips(duration))
-    job = EmbedJob(str(path), "marengo3.0", clips, ("clip",), "efficientnet-lite0")
+    job = ClipPlan(str(path), "marengo3.0", clips, ("clip",), "efficientnet-lite0")
     n = len([t for s, e in clips for t in _targets(s, e)])
     assert n == SAMPLES_PER_CLIP * len(clips)
     frames = np.random.default_rng(0).integers(0, 255, (n, 224, 224, 3), dtype=np.uint8)

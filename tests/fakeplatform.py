@@ -36,7 +36,8 @@ class Fault:
     """One scripted answer. ``drop``: close the socket without answering;
     ``truncate``: announce a longer body than is sent, then close; ``trickle``: send
     the headers at once, then the body one byte every ``trickle`` seconds (a slow body);
-    ``content_type``: overrides the JSON/text content type."""
+    ``content_type``: overrides the JSON/text content type; ``hold``: wait for an event
+    before answering."""
 
     status: int = 200
     json: Any = None
@@ -48,6 +49,8 @@ class Fault:
     consume_body: bool = True
     trickle: float = 0.0
     content_type: str | None = None
+    hold: asyncio.Event | None = None
+    """Answer only once this event is set (see :meth:`FakePlatform.when_in_flight`)."""
 
 
 @attrs.define
@@ -77,12 +80,22 @@ class FakePlatform:
         self.faults: dict[tuple[str, str], deque[Fault]] = {}
         self.segments_per_task = 3
         self.dimension = 512
+        self.in_flight = 0
+        """Requests being handled right now; ``max_in_flight`` is the most seen at once."""
+        self.max_in_flight = 0
+        self._in_flight_events: list[tuple[int, asyncio.Event]] = []
         self._server: TestServer | None = None
 
     # --- scripting ---------------------------------------------------------------
     def script(self, method: str, route: str, *faults: Fault) -> None:
         """Queue faults for ``route`` (``create``, ``status``, ``retrieve``, ``list``)."""
         self.faults.setdefault((method, route), deque()).extend(faults)
+
+    def when_in_flight(self, n: int) -> asyncio.Event:
+        """An event set once ``n`` requests are being handled at the same time."""
+        event = asyncio.Event()
+        self._in_flight_events.append((n, event))
+        return event
 
     def count(self, method: str, route: str) -> int:
         return sum(
@@ -108,6 +121,17 @@ class FakePlatform:
 
     # --- handling ----------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        for n, event in self._in_flight_events:
+            if self.in_flight >= n:
+                event.set()
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         raw_path = request.raw_path.split("?")[0]
         route = _route(request.method, raw_path)
         queue = self.faults.get((request.method, route))
@@ -134,6 +158,8 @@ class FakePlatform:
         return await self._serve(request, route, body)
 
     async def _fault(self, request: web.Request, fault: Fault) -> web.StreamResponse:
+        if fault.hold is not None:
+            await fault.hold.wait()
         if fault.delay:
             await asyncio.sleep(fault.delay)
         if fault.drop:

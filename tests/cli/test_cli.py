@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,33 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.cli.shell import cli_env, run
 from tests.videos import make_video
 from twelvelabs_embed.results import read_results
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def run(
-    args: list[str], cache: Path, *, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("TWELVE_LABS_API_KEY", "TWELVELABS_BASE_URL")
-    }
-    full_env["XDG_CACHE_HOME"] = str(cache)
-    full_env["COLUMNS"] = "200"
-    full_env.update(env or {})
-    proc = subprocess.run(
-        [sys.executable, "-m", "twelvelabs_embed", *args],
-        capture_output=True,
-        text=True,
-        timeout=150,
-        env=full_env,
-        stdin=subprocess.DEVNULL,
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +32,27 @@ def test_demo_runs_the_main_job(tmp_path: Path) -> None:
     assert "No API key: using the local engine" in proc.stderr
     assert proc.stderr.count("\n") < 10, "progress chatter stays short"
     assert "clip-to-clip cosine similarity" in proc.stdout
-    assert "1.00" in proc.stdout
+    labels, sims = similarity_matrix(proc.stdout)
+    assert labels == ["0-4s", "4-8s", "8-12s"]
+    np.testing.assert_allclose(np.diag(sims), 1.0)
+    # three different scenes: each clip is clearly most like itself, as the demo says
+    off_diagonal = sims[~np.eye(3, dtype=bool)]
+    assert off_diagonal.max() < 0.9, sims
+    np.testing.assert_allclose(sims, sims.T)
     assert "8 segments of 512 dimensions" in proc.stdout
+
+
+def similarity_matrix(stdout: str) -> tuple[list[str], np.ndarray]:
+    """The demo's similarity table, read back from its box-drawn rows."""
+    after = stdout.split("clip-to-clip cosine similarity", 1)[1]
+    labels: list[str] = []
+    rows: list[list[float]] = []
+    for line in after.splitlines():
+        cells = [c.strip() for c in line.strip().strip("│").split("│")]
+        if len(cells) > 1 and cells[0].endswith("s") and cells[0][0].isdigit():
+            labels.append(cells[0])
+            rows.append([float(c) for c in cells[1:]])
+    return labels, np.array(rows)
 
 
 def test_embed_writes_jsonl_with_provenance_and_status_finds_the_task(
@@ -119,7 +115,7 @@ def test_one_bad_video_is_reported_and_the_others_go_on(
     )
     assert proc.returncode == 1
     assert f"error: {videos['short']}: video_duration_too_short:" in proc.stderr
-    assert f"error: {missing}: file not found" in proc.stderr
+    assert f"error: {missing}: file_not_found: No such file or directory" in proc.stderr
     loaded = read_results(out)
     assert set(loaded.metadata["source"]) == {str(videos["good2"])} and len(loaded) == 2
 
@@ -148,9 +144,9 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(
 def test_bad_parameter_fails_every_input_with_the_platform_code(
     tmp_path: Path, videos: dict[str, Path]
 ) -> None:
-    proc = run(["embed", str(videos["good"]), "--clip-length", "20"], tmp_path)
+    proc = run(["embed", str(videos["good"]), "--start", "30", "--end", "40"], tmp_path)
     assert proc.returncode == 1
-    assert "parameter_invalid: The `video_clip_length` parameter is invalid" in proc.stderr
+    assert f"error: {videos['good']}: parameter_invalid:" in proc.stderr
 
 
 @pytest.mark.parametrize(
@@ -183,6 +179,36 @@ def test_failed_retrieve_leaves_an_existing_output_file_alone(tmp_path: Path) ->
     proc = run(["retrieve", "0123456789abcdef01234567", "--out", str(out)], tmp_path)
     assert proc.returncode == 1 and "resource_not_exist" in proc.stderr
     assert out.read_text() == '{"earlier": "rows"}\n'
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--api-key", "k", "--base-url", "http://127.0.0.1:9/v1.3", "status", "0" * 24],
+        ["status", "0" * 24, "--api-key", "k", "--base-url", "http://127.0.0.1:9/v1.3"],
+        ["--api-key", "k", "status", "0" * 24, "--base-url=http://127.0.0.1:9/v1.3"],
+        ["list", "--base-url", "http://127.0.0.1:9/v1.3", "--api-key", "k", "--limit", "3"],
+    ],
+)
+def test_global_options_work_on_either_side_of_the_command(tmp_path: Path, args: list[str]) -> None:
+    proc = run(args, tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "cannot connect" in proc.stderr and "local engine" not in proc.stderr
+
+
+def test_debug_after_the_command_shows_the_traceback(tmp_path: Path) -> None:
+    args = ["status", "0" * 24, "--base-url", "http://127.0.0.1:9/v1.3", "--api-key", "k"]
+    quiet = run(args, tmp_path)
+    loud = subprocess.run(
+        [sys.executable, "-m", "twelvelabs_embed", *args, "--debug"],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        env=cli_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+    )
+    assert quiet.returncode == 1 and loud.returncode == 1
+    assert "Traceback" in loud.stderr and "ApiConnectionError" in loud.stderr
 
 
 def test_global_options_before_serve_are_a_usage_error(tmp_path: Path) -> None:

@@ -97,7 +97,9 @@ async def test_per_call_request_options_override_client(fake: FakePlatform) -> N
     assert pager.items == [] and fake.count("GET", "list") == 3
 
 
-async def test_retry_after_is_honoured(fake: FakePlatform) -> None:
+async def test_retry_after_is_honoured(
+    fake: FakePlatform, caplog: pytest.LogCaptureFixture
+) -> None:
     fake.script(
         "GET",
         "list",
@@ -107,10 +109,16 @@ async def test_retry_after_is_honoured(fake: FakePlatform) -> None:
             headers={"retry-after": "0.3"},
         ),
     )
-    async with make_client(fake) as client:
-        await client.embed.tasks.list()
+    import logging
+
+    from tests.observe import retry_delays
+
+    with caplog.at_level(logging.INFO, logger="twelvelabs_embed"):
+        async with make_client(fake) as client:
+            await client.embed.tasks.list()
+    assert retry_delays(caplog.records) == [0.3], "the hint, not the 0.375-0.5 s backoff"
     first, second = [r.at for r in fake.requests]
-    assert 0.28 <= second - first < 2.0
+    assert second - first >= 0.28
 
 
 async def test_rate_limit_error_exposes_retry_after(fake: FakePlatform) -> None:

@@ -1,18 +1,23 @@
-"""The SQLite store and the JSON views it feeds: round trips, order, paging, purge."""
+"""The SQLite store and the JSON bodies it feeds: round trips, order, paging, purge."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import numpy as np
 import orjson
 import pytest
 
-from twelvelabs_embed.local import views
-from twelvelabs_embed.local.store import TaskRecord, TaskStore, now_ms
+from twelvelabs_embed.local.http import bodies
+from twelvelabs_embed.local.store import TaskRecord, TaskStore
 
 pytestmark = pytest.mark.timeout(30)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 @pytest.fixture
@@ -57,7 +62,7 @@ async def test_segments_float32_order_and_filter(store: TaskStore) -> None:
     t = task(2, now_ms())
     await store.insert(t)
     rows = segs(3)
-    await store.mark_ready(t.id, 6.5, ("visual", "audio"), rows)
+    await store.mark_ready(t.id, 6.5, ("visual", "audio"), rows, at_ms=now_ms())
     ready = await store.get(t.id)
     assert ready is not None and ready.status == "ready" and ready.duration == 6.5
     assert ready.options == ("visual", "audio") and ready.media_path is None
@@ -66,7 +71,7 @@ async def test_segments_float32_order_and_filter(store: TaskStore) -> None:
     assert got[0].vector.dtype == np.float32 and got[0].vector.tobytes() == rows[0][4]
     audio = await store.segments(t.id, ["audio"])
     assert len(audio) == 3 and {s.embedding_option for s in audio} == {"audio"}
-    body = orjson.loads(views.retrieve_body(ready, got))
+    body = orjson.loads(bodies.retrieve_body(ready, got))
     first = body["video_embedding"]["segments"][0]
     assert len(first["float"]) == 512
     assert np.array_equal(np.asarray(first["float"], dtype=np.float32), got[0].vector)
@@ -78,12 +83,12 @@ async def test_failed_and_attempts(store: TaskStore) -> None:
     await store.insert(t)
     assert await store.bump_attempts(t.id) == 1
     assert await store.bump_attempts(t.id) == 2
-    await store.mark_failed(t.id, "video_file_broken", "nope")
+    await store.mark_failed(t.id, "video_file_broken", "nope", at_ms=now_ms())
     failed = await store.get(t.id)
     assert failed is not None and (failed.status, failed.error_code, failed.media_path) == (
         "failed", "video_file_broken", None,
     )  # fmt: skip
-    body = orjson.loads(views.status_body(failed))
+    body = orjson.loads(bodies.status_body(failed))
     assert body["error"] == {"code": "video_file_broken", "message": "nope"}
 
 
@@ -110,12 +115,12 @@ async def test_purge_returns_media(store: TaskStore, tmp_path: Path) -> None:
     old, new = now_ms() - 10_000, now_ms()
     await store.insert(task(1, old, media_path=str(tmp_path / "a.upload")))
     await store.insert(task(2, new))
-    await store.mark_ready(f"{1:024x}", 5.0, ("visual",), segs(1)[:1])
+    await store.mark_ready(f"{1:024x}", 5.0, ("visual",), segs(1)[:1], at_ms=now_ms())
     assert await store.purge(new - 1) == []  # the ready task's media_path was cleared
     assert await store.get(f"{1:024x}") is None and await store.segments(f"{1:024x}") == []
     assert await store.get(f"{2:024x}") is not None
 
 
 def test_rfc3339_milliseconds() -> None:
-    assert views.rfc3339(1_727_346_559_968) == "2024-09-26T10:29:19.968Z"
-    assert views.rfc3339(0) == "1970-01-01T00:00:00.000Z"
+    assert bodies.rfc3339(1_727_346_559_968) == "2024-09-26T10:29:19.968Z"
+    assert bodies.rfc3339(0) == "1970-01-01T00:00:00.000Z"

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from tests.observe import settle
 from twelvelabs_embed.jobs.gate import RateGate
 
 WALL = 1_700_000_000.0
@@ -27,7 +28,7 @@ async def test_a_429_closes_the_gate_for_everyone_for_retry_after() -> None:
     assert gate.limited({"retry-after": "3"}) == 3.0
     assert gate.delay() == pytest.approx(3.0)
     waiter = asyncio.ensure_future(gate.acquire())
-    await asyncio.sleep(0.01)
+    await settle()  # the fake clock never moves by itself: only the gate can hold it
     assert not waiter.done(), "a coroutine that never saw the 429 waits too"
     clock.now += 3.0
     gate.released()  # any release wakes the waiters to look again
@@ -42,7 +43,7 @@ async def test_after_a_429_one_create_at_a_time_then_the_window_doubles() -> Non
     clock.now += 1
     await gate.acquire()  # the probe
     second = asyncio.ensure_future(gate.acquire())
-    await asyncio.sleep(0.01)
+    await settle()
     assert not second.done(), "only one create in flight right after a 429"
     gate.succeeded({})
     await asyncio.wait_for(second, 1)

@@ -92,11 +92,13 @@ def test_the_sync_client_runs_a_job_and_iterates_results() -> None:
     state: dict[str, object] = {}
 
     async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
         async with FakePlatform() as fake:
             state["fake"] = fake
+            state["stop"] = lambda: loop.call_soon_threadsafe(stop.set)
             ready.set()
-            while "stop" not in state:  # noqa: ASYNC110 - the stop flag is set from another thread
-                await asyncio.sleep(0.02)
+            await stop.wait()
 
     thread = threading.Thread(target=lambda: asyncio.run(serve()))
     thread.start()
@@ -120,5 +122,6 @@ def test_the_sync_client_runs_a_job_and_iterates_results() -> None:
             assert [r.source for r in again] == URLS[:2]
         assert seen and set(seen) == {threading.get_ident()}, "callbacks run in the caller's thread"
     finally:
-        state["stop"] = True
+        if ready.is_set():
+            state["stop"]()  # type: ignore[operator]
         thread.join()

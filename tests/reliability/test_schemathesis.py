@@ -9,7 +9,6 @@ the machine however the URLs are generated.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,8 +29,8 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.reliability.conftest import OfflineFetcher
 from tests.videos import make_video
+from twelvelabs_embed.local.app_keys import TASK_RUNNER
 from twelvelabs_embed.local.engine import LocalEngine
-from twelvelabs_embed.local.keys import PROCESSOR
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -52,7 +51,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
     data = tmp_path_factory.mktemp("fuzz-engine")
     with LocalEngine(data_dir=data, api_key=API_KEY, workers=1) as eng:
         assert eng.app is not None
-        eng.app[PROCESSOR]._fetcher = OfflineFetcher()  # type: ignore[assignment]
+        eng.app[TASK_RUNNER]._fetcher = OfflineFetcher()  # type: ignore[assignment]
         yield eng
 
 
@@ -143,13 +142,12 @@ def test_no_5xx_and_responses_match_the_description(
         assert response.status_code < 500, (case.as_curl_command(), response.text)
         case.validate_response(response, checks=checks, headers=headers)
 
-    start = time.monotonic()
     try:
         run()
     finally:
         session.close()
     print(f"{operation_id}/{mode.value}: {count} cases")
-    assert count > 0 and time.monotonic() - start < 60
+    assert count > 0
 
 
 def test_wrong_or_missing_key_is_401_for_every_operation(engine: LocalEngine, schema: Any) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +67,8 @@ class PartStore:
             loaded = read_results(self.out)
         except (OSError, ValueError, KeyError):
             return missing
-        ids = np.asarray(loaded.metadata["task_id"], dtype=np.str_)
-        for task_id in sorted(missing):
-            keep = np.flatnonzero(ids == task_id)
-            if keep.size == 0:
-                continue
+        found = rows_by_task(loaded.metadata["task_id"], missing)
+        for task_id, keep in sorted(found.items()):
             arrays: dict[str, Any] = {"vectors": loaded.vectors[keep]}
             for column in (*COLUMNS, *OFFSETS):
                 arrays[column] = np.asarray(loaded.metadata[column])[keep]
@@ -115,6 +112,14 @@ class PartStore:
 
     def cleanup(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def rows_by_task(task_id_column: Any, wanted: Iterable[str]) -> dict[str, np.ndarray]:
+    """Row numbers of each wanted task in an output file's ``task_id`` column, in file
+    order; a task with no rows there is left out (it must be retrieved again)."""
+    ids = np.asarray(task_id_column, dtype=np.str_)
+    found = {task_id: np.flatnonzero(ids == task_id) for task_id in wanted}
+    return {task_id: rows for task_id, rows in found.items() if rows.size}
 
 
 def _fsync_dir(path: Path) -> None:

@@ -11,16 +11,36 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from .keys import EXECUTOR, FETCHER, PROBE_EXECUTOR, PROCESSOR, SETTINGS, STORE
-from .middlewares import add_version_header, auth_middleware, errors_middleware
-from .processing import TaskProcessor
-from .routes import setup_routes
+from .app_keys import (
+    CLOCK,
+    CONTROL,
+    EXECUTOR,
+    FETCHER,
+    INTAKE,
+    LIFECYCLE,
+    PROBE_EXECUTOR,
+    SETTINGS,
+    STORE,
+    TASK_RUNNER,
+)
+from .control.clock import EngineClock
+from .control.lifecycle import Lifecycle
+from .control.plane import ControlPlane
+from .executors.process_pool import ProcessPoolMediaExecutor
+from .http.control_middleware import fault_middleware, request_log_middleware
+from .http.middlewares import add_version_header, auth_middleware, errors_middleware
+from .http.routes import setup_routes
+from .intake import TaskIntake
 from .settings import EngineSettings
 from .store import TaskStore
+from .task_runner import TaskRunner
 from .url_fetch import UrlFetcher
-from .workers import ProcessPoolMediaExecutor
 
-WORKER_PRELOAD = ("twelvelabs_embed.local.jobs", "twelvelabs_embed.local.pipeline", "av")
+WORKER_PRELOAD = (
+    "twelvelabs_embed.local.media.task_job",
+    "twelvelabs_embed.local.media.segments",
+    "av",
+)
 """Imported once by the fork server so every worker starts warm."""
 
 
@@ -62,18 +82,42 @@ async def fetcher_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-async def processor_ctx(app: web.Application) -> AsyncIterator[None]:
-    processor = TaskProcessor(app[SETTINGS], app[STORE], app[EXECUTOR], app[FETCHER])
-    app[PROCESSOR] = processor
-    await processor.start()
+async def task_runner_ctx(app: web.Application) -> AsyncIterator[None]:
+    clock = app[CLOCK]
+    runner = TaskRunner(
+        app[SETTINGS], app[STORE], app[EXECUTOR], app[FETCHER], clock, app[LIFECYCLE]
+    )
+    app[TASK_RUNNER] = runner
+    app[LIFECYCLE].register(runner)
+    if CONTROL in app:
+        limits = app[CONTROL].limits
+        runner.on_ready = lambda task, duration: (
+            # a URL task's length is known only now; an upload was charged at create
+            limits.charge_duration("create_task", duration, clock.now_ms())
+            if task.input_url
+            else None
+        )
+    app[INTAKE] = TaskIntake(app[SETTINGS], app[STORE], app[PROBE_EXECUTOR], runner, clock)
+    await runner.start()
     yield
-    await processor.stop()
+    await runner.stop()
 
 
-def make_app(settings: EngineSettings) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware, auth_middleware])
+def make_app(settings: EngineSettings, clock: EngineClock | None = None) -> web.Application:
+    """The engine's application; ``settings.control`` adds the ``/_engine/`` control plane."""
+    middlewares = [errors_middleware, auth_middleware]
+    if settings.control:
+        middlewares = [request_log_middleware, *middlewares, fault_middleware]
+    app = web.Application(middlewares=middlewares)
     app[SETTINGS] = settings
+    app[CLOCK] = clock or EngineClock()
+    app[LIFECYCLE] = Lifecycle()
+    if settings.control:
+        plane = ControlPlane(app[CLOCK], app[LIFECYCLE], seed=settings.seed)
+        if settings.scenario is not None:
+            plane.load_scenario(settings.scenario)
+        app[CONTROL] = plane
     app.on_response_prepare.append(add_version_header)
-    app.cleanup_ctx.extend([store_ctx, executors_ctx, fetcher_ctx, processor_ctx])
-    setup_routes(app)
+    app.cleanup_ctx.extend([store_ctx, executors_ctx, fetcher_ctx, task_runner_ctx])
+    setup_routes(app, control=settings.control)
     return app

@@ -10,21 +10,25 @@ engine on a private event loop in a daemon thread, for sync code and the CLI.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import shutil
 import tempfile
-import threading
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from .._portal import Portal
+from ..testing.control import AsyncEngineControl, EngineControl
 from .app import make_app
-from .keys import PROCESSOR
+from .app_keys import TASK_RUNNER
+from .main_guard import check_main_guard
 from .settings import API_PREFIX, EngineSettings
 
 OPEN_ENGINE_KEY = "local"
 """What ``api_key`` reports for an engine without a key (which accepts any key)."""
+STOP_TIMEOUT_SEC = 60.0
+"""How long ``stop()`` lets the engine close (workers, downloads, the database)."""
 
 
 class LocalEngine:
@@ -36,6 +40,9 @@ class LocalEngine:
         workers: worker processes for decoding and embedding.
         allow_private_urls: let ``video_url`` reach loopback and private addresses.
         port, host: where to listen; binds 127.0.0.1 by default.
+        control: serve the test-double control plane under ``/_engine/`` (faults, forced
+            task states, clock, rate limits, request log); it needs the API key, so a
+            random one is made when ``api_key`` is ``None``. See ``docs/testing.md``.
         **settings: any other ``EngineSettings`` field (``max_file_size``, ``retention_days``,
             ``fetch_timeout_sec``, ...).
     """
@@ -48,19 +55,27 @@ class LocalEngine:
         allow_private_urls: bool = False,
         port: int = 0,
         host: str = "127.0.0.1",
+        control: bool = False,
         **settings: Any,
     ) -> None:
         self._data_dir = Path(data_dir) if data_dir is not None else None
+        if control and api_key is None:
+            api_key = "tlk_engine_" + secrets.token_hex(12)
         self._options = dict(
-            api_key=api_key, workers=workers, allow_private_urls=allow_private_urls, **settings
+            api_key=api_key,
+            workers=workers,
+            allow_private_urls=allow_private_urls,
+            control=control,
+            **settings,
         )
+        self._control: EngineControl | None = None
+        self._async_control: AsyncEngineControl | None = None
         self.host = host
         self.port = port
         self.app: web.Application | None = None
         self._runner: web.AppRunner | None = None
         self._tmp: str | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._portal: Portal | None = None
 
     # --- async ---------------------------------------------------------------------------
 
@@ -72,6 +87,12 @@ class LocalEngine:
         await self.close()
 
     async def start(self) -> None:
+        """Listen and start processing.
+
+        Raises:
+            MainModuleNotGuardedError: a script's unguarded top level started the engine.
+        """
+        check_main_guard()
         data_dir = self._data_dir
         if data_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="twelvelabs-embed-")
@@ -89,6 +110,9 @@ class LocalEngine:
         self.port = self._runner.addresses[0][1]
 
     async def close(self) -> None:
+        async_control, self._async_control = self._async_control, None
+        if async_control is not None:
+            await async_control.aclose()
         runner, self._runner = self._runner, None
         try:
             if runner is not None:
@@ -101,7 +125,7 @@ class LocalEngine:
     async def wait_idle(self, timeout: float = 60.0) -> None:
         """Wait until no task is queued or processing (handy in tests and scripts)."""
         assert self.app is not None, "the engine is not running"
-        await asyncio.wait_for(self.app[PROCESSOR].idle.wait(), timeout)
+        await asyncio.wait_for(self.app[TASK_RUNNER].idle.wait(), timeout)
 
     # --- addresses -----------------------------------------------------------------------
 
@@ -121,42 +145,56 @@ class LocalEngine:
     def data_dir(self) -> Path:
         return self.settings.data_dir
 
+    # --- the control plane (``control=True``) --------------------------------------------
+
+    @property
+    def control(self) -> EngineControl:
+        """The blocking control client, for an engine running in a thread
+        (``with LocalEngine(control=True) as engine:``)."""
+        if self._portal is None:
+            raise RuntimeError(
+                "engine.control blocks, and this engine runs on the caller's event loop: "
+                "use `await engine.async_control...` in async code"
+            )
+        if self._control is None:
+            self._control = EngineControl(self.base_url, self.api_key)
+        return self._control
+
+    @property
+    def async_control(self) -> AsyncEngineControl:
+        """The async control client (``await engine.async_control.faults.add(...)``)."""
+        if self._async_control is None:
+            self._async_control = AsyncEngineControl(self.base_url, self.api_key)
+        return self._async_control
+
     # --- sync ----------------------------------------------------------------------------
 
     def start_in_thread(self) -> LocalEngine:
-        """Run the engine on its own event loop in a daemon thread; returns once it listens."""
-        started: Future[None] = Future()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            try:
-                loop.run_until_complete(self.start())
-            except BaseException as exc:
-                started.set_exception(exc)
-                loop.close()
-                return
-            started.set_result(None)
-            loop.run_forever()
-            loop.run_until_complete(self.close())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="twelvelabs-embed-engine", daemon=True)
-        self._thread.start()
-        started.result()
+        """Run the engine on a private event loop in a daemon thread (the sync client's
+        :class:`~twelvelabs_embed._portal.Portal`); returns once it listens."""
+        portal = Portal(
+            self.close, name="twelvelabs-embed-engine", shutdown_timeout=STOP_TIMEOUT_SEC
+        )
+        try:
+            portal.call(self.start)
+        except BaseException:
+            portal.close()
+            raise
+        self._portal = portal
         return self
 
     def stop(self) -> None:
         """Stop an engine started with ``start_in_thread`` and wait for a clean shutdown."""
-        if self._loop is None or self._thread is None:
-            return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._thread = self._loop = None
+        control, self._control = self._control, None
+        if control is not None:
+            control.close()
+        portal, self._portal = self._portal, None
+        if portal is not None:
+            portal.close(self.close)
 
     def wait_idle_sync(self, timeout: float = 60.0) -> None:
-        assert self._loop is not None, "the engine is not running in a thread"
-        asyncio.run_coroutine_threadsafe(self.wait_idle(timeout), self._loop).result()
+        assert self._portal is not None, "the engine is not running in a thread"
+        self._portal.call(self.wait_idle, timeout)
 
     def __enter__(self) -> LocalEngine:
         return self.start_in_thread()

@@ -1,0 +1,175 @@
+"""The local process pool that runs the engine's media work (see :mod:`.base`)."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import functools
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from ..._aio import to_thread
+from .base import WorkerCrashed, WorkerTimedOut
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+
+def _mp_context(preload: Sequence[str]) -> multiprocessing.context.BaseContext:
+    """``forkserver`` where available (fast forks of a clean, preloaded server), else ``spawn``.
+
+    Never plain ``fork``: the engine's process has an event loop and threads.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        if preload:
+            ctx.set_forkserver_preload(list(preload))
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class ProcessPoolMediaExecutor:
+    """A ``ProcessPoolExecutor`` that replaces itself when a worker crashes.
+
+    A broken pool fails every job it was running with ``WorkerCrashed``; the next ``run``
+    gets a fresh pool, so one poisonous video never wedges the engine.
+    """
+
+    def __init__(self, max_workers: int, *, preload: Sequence[str] = ()) -> None:
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        self._max_workers = max_workers
+        self._ctx = _mp_context(preload)
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
+        self.crashes = 0
+        self.timeouts = 0
+        self.jobs = 0
+        self._in_flight = 0
+        self._per_worker: collections.Counter[int] = collections.Counter()
+
+    def _current(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the executor is closed")
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self._max_workers, mp_context=self._ctx, initializer=_ignore_sigint
+                )
+            return self._pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+                self.crashes += 1
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+        self._in_flight += 1
+        try:
+            pid, outcome = await self._run(functools.partial(_counted, fn, *args), timeout)
+        finally:
+            self._in_flight -= 1
+        self.jobs += 1
+        self._per_worker[pid] += 1
+        if isinstance(outcome, _Raised):
+            raise outcome.error
+        result: T = outcome
+        return result
+
+    def stats(self) -> dict[str, Any]:
+        host = socket.gethostname()
+        return {
+            "executor": "process_pool",
+            "max_workers": self._max_workers,
+            "in_flight": self._in_flight,
+            "jobs": self.jobs,
+            "crashes": self.crashes,
+            "timeouts": self.timeouts,
+            "nodes": {
+                host: {
+                    "hostname": host,
+                    "jobs": self.jobs,
+                    "workers": {str(pid): {"jobs": n} for pid, n in self._per_worker.items()},
+                }
+            },
+        }
+
+    async def _run(self, call: Callable[[], T], timeout: float | None) -> T:
+        loop = asyncio.get_running_loop()
+        pool = self._current()
+        try:
+            future = loop.run_in_executor(pool, call)
+        except BrokenProcessPool as exc:
+            # A worker died while idle (OOM killer, kill -9): the pool refuses new jobs,
+            # but this one never ran, so a fresh pool may take it.
+            log.warning("a media worker died while idle; starting a fresh pool (%s)", exc)
+            self._discard(pool)
+            pool = self._current()
+            future = loop.run_in_executor(pool, call)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except BrokenProcessPool as exc:
+            log.warning("a media worker died; starting a fresh pool (%s)", exc)
+            self._discard(pool)
+            raise WorkerCrashed(f"the worker process died: {exc}") from exc
+        except asyncio.TimeoutError:
+            # A process pool cannot cancel a running job: stop that pool's workers (other
+            # jobs on it fail as crashed and are re-queued) and start a fresh one.
+            log.warning("a media job ran past %s s; stopping its workers", timeout)
+            self.timeouts += 1
+            _terminate(pool)
+            self._discard(pool)
+            raise WorkerTimedOut(f"the job did not finish within {timeout:g} s") from None
+
+    async def aclose(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # Jobs in flight are abandoned (their tasks stay `processing` and are re-queued at
+        # the next start), so do not wait for them: stop the workers outright.
+        _terminate(pool)
+        await to_thread(pool.shutdown, True)
+
+
+def _ignore_sigint() -> None:
+    """Ctrl-C in a terminal reaches the workers too; the engine stops them itself, so a
+    worker must not die with a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _Raised:
+    """An exception a job raised, carried back beside the worker's pid."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _counted(fn: Callable[..., T], *args: Any) -> tuple[int, T | _Raised]:
+    """In the worker: run the job and say which process ran it (for ``stats``)."""
+    try:
+        return os.getpid(), fn(*args)
+    except Exception as exc:
+        return os.getpid(), _Raised(exc)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's worker processes outright (SIGTERM, then SIGKILL for a stopped one)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()

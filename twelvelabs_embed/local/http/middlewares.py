@@ -1,0 +1,125 @@
+"""Errors to JSON, authentication, and the headers every response carries.
+
+Every answer is ``{"code", "message"}`` JSON: refusals (``ApiProblem``), aiohttp's own
+routing errors (404/405, never HTML) and, as a last resort, unexpected exceptions
+(500, logged with a request id that is also returned to the client).
+"""
+
+from __future__ import annotations
+
+import errno
+import hmac
+import logging
+import secrets
+import sqlite3
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from ..app_keys import SETTINGS
+from ..settings import API_PREFIX, API_VERSION
+from .bodies import error_body
+from .problems import ApiProblem
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+REQUEST_ID = web.RequestKey("request_id", str)
+OPEN_PATHS = frozenset({f"{API_PREFIX}/openapi.json"})
+
+_HTTP_CODES = {
+    404: ("not_found", "The requested URL {path} was not found."),
+    405: ("method_not_allowed", "The method {method} is not allowed for {path}."),
+    413: ("request_too_large", "The request body is too large."),
+}
+
+
+def json_error(status: int, code: str, message: str) -> web.Response:
+    return web.Response(
+        status=status, body=error_body(code, message), content_type="application/json"
+    )
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = secrets.token_hex(8)
+    request[REQUEST_ID] = request_id
+    try:
+        response = await handler(request)
+    except ApiProblem as p:
+        response = json_error(p.status, p.code, p.message)
+        if p.code == "video_filesize_too_large":
+            response.force_close()  # do not read the rest of an oversized upload
+    except (OSError, sqlite3.OperationalError) as exc:
+        problem = storage_problem(exc)
+        if problem is None:
+            problem = _internal_error(request, request_id)
+        else:
+            log.error("request %s %s: %s (%s)", request.method, request.path, problem, exc)
+        response = json_error(problem.status, problem.code, problem.message)
+        response.force_close()  # the rest of an upload may still be on its way
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code, template = _HTTP_CODES.get(exc.status, (f"http_{exc.status}", exc.reason))
+        response = json_error(
+            exc.status, code, template.format(path=request.path, method=request.method)
+        )
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+    except Exception:
+        problem = _internal_error(request, request_id)
+        response = json_error(problem.status, problem.code, problem.message)
+    response.headers["X-Request-Id"] = request_id
+    return response
+
+
+def _internal_error(request: web.Request, request_id: str) -> ApiProblem:
+    """Log the traceback (call inside ``except``) and say only the request id outside."""
+    log.exception("request %s %s failed (request id %s)", request.method, request.path, request_id)
+    return ApiProblem(
+        500, "internal_error", f"The engine hit an unexpected error. Request id: {request_id}."
+    )
+
+
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+
+def storage_problem(exc: BaseException) -> ApiProblem | None:
+    """507 for a data dir that cannot take more bytes (full disk, quota, file-size
+    limit, read-only file system); ``None`` for any other error."""
+    full = isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS
+    full = full or (isinstance(exc, sqlite3.OperationalError) and "full" in str(exc))
+    if not full:
+        return None
+    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return ApiProblem(
+        507,
+        "insufficient_storage",
+        f"The engine cannot store the request: {why}. Free space in its data directory "
+        "and try again.",
+    )
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """``x-api-key`` must match the configured key (constant-time); no key = open engine."""
+    expected = request.app[SETTINGS].api_key
+    if expected is not None and request.path not in OPEN_PATHS:
+        sent = request.headers.get("x-api-key", "")
+        if not hmac.compare_digest(_b(sent), _b(expected)):
+            raise ApiProblem(
+                401,
+                "api_key_invalid",
+                "API Key is either invalid or expired. Please check your API key and try again.",
+            )
+    return await handler(request)
+
+
+async def add_version_header(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: every response says which API version answered."""
+    response.headers["X-Api-Version"] = API_VERSION
+
+
+def _b(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")

@@ -1,0 +1,249 @@
+"""Turns ``processing`` tasks into ``ready`` or ``failed`` ones, in the background.
+
+A fixed number of consumer coroutines drain a queue of task ids. Each one downloads a
+``video_url`` if needed (in the event loop, with ``UrlFetcher``), runs ``media.task_job.embed_task``
+on the media executor, and records the outcome. The store is the source of truth: the
+queue only holds ids, so a restart simply re-queues every task still ``processing``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import video_rules
+from .control.clock import EngineClock
+from .control.lifecycle import Lifecycle
+from .executors.base import MediaExecutor, WorkerCrashed, WorkerTimedOut
+from .media.task_job import JobRefused, JobSpec, embed_task
+from .settings import EngineSettings, discard
+from .store import TaskRecord, TaskStore
+from .url_fetch import FetchFailed, UrlFetcher
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+"""A task whose worker crashed this many times is failed instead of re-queued."""
+
+
+class TaskRunner:
+    """Background processing of v1 tasks; start with ``start()``, stop with ``stop()``.
+
+    It is also the v1 :class:`~.control.lifecycle.TaskFamily`: the control plane fails,
+    completes and counts v1 tasks through it. ``on_ready`` (if set) hears the video
+    length of every task that becomes ready (the duration rate limit's charge).
+    """
+
+    name = "v1"
+
+    def __init__(
+        self,
+        settings: EngineSettings,
+        store: TaskStore,
+        executor: MediaExecutor,
+        fetcher: UrlFetcher,
+        clock: EngineClock,
+        lifecycle: Lifecycle,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._executor = executor
+        self._fetcher = fetcher
+        self._clock = clock
+        self._lifecycle = lifecycle
+        self.on_ready: Callable[[TaskRecord, float], None] | None = None
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._consumers: list[asyncio.Task[None]] = []
+        self._purger: asyncio.Task[None] | None = None
+        self._pending = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    async def start(self) -> None:
+        """Purge expired tasks, re-queue unfinished ones, remove orphaned media files,
+        start consumers and the purger."""
+        await self.purge()
+        unfinished = await self._store.processing()
+        for task in unfinished:
+            self.submit(task.id)
+        self._sweep_orphans({t.id for t in unfinished})
+        for i in range(max(1, self._settings.workers)):
+            self._consumers.append(asyncio.create_task(self._consume(), name=f"tl-consumer-{i}"))
+        self._purger = asyncio.create_task(self._purge_loop(), name="tl-purger")
+
+    async def stop(self) -> None:
+        tasks = [*self._consumers, *([self._purger] if self._purger else [])]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._consumers.clear()
+        self._purger = None
+
+    def submit(self, task_id: str) -> None:
+        self._pending += 1
+        self.idle.clear()
+        self._queue.put_nowait(task_id)
+
+    def _resume(self, task_id: str) -> None:
+        """A delayed task's turn: it was counted as pending all along."""
+        self._queue.put_nowait(task_id)
+
+    def _done_one(self) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            self.idle.set()
+
+    # --- the v1 task family, for the control plane ------------------------------------
+
+    async def status_of(self, task_id: str) -> str | None:
+        task = await self._store.get(task_id)
+        return task.status if task else None
+
+    async def force_fail(self, task_id: str, code: str, message: str) -> bool:
+        return await self._store.mark_failed(task_id, code, message, at_ms=self._clock.now_ms())
+
+    async def force_complete(self, task_id: str) -> str:
+        await self._process(task_id)
+        return await self.status_of(task_id) or "gone"
+
+    async def counts(self) -> dict[str, int]:
+        return await self._store.counts()
+
+    def queue_length(self) -> int:
+        return self._queue.qsize()
+
+    async def delete_all(self) -> None:
+        for path in await self._store.delete_all():
+            discard(path)
+
+    async def purge(self) -> int:
+        """Delete tasks past the retention period and their media files."""
+        cutoff = self._settings.retention_cutoff_ms(self._clock.now_ms())
+        paths = await self._store.purge(cutoff)
+        for p in paths:
+            discard(p)
+        if paths:
+            log.info("purged %d expired task file(s)", len(paths))
+        return len(paths)
+
+    def _sweep_orphans(self, unfinished: set[str]) -> None:
+        """Remove media files no unfinished task owns: an upload cut off by a crash
+        (its task was never stored) or a finished task's file a crash kept from being
+        removed. One engine owns a data dir, so nothing else is writing there."""
+        media = self._settings.media_dir
+        if not media.is_dir():
+            return
+        orphans = [
+            p
+            for p in media.iterdir()
+            if p.suffix in (".upload", ".download") and p.stem not in unfinished
+        ]
+        for p in orphans:
+            discard(p)
+        if orphans:
+            log.info("removed %d orphaned media file(s)", len(orphans))
+
+    async def _purge_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.purge_interval_sec)
+            try:
+                await self.purge()
+            except Exception:  # keep purging later; never kill the loop
+                log.exception("retention purge failed")
+
+    async def _consume(self) -> None:
+        while True:
+            task_id = await self._queue.get()
+            decision = self._lifecycle.decide(task_id, self.submit)
+            if decision != "run":
+                if isinstance(decision, float):  # still pending: back in the queue later
+                    asyncio.get_running_loop().call_later(decision, self._resume, task_id)
+                else:  # parked until released: handed back through submit()
+                    self._done_one()
+                continue
+            try:
+                await self._process(task_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("task %s: unexpected error", task_id)
+                with contextlib.suppress(Exception):
+                    await self._store.mark_failed(
+                        task_id,
+                        "internal_error",
+                        "The engine failed while processing the video.",
+                        at_ms=self._clock.now_ms(),
+                    )
+            finally:
+                self._done_one()
+
+    async def _process(self, task_id: str) -> None:
+        task = await self._store.get(task_id)
+        if task is None or task.status != "processing":
+            return
+        path = Path(task.media_path) if task.media_path else None
+        if task.input_url:
+            path = self._settings.media_dir / f"{task.id}.download"
+            try:
+                await self._fetcher.fetch(task.input_url, path)
+            except FetchFailed as exc:
+                await self._fail(task.id, exc.code, exc.message)
+                return
+        if path is None or not path.exists():
+            v = video_rules.file_broken("The uploaded file is no longer available.")
+            await self._fail(task.id, v.code, v.message)
+            return
+        try:
+            await self._run(task, path)
+        finally:
+            current = await self._store.get(task.id)
+            if current is None or current.status != "processing" or task.input_url:
+                discard(path)
+
+    async def _run(self, task: TaskRecord, path: Path) -> None:
+        spec = JobSpec(
+            path=str(path),
+            model_name=task.model_name,
+            start=task.start_offset,
+            end=task.end_offset,
+            clip_length=task.video_clip_length,
+            scopes=task.scopes,
+            encoder=self._settings.encoder,
+            # an upload was probed and checked at create; a download was not
+            duration=None if task.input_url else task.duration,
+        )
+        try:
+            result = await self._executor.run(
+                embed_task, spec, timeout=self._settings.job_timeout_sec
+            )
+        except JobRefused as exc:
+            await self._fail(task.id, exc.code, exc.message)
+        except WorkerTimedOut as exc:  # a hang is no accident: do not try again
+            v = video_rules.file_broken(f"Processing this video stopped responding ({exc}).")
+            await self._fail(task.id, v.code, v.message)
+        except WorkerCrashed as exc:
+            attempts = await self._store.bump_attempts(task.id)
+            if attempts >= MAX_ATTEMPTS:
+                v = video_rules.file_broken(
+                    f"The worker decoding this video crashed {attempts} times ({exc})."
+                )
+                await self._fail(task.id, v.code, v.message)
+            else:
+                log.warning("task %s: worker crashed, re-queued (attempt %d)", task.id, attempts)
+                self.submit(task.id)
+        else:
+            stored = await self._store.mark_ready(
+                task.id,
+                result.duration,
+                result.options,
+                result.segments,
+                at_ms=self._clock.now_ms(),
+            )
+            if stored and self.on_ready is not None:
+                self.on_ready(task, result.duration)
+
+    async def _fail(self, task_id: str, code: str, message: str) -> None:
+        await self._store.mark_failed(task_id, code, message, at_ms=self._clock.now_ms())
