@@ -18,6 +18,7 @@ pytest.importorskip("ray", reason="the ray extra is not installed")
 from twelvelabs_embed.local.executors.base import WorkerCrashed, WorkerTimedOut
 from twelvelabs_embed.local.executors.process_pool import ProcessPoolMediaExecutor
 from twelvelabs_embed.local.executors.ray import RayMediaExecutor, RayOptions
+from twelvelabs_embed.local.executors.ray_task import scratch_root
 from twelvelabs_embed.local.media.task_job import JobRefused, JobResult, JobSpec, embed_task
 
 from . import jobs
@@ -190,6 +191,20 @@ async def test_close_kills_the_jobs_in_flight(cluster: TwoNodes, short_tmp: Path
     await wait_gone(int(pid_file.read_text()))
     with pytest.raises(WorkerCrashed):  # the engine leaves such a task `processing`
         await run
+
+
+async def test_videos_of_killed_workers_are_swept_from_the_scratch_dir(
+    executor: RayMediaExecutor, media: dict[str, Path]
+) -> None:
+    """A job killed at its time limit leaves its video behind; the next job removes it."""
+    finished = await asyncio.create_subprocess_exec("true")  # a pid that has just exited
+    await finished.wait()
+    left = scratch_root() / str(finished.pid)
+    left.mkdir(parents=True, exist_ok=True)
+    (left / "video-left.mp4").write_bytes(b"from a killed job")
+    assert await executor.run(embed_task, spec(media["good"]))
+    assert not left.exists()
+    assert all(not list(d.iterdir()) for d in scratch_root().iterdir())  # none in use now
 
 
 @pytest.fixture

@@ -260,6 +260,8 @@ class RayMediaExecutor:
             raise RuntimeError("the executor is closed")
         async with self._changed:
             while self._running >= self._capacity():
+                if self._closed:
+                    raise RuntimeError("the executor is closed")
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), CAPACITY_REFRESH_SEC)
             self._running += 1

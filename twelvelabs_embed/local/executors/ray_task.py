@@ -17,6 +17,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -119,6 +120,33 @@ def _warm_encoder(spec: str) -> bool:
     return True
 
 
+def scratch_root() -> Path:
+    """Where Ray workers keep the videos of their running jobs: ``<tmp>/twelvelabs-embed-ray``."""
+    return Path(tempfile.gettempdir()) / "twelvelabs-embed-ray"
+
+
+def _scratch_dir() -> str:
+    """This worker process's folder under :func:`scratch_root`, after removing the folders of
+    worker processes that are gone (a job killed at its time limit leaves its video)."""
+    root = scratch_root()
+    mine = root / str(os.getpid())
+    mine.mkdir(parents=True, exist_ok=True)
+    for other in root.iterdir():
+        if other.name.isdigit() and other != mine and not _alive(int(other.name)):
+            shutil.rmtree(other, ignore_errors=True)
+    return str(mine)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def _materialised(video: ShippedVideo | None) -> Iterator[str | None]:
     """A local file path holding ``video`` for the duration of the job (``None``: no video).
@@ -131,7 +159,7 @@ def _materialised(video: ShippedVideo | None) -> Iterator[str | None]:
     if video.path is not None:
         yield video.path
         return
-    fd, tmp = tempfile.mkstemp(prefix="twelvelabs-embed-", suffix=video.suffix)
+    fd, tmp = tempfile.mkstemp(prefix="video-", suffix=video.suffix, dir=_scratch_dir())
     try:
         with os.fdopen(fd, "wb") as out:
             if video.data is not None:
