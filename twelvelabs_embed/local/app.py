@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from .app_keys import (
+    ASSETS,
     CLOCK,
     CONTROL,
     EXECUTOR,
@@ -22,6 +23,8 @@ from .app_keys import (
     SETTINGS,
     STORE,
     TASK_RUNNER,
+    V2_RUNNER,
+    V2_STORE,
 )
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
@@ -36,6 +39,9 @@ from .settings import EngineSettings
 from .store import TaskStore
 from .task_runner import TaskRunner
 from .url_fetch import UrlFetcher
+from .v2_sources import NoAssets
+from .v2_store import V2TaskStore
+from .v2_task_runner import V2TaskRunner
 
 
 async def store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -44,6 +50,10 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     store = TaskStore(settings.db_path)
     await store.open()
     app[STORE] = store
+    v2_store = V2TaskStore(store)
+    await v2_store.open()
+    app[V2_STORE] = v2_store
+    app.setdefault(ASSETS, NoAssets())  # replaced by the engine's assets once they exist
     yield
     await store.close()
 
@@ -94,7 +104,14 @@ async def task_runner_ctx(app: web.Application) -> AsyncIterator[None]:
         )
     app[INTAKE] = TaskIntake(app[SETTINGS], app[STORE], app[PROBE_EXECUTOR], runner, clock)
     await runner.start()
+    v2_runner = V2TaskRunner(
+        app[SETTINGS], app[V2_STORE], app[EXECUTOR], app[FETCHER], clock, app[LIFECYCLE]
+    )
+    app[V2_RUNNER] = v2_runner
+    app[LIFECYCLE].register(v2_runner)
+    await v2_runner.start()
     yield
+    await v2_runner.stop()
     await runner.stop()
 
 

@@ -39,6 +39,8 @@ class EngineSettings:
             ``probe_timeout_sec`` is the same for the upload probe.
         control: serve the test-double control plane under ``/_engine/`` (needs a key).
         seed: seeds the fault rules' random draws (reproducible ``probability``).
+        max_json_body: largest JSON body (Embed API v2) the engine reads, in bytes; room
+            for a 36 MB file as base64 and the rest of the request.
         scenario: a scenario (faults, rate limits, lifecycle, clock) loaded at start.
         executor: where jobs run: ``"local"`` (a process pool of ``workers``) or ``"ray"``
             (a Ray cluster, extra ``[ray]``; ``workers`` is then the most jobs in flight).
@@ -69,6 +71,7 @@ class EngineSettings:
     control: bool = False
     seed: int | None = None
     scenario: Mapping[str, Any] | None = None
+    max_json_body: int = 64 * 1024 * 1024
     executor: str = attrs.field(default="local", validator=attrs.validators.in_(("local", "ray")))
     ray_address: str | None = None
     ray_inline_max_bytes: int = 64 << 20

@@ -9,6 +9,7 @@ from .process_pool import ProcessPoolMediaExecutor
 WORKER_PRELOAD = (
     "twelvelabs_embed.local.media.task_job",
     "twelvelabs_embed.local.media.segments",
+    "twelvelabs_embed.local.media.v2_vectors",
     "av",
 )
 """Imported once by the fork server so every local worker starts warm."""
