@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from ..models import AudioSegment, BaseEmbeddingMetadata, EmbeddingMatrix, segments_to_matrix
+from .embed_tasks import AudioSegment, BaseEmbeddingMetadata, EmbeddingMatrix, segments_to_matrix
 
 __all__ = [
     "AudioEmbeddingResult",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..models import EmbeddingMatrix, MediaEmbeddingTask, TasksListResponse
+from .embed_tasks import EmbeddingMatrix, MediaEmbeddingTask, TasksListResponse
 
 if TYPE_CHECKING:
     import numpy as np
