@@ -33,10 +33,12 @@ class EngineProcess:
         nofile: int | None = None,
         log_path: Path | None = None,
         extra_args: Sequence[str] = (),
+        command: Sequence[str] = (sys.executable, "-m", "twelvelabs_embed.local"),
     ) -> None:
         """``file_size_limit`` sets ``RLIMIT_FSIZE`` in the child: a write past it fails
         with ``EFBIG`` (Python ignores ``SIGXFSZ``), a stand-in for a full disk.
-        ``nofile`` sets its open-file limit; ``log_path`` keeps its log (else discarded)."""
+        ``nofile`` sets its open-file limit; ``log_path`` keeps its log (else discarded).
+        ``command`` starts the engine (``[".../twelvelabs-embed", "serve"]`` works too)."""
 
         def preexec() -> None:
             if file_size_limit is not None:
@@ -47,7 +49,7 @@ class EngineProcess:
         self._log = open(log_path, "w") if log_path is not None else None  # noqa: SIM115
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "twelvelabs_embed.local", "--port", "0", "--data-dir",
+            [*command, "--port", "0", "--data-dir",
              str(data_dir), "--workers", str(workers), "--api-key", KEY, "--log-level", "WARNING",
              *extra_args],
             stdout=subprocess.PIPE, stderr=self._log or subprocess.DEVNULL, text=True,

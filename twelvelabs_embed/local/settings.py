@@ -67,6 +67,8 @@ class EngineSettings:
         ray_shared_url: where ``ray_shared_dir`` is served over HTTP(S); workers then
             download from it instead of reading the path.
         ray_max_retries: Ray re-runs of a job whose worker process or node died.
+        upload_chunk_size: the chunk size of multipart uploads; ``None`` follows the
+            platform's plan (``rules.assets.chunk_size_for``). Tests set it small.
     """
 
     data_dir: Path
@@ -104,6 +106,7 @@ class EngineSettings:
     )
     ray_shared_url: str | None = None
     ray_max_retries: int = 1
+    upload_chunk_size: int | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.control and not self.api_key:
@@ -112,6 +115,10 @@ class EngineSettings:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "tasks.sqlite3"
+
+    @property
+    def assets_db_path(self) -> Path:
+        return self.data_dir / "assets.sqlite3"
 
     @property
     def media_dir(self) -> Path:

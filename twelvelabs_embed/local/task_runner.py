@@ -253,6 +253,8 @@ class TaskRunner:
             clip_length=task.video_clip_length,
             scopes=task.scopes,
             encoder=self._settings.encoder,
+            # an upload was probed and checked at create; a download was not
+            duration=None if task.input_url else task.duration,
         )
         try:
             result = await self._executor.run(
