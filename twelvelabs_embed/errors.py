@@ -43,6 +43,7 @@ __all__ = [
     "IncompatibleEmbeddingsError",
     "InternalServerError",
     "JournalBusyError",
+    "JournalError",
     "MainModuleNotGuardedError",
     "NotFoundError",
     "NotReplayableError",
@@ -54,6 +55,7 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "ResourceNotExistError",
+    "ResponseTooLargeError",
     "ServerError",
     "ServiceUnavailableError",
     "TooManyRequestsError",
@@ -295,6 +297,21 @@ class ApiTimeoutError(ApiConnectionError):
     """The request took longer than the configured timeout."""
 
 
+class ResponseTooLargeError(TwelveLabsError):
+    """A response body grew past the client's ``max_response_bytes`` (after
+    decompression): a broken or hostile server. Not retried."""
+
+    retryable = False
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"the response body is larger than {limit} bytes (at least {size} bytes read, "
+            "after decompression); it was not read further"
+        )
+        self.size = size
+        self.limit = limit
+
+
 class ApiResponseValidationError(TwelveLabsError):
     """A 2xx response whose body is not the JSON the API promises.
 
@@ -378,7 +395,12 @@ class DecodeRefused(ProbeFailed):
         self.message = message
 
 
-class JournalBusyError(TwelveLabsError):
+class JournalError(TwelveLabsError):
+    """The journal file cannot be used: not a journal, from a newer version of this
+    package, a directory, unreadable. The message names the file."""
+
+
+class JournalBusyError(JournalError):
     """Another process has this journal open; two runners would upload twice."""
 
 
