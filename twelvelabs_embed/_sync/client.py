@@ -320,6 +320,9 @@ class TasksClient:
         """Tasks, newest first (the last 7 days unless a range is given).
 
         Returns the first requested page; ``for task in pager`` walks the rest.
+        Without an ``ended_at``, the pages after the first are asked for up to the newest
+        task of the first page (and, without a ``started_at``, from 7 days before it), so
+        tasks created during the walk neither repeat nor push others out of it.
         """
         return SyncPager(
             self._portal.call(
@@ -1065,6 +1068,7 @@ class SyncPager(Generic[ItemT]):
         return self._portal.iterate(self._async.iter_pages(), SyncPager)
 
     def iter_items(self) -> Iterator[ItemT]:
+        """Every item from this page on, each id once."""
         return self._portal.iterate(self._async.iter_items())
 
     def __iter__(self) -> Iterator[ItemT]:

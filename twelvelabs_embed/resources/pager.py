@@ -4,7 +4,9 @@
 (``AsyncPager[MediaEmbeddingTask]`` for ``tasks.list``). Unlike the official pager
 (``has_next`` always true, one empty request past the end, endless on a server that
 ignores ``page``), this one stops at ``page_info.total_page``, at the first empty page,
-or at a page that repeats the previous one.
+or at a page that repeats the previous one, and never yields the same id twice in one
+walk (page numbers shift when items are created meanwhile; ``tasks.list`` also pins the
+walk to the moment it started, issue #20 item 12).
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class AsyncPager(Generic[ItemT]):
         self.response: ListResponse[ItemT] = response
         self.page: int = page
         self._fetch = fetch
+        self._yielded: set[str] = set()
+        """Ids yielded so far in this walk, shared with the pages that follow."""
 
     @property
     def items(self) -> list[ItemT]:
@@ -92,6 +96,7 @@ class AsyncPager(Generic[ItemT]):
         following = AsyncPager(await self._fetch(nxt), nxt, self._fetch)
         if [t.id for t in following.items] == [t.id for t in self.items]:
             return None
+        following._yielded = self._yielded
         return following
 
     async def iter_pages(self) -> AsyncIterator[AsyncPager[ItemT]]:
@@ -101,8 +106,13 @@ class AsyncPager(Generic[ItemT]):
             pager = await pager.next_page()
 
     async def iter_items(self) -> AsyncIterator[ItemT]:
+        """Every item from this page on, each id once."""
         async for pager in self.iter_pages():
             for item in pager.items:
+                if item.id is not None:
+                    if item.id in pager._yielded:
+                        continue
+                    pager._yielded.add(item.id)
                 yield item
 
     def __aiter__(self) -> AsyncIterator[ItemT]:
