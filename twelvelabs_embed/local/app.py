@@ -29,6 +29,7 @@ from .app_keys import (
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
 from .control.plane import ControlPlane
+from .executors.factory import WORKER_PRELOAD, open_media_executor
 from .executors.process_pool import ProcessPoolMediaExecutor
 from .http.control_middleware import fault_middleware, request_log_middleware
 from .http.middlewares import add_version_header, auth_middleware, errors_middleware
@@ -41,14 +42,6 @@ from .url_fetch import UrlFetcher
 from .v2_sources import NoAssets
 from .v2_store import V2TaskStore
 from .v2_task_runner import V2TaskRunner
-
-WORKER_PRELOAD = (
-    "twelvelabs_embed.local.media.task_job",
-    "twelvelabs_embed.local.media.segments",
-    "twelvelabs_embed.local.media.v2_vectors",
-    "av",
-)
-"""Imported once by the fork server so every worker starts warm."""
 
 
 async def store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -67,9 +60,10 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def executors_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    executor = ProcessPoolMediaExecutor(settings.workers, preload=WORKER_PRELOAD)
+    executor = await open_media_executor(settings)
     # Probing an upload happens while its request waits, so it must not queue behind
     # long embedding jobs; and a decoder crash must not take the server down with it.
+    # It stays local with any executor: uploads are on this machine.
     prober = ProcessPoolMediaExecutor(1, preload=WORKER_PRELOAD)
     app[EXECUTOR] = executor
     app[PROBE_EXECUTOR] = prober

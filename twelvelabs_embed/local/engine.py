@@ -44,7 +44,7 @@ class LocalEngine:
             task states, clock, rate limits, request log); it needs the API key, so a
             random one is made when ``api_key`` is ``None``. See ``docs/testing.md``.
         **settings: any other ``EngineSettings`` field (``max_file_size``, ``retention_days``,
-            ``fetch_timeout_sec``, ...).
+            ``fetch_timeout_sec``, ``executor="ray"`` with ``ray_address=...``, ...).
     """
 
     def __init__(

