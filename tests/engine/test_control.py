@@ -15,13 +15,17 @@ from twelvelabs.core import ApiError as OfficialApiError
 
 from twelvelabs_embed import AsyncTwelveLabs
 from twelvelabs_embed.errors import (
+    ApiResponseValidationError,
+    BadGatewayError,
     BadRequestError,
     ConflictError,
     NotFoundError,
     ServiceUnavailableError,
     TooManyRequestsError,
+    UnprocessableEntityError,
 )
 from twelvelabs_embed.jobs.gate import RateGate
+from twelvelabs_embed.local.control.faults import MAX_BODY_BYTES, FaultSpecError, parse_action
 from twelvelabs_embed.local.engine import LocalEngine
 from twelvelabs_embed.testing import AsyncEngineControl, EngineControl
 
@@ -176,6 +180,49 @@ def test_faults_through_the_official_sdk(threaded: LocalEngine, official: Twelve
             request_options={"max_retries": 0, "additional_headers": {"X-Engine-Fault": "503"}}
         )
     assert caught.value.status_code == 503
+
+
+async def test_an_answer_of_any_body_and_content_type(
+    client: AsyncTwelveLabs, ctl: AsyncEngineControl
+) -> None:
+    """What a proxy or a broken deployment answers: HTML, a 200 that breaks the schema,
+    an error without the platform's shape; the fault's own request id is kept."""
+    html = "<html><body>502 Bad Gateway</body></html>"
+    await ctl.faults.add(
+        "list_tasks", status=502, body=html, content_type="text/html", headers={"x-request-id": "req-9"}, count=1
+    )  # fmt: skip
+    with pytest.raises(BadGatewayError) as caught:
+        await client.embed.tasks.list(request_options={"max_retries": 0})
+    assert caught.value.body == html and caught.value.code is None
+    assert caught.value.request_id == "req-9"
+    await ctl.faults.add("task_status", status=200, body={"_id": {"a": 1}}, count=1)
+    with pytest.raises(ApiResponseValidationError):
+        await client.embed.tasks.status("0" * 24)
+    await ctl.faults.add("task_status", status=422, body={"message": "odd"}, count=1)
+    with pytest.raises(UnprocessableEntityError) as caught_422:
+        await client.embed.tasks.status("0" * 24)
+    assert caught_422.value.body == {"message": "odd"} and caught_422.value.code is None
+    listed = (await ctl.faults.list())[-1]
+    assert listed.action["body"] == '{"message":"odd"}'
+    for bad in (
+        {"body": "x"},  # no status
+        {"status": 500, "body": "x", "code": "c"},
+        {"status": 500, "content_type": "text/html"},
+        {"status": 500, "body": "x", "content_type": "bad\ntype"},
+    ):
+        with pytest.raises(BadRequestError):
+            await ctl._http.call("POST", "/faults", {"route": "*", "action": bad})
+    with pytest.raises(FaultSpecError, match="at most"):
+        parse_action({"status": 500, "body": "x" * (MAX_BODY_BYTES + 1)})
+
+
+def test_a_body_through_the_official_sdk(threaded: LocalEngine, official: TwelveLabs) -> None:
+    threaded.control.faults.add("list_tasks", status=503, body="down for maintenance", count=1)
+    with pytest.raises(OfficialApiError) as caught:
+        official.embed.tasks.list(request_options={"max_retries": 0})
+    assert (caught.value.status_code, caught.value.body) == (503, "down for maintenance")
+    assert caught.value.headers is not None
+    assert caught.value.headers["content-type"].startswith("text/plain")
 
 
 # --- forced task states ------------------------------------------------------------------

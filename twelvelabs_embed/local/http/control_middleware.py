@@ -121,9 +121,13 @@ async def _answer(request: web.Request, action: FaultAction, fault_id: str | Non
         _drop(request)
         return web.Response(status=499)
     assert action.status is not None
-    response = json_error(
-        action.status, action.code or "", action.message or "", v2=wants_v2_errors(request)
-    )
+    if action.body is not None:
+        response = web.Response(status=action.status, body=action.body)
+        response.headers["Content-Type"] = action.content_type or "application/octet-stream"
+    else:
+        response = json_error(
+            action.status, action.code or "", action.message or "", v2=wants_v2_errors(request)
+        )
     response.headers.update(action.headers)
     response.headers[INJECTED_HEADER] = fault_id or ""
     return response

@@ -90,7 +90,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except Exception:
         problem = _internal_error(request, request_id)
         response = json_error(problem.status, problem.code, problem.message, v2=v2)
-    response.headers["X-Request-Id"] = request_id
+    response.headers.setdefault("X-Request-Id", request_id)  # an injected fault may set its own
     return response
 
 
