@@ -413,13 +413,19 @@ async def test_the_log_holds_forms_and_digests_never_bytes_or_keys(
     digest = hashlib.sha256(media["good"].read_bytes()).hexdigest()
     assert create.upload is not None and create.upload.sha256 == digest
     assert create.upload.size == media["good"].stat().st_size
-    assert (status.route, status.task_id) == ("task_status", task.id)
+    assert (status.route, status.task_id, status.query) == ("task_status", task.id, [])
+    await client.embed.tasks.retrieve(task.id, embedding_option=["visual", "audio"])
+    await client.embed.tasks.list(page_limit=3, status="processing")
+    retrieve, listed = await ctl.requests.list(limit=2)
+    assert retrieve.query == [("embedding_option", "visual"), ("embedding_option", "audio")]
+    assert listed.query == [("status", "processing"), ("page", "1"), ("page_limit", "3")]
     async with aiohttp.ClientSession(headers={"x-api-key": API_KEY}) as s:
         root = ctl_engine.base_url.rsplit("/", 1)[0]
         async with s.get(root + "/_engine/requests") as r:
             raw = await r.read()
     assert API_KEY.encode() not in raw and media["good"].read_bytes()[:64] not in raw
     assert len(await ctl.requests.list(route="task_status", status=200)) == 1
+    assert len(await ctl.requests.list(route="retrieve_task")) == 1
     await ctl.faults.add("*", status=500)
     await ctl.reset()
     assert await ctl.requests.list() == [] and await ctl.faults.list() == []

@@ -62,6 +62,8 @@ class LoggedRequest:
     method: str
     path: str
     route: str | None
+    query: Sequence[tuple[str, str]]
+    """The query's pairs in the order sent (repeated names repeat)."""
     status: int
     duration_ms: float
     task_id: str | None
@@ -92,6 +94,7 @@ def _logged(d: Mapping[str, Any]) -> LoggedRequest:
     values: dict[str, Any] = {f.name: d.get(f.name) for f in attrs.fields(LoggedRequest)}
     if values["upload"] is not None:
         values["upload"] = UploadDigest(**values["upload"])
+    values["query"] = [(str(k), str(v)) for k, v in values["query"] or []]
     return LoggedRequest(**values)
 
 

@@ -41,7 +41,11 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
         return await handler(request)
     plane = request.app[CONTROL]
     entry = plane.requests.start(
-        plane.clock.now_ms(), request.method, request.path, request.match_info.route.name
+        plane.clock.now_ms(),
+        request.method,
+        request.path,
+        request.match_info.route.name,
+        list(request.query.items()),
     )
     request[LOG_ENTRY] = entry
     started = time.perf_counter()
