@@ -3,7 +3,9 @@ official SDK (sync), refused without the key, absent unless enabled."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 from twelvelabs import TwelveLabs
 from twelvelabs.core import ApiError as OfficialApiError
 
+from tests.engine_double import until
 from twelvelabs_embed import AsyncTwelveLabs
 from twelvelabs_embed.errors import (
     ApiResponseValidationError,
@@ -147,6 +150,36 @@ async def test_drop_latency_and_aborted_upload(
     again = await client.embed.tasks.create(model_name=MODEL, video_file=media["good"])
     cut, whole = (await ctl.requests.list(route="create_task"))[-2:]
     assert (cut.dropped, cut.task_id, whole.status, whole.task_id) == (True, None, 200, again.id)
+
+
+async def test_a_client_that_leaves_mid_upload_is_no_engine_error(
+    ctl_engine: LocalEngine, ctl: AsyncEngineControl, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Half a multipart body, then the socket closes: logged as 499, no 500, no traceback."""
+    boundary = "b0undary"
+    head = (
+        f"POST /v1.3/embed/tasks HTTP/1.1\r\nHost: x\r\nx-api-key: {API_KEY}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        "Content-Length: 1000000\r\n\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="model_name"\r\n\r\nmarengo'
+    )
+    _, writer = await asyncio.open_connection("127.0.0.1", ctl_engine.port)
+    writer.write(head.encode())
+    await writer.drain()
+
+    async def logged() -> bool:
+        return bool(await ctl.requests.list(route="create_task"))
+
+    async def answered() -> bool:
+        return (await ctl.requests.list(route="create_task"))[0].status != 0
+
+    await until(logged)  # the engine is reading it
+    writer.close()
+    await writer.wait_closed()
+    await until(answered)
+    (entry,) = await ctl.requests.list(route="create_task")
+    assert (entry.status, entry.task_id) == (499, None)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_a_header_strikes_one_request(ctl_engine: LocalEngine) -> None:
