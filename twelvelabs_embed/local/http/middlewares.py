@@ -37,6 +37,8 @@ _HTTP_CODES = {
 }
 
 
+CLIENT_CLOSED_REQUEST = 499
+"""What the request log says of a request whose client left before the answer (never sent)."""
 V2_PREFIX = f"{API_PREFIX}/embed-v2"
 V2_LIST = f"{API_PREFIX}/embed-v2/tasks"
 
@@ -71,23 +73,26 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         response = await handler(request)
         if OUT_OF_FILES.active:
             OUT_OF_FILES.clear()
+    except ConnectionResetError:
+        if not _client_gone(request):
+            problem = _internal_error(request, request_id)
+            return json_error(problem.status, problem.code, problem.message, v2=v2)
+        # the client went away mid-request (closed, cancelled, timed out): nobody to answer
+        log.debug("request %s %s: the client disconnected", request.method, request.path)
+        return web.Response(status=CLIENT_CLOSED_REQUEST)
     except ApiProblem as p:
         response = json_error(p.status, p.code, p.message, v2=v2, details=p.details)
         if p.code == "video_filesize_too_large" or p.status in (408, 413):
             response.force_close()  # do not read the rest of an oversized or slow body
-    except ConnectionResetError:  # the client went away mid-request: nobody to answer
-        log.debug("request %s %s: the client disconnected", request.method, request.path)
-        response = json_error(400, "client_disconnected", "The client disconnected.", v2=v2)
-        response.force_close()
     except (OSError, sqlite3.OperationalError) as exc:
-        problem = out_of_files_problem(exc)  # logged once per episode, not per request
-        if problem is None:
-            problem = storage_problem(exc)
-            if problem is None:
-                problem = _internal_error(request, request_id)
+        storage = out_of_files_problem(exc)  # logged once per episode, not per request
+        if storage is None:
+            storage = storage_problem(exc)
+            if storage is None:
+                storage = _internal_error(request, request_id)
             else:
-                log.error("request %s %s: %s (%s)", request.method, request.path, problem, exc)
-        response = json_error(problem.status, problem.code, problem.message, v2=v2)
+                log.error("request %s %s: %s (%s)", request.method, request.path, storage, exc)
+        response = json_error(storage.status, storage.code, storage.message, v2=v2)
         response.force_close()  # the rest of an upload may still be on its way
     except web.HTTPException as exc:
         if exc.status < 400:
@@ -101,8 +106,13 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except Exception:
         problem = _internal_error(request, request_id)
         response = json_error(problem.status, problem.code, problem.message, v2=v2)
-    response.headers["X-Request-Id"] = request_id
+    response.headers.setdefault("X-Request-Id", request_id)  # an injected fault may set its own
     return response
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def _internal_error(request: web.Request, request_id: str) -> ApiProblem:
