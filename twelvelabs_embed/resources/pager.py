@@ -64,8 +64,6 @@ class AsyncPager(Generic[ItemT]):
         self.response: ListResponse[ItemT] = response
         self.page: int = page
         self._fetch = fetch
-        self._yielded: set[str] = set()
-        """Ids yielded so far in this walk, shared with the pages that follow."""
 
     @property
     def items(self) -> list[ItemT]:
@@ -96,7 +94,6 @@ class AsyncPager(Generic[ItemT]):
         following = AsyncPager(await self._fetch(nxt), nxt, self._fetch)
         if [t.id for t in following.items] == [t.id for t in self.items]:
             return None
-        following._yielded = self._yielded
         return following
 
     async def iter_pages(self) -> AsyncIterator[AsyncPager[ItemT]]:
@@ -106,13 +103,14 @@ class AsyncPager(Generic[ItemT]):
             pager = await pager.next_page()
 
     async def iter_items(self) -> AsyncIterator[ItemT]:
-        """Every item from this page on, each id once."""
+        """Every item from this page on, each id once per walk."""
+        yielded: set[str] = set()
         async for pager in self.iter_pages():
             for item in pager.items:
                 if item.id is not None:
-                    if item.id in pager._yielded:
+                    if item.id in yielded:
                         continue
-                    pager._yielded.add(item.id)
+                    yielded.add(item.id)
                 yield item
 
     def __aiter__(self) -> AsyncIterator[ItemT]:
