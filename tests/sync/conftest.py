@@ -16,13 +16,9 @@ from twelvelabs_embed.testing.pytest_plugin import EngineHandle
 
 
 @pytest.fixture
-def engine(tl_engine_session: EngineHandle) -> Iterator[EngineHandle]:
-    """No tasks, faults, limits or log, the real clock, ``auto``; left the same way."""
-    tl_engine_session.control.reset(tasks=True)
-    try:
-        yield tl_engine_session
-    finally:
-        tl_engine_session.control.reset(tasks=True)
+def engine(sync_engine: EngineHandle) -> EngineHandle:
+    """No tasks, faults, limits or log, the real clock, ``auto`` (``tests/conftest.py``)."""
+    return sync_engine
 
 
 @pytest.fixture
