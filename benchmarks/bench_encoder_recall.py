@@ -38,11 +38,11 @@ from tests.videos import (  # noqa: E402
     tone,
     transcode,
 )
-from twelvelabs_embed.local.frames import read_frames  # noqa: E402
-from twelvelabs_embed.local.pipeline import (  # noqa: E402
+from twelvelabs_embed.local.media.frames import read_frames  # noqa: E402
+from twelvelabs_embed.local.media.segments import (  # noqa: E402
     MAX_TOLERANCE_SEC,
     SAMPLES_PER_CLIP,
-    EmbedJob,
+    ClipPlan,
     _targets,
     embed_video,
 )
@@ -105,7 +105,7 @@ def clip_plan(path: Path) -> tuple[tuple[float, float], ...]:
 
 
 def ours(path: Path, clips: tuple[tuple[float, float], ...]) -> np.ndarray:
-    rows = embed_video(EmbedJob(str(path), "marengo3.0", clips, ("clip",)))
+    rows = embed_video(ClipPlan(str(path), "marengo3.0", clips, ("clip",)))
     return np.asarray([r.vector for r in rows if r.embedding_option == "visual"], np.float32)
 
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import Report, Row  # noqa: E402
 from tests.videos import make_video  # noqa: E402
-from twelvelabs_embed.local.pipeline import EmbedJob, embed_video  # noqa: E402
+from twelvelabs_embed.local.media.segments import ClipPlan, embed_video  # noqa: E402
 from twelvelabs_embed.video_rules import plan_clips  # noqa: E402
 
 
@@ -48,7 +48,7 @@ def timings(fn: Callable[[], object], runs: int) -> list[float]:
 
 
 def bench(report: Report, path: Path, duration: float, label: str, runs: int) -> None:
-    job = EmbedJob(str(path), "marengo3.0", tuple(plan_clips(duration)), ("clip", "video"))
+    job = ClipPlan(str(path), "marengo3.0", tuple(plan_clips(duration)), ("clip", "video"))
     ours = timings(lambda: embed_video(job), runs)
     base = timings(lambda: full_decode(path), runs)
     group = f"{label} H.264, {duration:g} s"

@@ -357,8 +357,10 @@ class ClassGen:
 
     def method(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef:
         runtime = inspect.getattr_static(self.cls, fn.name)
+        if isinstance(runtime, classmethod) and isinstance(fn, ast.FunctionDef):
+            return self.copied_classmethod(fn)
         if isinstance(runtime, staticmethod | classmethod):
-            raise GenerationError(f"{self.node.name}.{fn.name}: public static/class method")
+            raise GenerationError(f"{self.node.name}.{fn.name}: public static/async class method")
         out = self.signature(fn)
         callbacks = self.callbacks(fn.name)
         args = self.forward_args(fn, callbacks)
@@ -400,6 +402,20 @@ class ClassGen:
                 where="calls ``next()`` on the iterator" if item else "made this call",
             )
         out.body = self.with_doc(self.docstring(fn, note), body)
+        return out
+
+    def copied_classmethod(self, fn: ast.FunctionDef) -> ast.FunctionDef:
+        """A plain classmethod is copied whole, names renamed: it receives ``cls``, so a body
+        such as ``return Factory(cls, ...)`` serves both twins (``AsyncTwelveLabs.local``)."""
+        out = self.signature(fn)
+        out.decorator_list = [ast.Name("classmethod")]
+        renamer = self.renamer()
+        body = fn.body[1:] if ast.get_docstring(fn, clean=False) is not None else fn.body
+        stmts = [renamer.visit(copy.deepcopy(stmt)) for stmt in body]
+        a = fn.args
+        params = {p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if p}
+        self.need(renamer.names - params)
+        out.body = self.with_doc(self.docstring(fn, None), "pass")[:-1] + stmts
         return out
 
     @staticmethod

@@ -1,17 +1,34 @@
-"""Structured-concurrency helpers: no coroutine outlives the call that started it.
+"""Structured-concurrency helpers: no coroutine (and no thread) outlives its call.
 
 ``asyncio.gather`` leaves its other awaitables running when one fails; a bulk create
 would go on uploading after the caller got the exception. These wait for the first
 failure, cancel the rest, wait for them to finish, then raise that failure.
+
+:func:`to_thread` is the package's one way to run blocking code off the event loop
+(the SDK's file reads and probe, the jobs' hashing and writes, the engine's body
+building and disk writes).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
+import anyio.to_thread
+
 T = TypeVar("T")
+
+
+async def to_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(*args)`` in a worker thread and return its result.
+
+    Threads come from anyio's pool, bounded by its default limiter (40 at once), so a
+    burst of uploads cannot start unbounded threads. Cancelling the caller waits for
+    ``fn`` to return (a thread cannot be interrupted), so nothing it touches is still
+    in use once the caller has unwound.
+    """
+    return await anyio.to_thread.run_sync(fn, *args)
 
 
 async def cancel_and_wait(tasks: Iterable[asyncio.Future[Any]]) -> None:

@@ -1,4 +1,4 @@
-"""The private event loop behind the sync client.
+"""The private event loop behind the sync client (and behind ``LocalEngine.start_in_thread``).
 
 A :class:`Portal` owns one asyncio loop running in a daemon thread. :meth:`Portal.call`
 hands a coroutine function to that loop and blocks the calling thread until it finishes.
@@ -128,11 +128,13 @@ async def _stop_sequence(
     loop: asyncio.AbstractEventLoop,
     fn: Callable[..., Awaitable[Any]] | None,
     args: tuple[Any, ...],
+    timeout: float = SHUTDOWN_TIMEOUT_SEC,
 ) -> None:
-    """In the loop: run ``fn`` (the client's close), cancel what is left, stop the loop."""
+    """In the loop: run ``fn`` (the client's close, at most ``timeout`` s), cancel what is
+    left, stop the loop."""
     try:
         if fn is not None:
-            await asyncio.wait_for(fn(*args), SHUTDOWN_TIMEOUT_SEC)
+            await asyncio.wait_for(fn(*args), timeout)
     finally:
         try:
             me = asyncio.current_task()
@@ -154,6 +156,7 @@ def _finalize(
     loop: asyncio.AbstractEventLoop,
     thread: threading.Thread,
     shutdown: Callable[[], Awaitable[Any]] | None,
+    timeout: float,
 ) -> None:
     """Close an abandoned portal (garbage collection or interpreter exit), never hanging."""
     with state.lock:
@@ -163,12 +166,13 @@ def _finalize(
     if not thread.is_alive() or loop.is_closed():
         return
     if threading.current_thread() is thread:  # collected inside the loop: cannot block
-        loop.create_task(_stop_sequence(loop, shutdown, ()))
+        loop.create_task(_stop_sequence(loop, shutdown, (), timeout))
         return
     job = _Job()
     try:
-        loop.call_soon_threadsafe(job.start, loop, _stop_sequence, (loop, shutdown, ()), {})
-        job.queue.get(timeout=3 * SHUTDOWN_TIMEOUT_SEC)
+        args = (loop, shutdown, (), timeout)
+        loop.call_soon_threadsafe(job.start, loop, _stop_sequence, args, {})
+        job.queue.get(timeout=timeout + 2 * SHUTDOWN_TIMEOUT_SEC)
     except BaseException as exc:  # a finalizer must not raise, nor wait for long
         log.debug("closing an abandoned sync client: %r", exc)
         with contextlib.suppress(RuntimeError):
@@ -182,19 +186,26 @@ class Portal:
     Args:
         shutdown: the coroutine function that releases the async resources (the async
             client's ``close``); the finalizer runs it if :meth:`close` never is.
+        name: the loop thread's name is ``<name>-event-loop``.
+        shutdown_timeout: the longest the closing coroutine may run, in seconds.
     """
 
     def __init__(
-        self, shutdown: Callable[[], Awaitable[Any]] | None = None, *, name: str = "twelvelabs"
+        self,
+        shutdown: Callable[[], Awaitable[Any]] | None = None,
+        *,
+        name: str = "twelvelabs",
+        shutdown_timeout: float = SHUTDOWN_TIMEOUT_SEC,
     ) -> None:
         self._state = _State()
+        self._shutdown_timeout = shutdown_timeout
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=_run_loop, args=(self._loop,), name=f"{name}-event-loop", daemon=True
         )
         self._thread.start()
         self._finalizer = weakref.finalize(
-            self, _finalize, self._state, self._loop, self._thread, shutdown
+            self, _finalize, self._state, self._loop, self._thread, shutdown, shutdown_timeout
         )
 
     @property
@@ -346,14 +357,13 @@ class Portal:
                 raise RuntimeError("the sync client cannot be closed from its own loop thread")
             state.closed = True
             job = _Job()
-            self._loop.call_soon_threadsafe(
-                job.start, self._loop, _stop_sequence, (self._loop, fn, args), {}
-            )
+            stop_args = (self._loop, fn, args, self._shutdown_timeout)
+            self._loop.call_soon_threadsafe(job.start, self._loop, _stop_sequence, stop_args, {})
         self._finalizer.detach()
         try:
             self._wait(job)
         finally:
-            self._thread.join(timeout=3 * SHUTDOWN_TIMEOUT_SEC)
+            self._thread.join(timeout=self._shutdown_timeout + 2 * SHUTDOWN_TIMEOUT_SEC)
 
 
 def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:

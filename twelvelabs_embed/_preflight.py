@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import anyio.to_thread
-
 from . import video_rules as rules
+from ._aio import to_thread
 from ._upload import FileSource
 from .errors import ApiError, error_class_for
 
 
 def violation_error(violations: Sequence[rules.Violation]) -> ApiError:
-    """One exception for a list of violations: the first one's class, every message."""
-    first = violations[0]
-    message = " ".join(v.message for v in violations)
-    cls = error_class_for(first.status, first.code)
-    body = {"code": first.code, "message": message}
-    return cls(message, status_code=None, code=first.code, body=body, preflight=True)
+    """One exception for a list of violations (:func:`video_rules.combine`), of its class."""
+    v = rules.combine(violations)
+    cls = error_class_for(v.status, v.code)
+    body = {"code": v.code, "message": v.message}
+    return cls(v.message, status_code=None, code=v.code, body=body, preflight=True)
 
 
 def _probe_violations(path: str, params: rules.CreateParams) -> list[rules.Violation]:
@@ -34,10 +32,7 @@ def _probe_violations(path: str, params: rules.CreateParams) -> list[rules.Viola
         return []
     except ProbeFailed as exc:
         return [rules.file_broken(str(exc))]
-    found = rules.check_video_facts(facts)
-    if not found and facts.duration is not None:
-        found = rules.check_offsets_against_duration(params, facts.duration)
-    return found
+    return rules.check_media(params, facts)
 
 
 async def check_create(
@@ -49,6 +44,6 @@ async def check_create(
     if uses_file and source is not None and source.size is not None:
         found += rules.check_file_size(source.size)
     if not found and probe and uses_file and source is not None and source.probe_path:
-        found = await anyio.to_thread.run_sync(_probe_violations, source.probe_path, params)
+        found = await to_thread(_probe_violations, source.probe_path, params)
     if found:
         raise violation_error(found)

@@ -20,11 +20,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, Union
 
-import anyio.to_thread
 import attrs
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 
+from ._aio import to_thread
 from .errors import TwelveLabsError
 
 CHUNK_SIZE = 1024 * 1024
@@ -276,7 +276,7 @@ class StreamingPayload(Payload):
                 # not extra bytes the server would read as the start of another request
                 want = CHUNK_SIZE if src.size is None else min(CHUNK_SIZE, src.size - sent)
                 try:
-                    chunk = await anyio.to_thread.run_sync(reader.read, max(want, 1))
+                    chunk = await to_thread(reader.read, max(want, 1))
                 except (OSError, ValueError) as exc:
                     raise self._fail(f"reading {src.filename} failed: {exc}", exc) from exc
                 if not chunk:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from urllib.parse import urlsplit
 
+from ._local_client import LocalClientContext
 from ._transport import Transport
 from .errors import TwelveLabsError
 from .resources.embed import AsyncEmbedClient
@@ -80,6 +81,32 @@ class AsyncTwelveLabs:
             connection_limit=connection_limit,
         )
         self.embed = AsyncEmbedClient(self._transport, preflight=preflight)
+
+    @classmethod
+    def local(
+        cls,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        workers: int = 2,
+        allow_private_urls: bool = False,
+    ) -> LocalClientContext[AsyncTwelveLabs]:
+        """A client on a local engine started for it: offline, no API key, the same API.
+
+        ``async with AsyncTwelveLabs.local() as client:`` starts the engine, and stops it at
+        the end of the block. Tasks persist in ``data_dir``, by default the directory the
+        CLI's engine uses (so ``twelvelabs-embed list`` shows them). Needs the ``local`` extra.
+        A script that starts it needs the ``if __name__ == "__main__":`` guard (the
+        engine's worker processes re-import the main module); without it, starting the
+        engine raises ``MainModuleNotGuardedError`` before any worker starts.
+
+        Args:
+            data_dir: where the engine keeps tasks and uploads.
+            workers: worker processes that decode and embed.
+            allow_private_urls: let ``video_url`` reach loopback and private addresses.
+        """
+        return LocalClientContext(
+            cls, data_dir, workers=workers, allow_private_urls=allow_private_urls
+        )
 
     async def close(self) -> None:
         """Close the HTTP session; the client cannot be used afterwards."""

@@ -24,7 +24,9 @@ __all__ = [
     "ContentTypeInvalidError",
     "ForbiddenError",
     "GatewayTimeoutError",
+    "IncompatibleEmbeddingsError",
     "InternalServerError",
+    "MainModuleNotGuardedError",
     "NotFoundError",
     "ParameterInvalidError",
     "ParameterNotProvidedError",
@@ -255,6 +257,19 @@ class WaitTimeoutError(TwelveLabsError, TimeoutError):
 
     def __reduce__(self) -> Any:
         return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+class MainModuleNotGuardedError(TwelveLabsError, RuntimeError):
+    """A script started the local engine outside ``if __name__ == "__main__":``.
+
+    The engine's worker processes re-import the main module; without the guard each of
+    them would run the script again. Raised before any worker starts.
+    """
+
+
+class IncompatibleEmbeddingsError(TwelveLabsError, ValueError):
+    """Vectors that cannot be compared: different models, different dimensions, or a
+    query embedded another way than the index it searches."""
 
 
 def _rebuild(cls: type[Exception], args: tuple[Any, ...], state: dict[str, Any]) -> Exception:

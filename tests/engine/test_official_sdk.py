@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.timeout(120)]
 
 @pytest.fixture(autouse=True)
 def _pipeline() -> None:
-    pytest.importorskip("twelvelabs_embed.local.pipeline")
+    pytest.importorskip("twelvelabs_embed.local.media.segments")
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The SQLite store and the JSON views it feeds: round trips, order, paging, purge."""
+"""The SQLite store and the JSON bodies it feeds: round trips, order, paging, purge."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import orjson
 import pytest
 
-from twelvelabs_embed.local import views
+from twelvelabs_embed.local.http import bodies
 from twelvelabs_embed.local.store import TaskRecord, TaskStore, now_ms
 
 pytestmark = pytest.mark.timeout(30)
@@ -66,7 +66,7 @@ async def test_segments_float32_order_and_filter(store: TaskStore) -> None:
     assert got[0].vector.dtype == np.float32 and got[0].vector.tobytes() == rows[0][4]
     audio = await store.segments(t.id, ["audio"])
     assert len(audio) == 3 and {s.embedding_option for s in audio} == {"audio"}
-    body = orjson.loads(views.retrieve_body(ready, got))
+    body = orjson.loads(bodies.retrieve_body(ready, got))
     first = body["video_embedding"]["segments"][0]
     assert len(first["float"]) == 512
     assert np.array_equal(np.asarray(first["float"], dtype=np.float32), got[0].vector)
@@ -83,7 +83,7 @@ async def test_failed_and_attempts(store: TaskStore) -> None:
     assert failed is not None and (failed.status, failed.error_code, failed.media_path) == (
         "failed", "video_file_broken", None,
     )  # fmt: skip
-    body = orjson.loads(views.status_body(failed))
+    body = orjson.loads(bodies.status_body(failed))
     assert body["error"] == {"code": "video_file_broken", "message": "nope"}
 
 
@@ -117,5 +117,5 @@ async def test_purge_returns_media(store: TaskStore, tmp_path: Path) -> None:
 
 
 def test_rfc3339_milliseconds() -> None:
-    assert views.rfc3339(1_727_346_559_968) == "2024-09-26T10:29:19.968Z"
-    assert views.rfc3339(0) == "1970-01-01T00:00:00.000Z"
+    assert bodies.rfc3339(1_727_346_559_968) == "2024-09-26T10:29:19.968Z"
+    assert bodies.rfc3339(0) == "1970-01-01T00:00:00.000Z"

@@ -139,7 +139,7 @@ def test_kill_workers_mid_task(tmp_path: Path, video: Path, engines: list[Engine
 async def test_worker_killed_while_idle_does_not_fail_the_next_job() -> None:
     """The job submitted after an idle worker died never ran, so it must not be reported
     as a crash (the prober used to refuse a good upload as ``video_file_broken``)."""
-    from twelvelabs_embed.local.workers import ProcessPoolMediaExecutor
+    from twelvelabs_embed.local.executors.process_pool import ProcessPoolMediaExecutor
 
     ex = ProcessPoolMediaExecutor(1)
     try:

@@ -22,8 +22,8 @@ import pytest
 import requests
 
 from tests.videos import make_audio_only, make_video
+from twelvelabs_embed.local.app_keys import EXECUTOR, PROBE_EXECUTOR
 from twelvelabs_embed.local.engine import LocalEngine
-from twelvelabs_embed.local.keys import EXECUTOR, PROBE_EXECUTOR
 from twelvelabs_embed.media_probe import probe_video
 
 pytestmark = pytest.mark.timeout(150)

@@ -29,8 +29,8 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.reliability.conftest import OfflineFetcher
 from tests.videos import make_video
+from twelvelabs_embed.local.app_keys import TASK_RUNNER
 from twelvelabs_embed.local.engine import LocalEngine
-from twelvelabs_embed.local.keys import PROCESSOR
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -51,7 +51,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
     data = tmp_path_factory.mktemp("fuzz-engine")
     with LocalEngine(data_dir=data, api_key=API_KEY, workers=1) as eng:
         assert eng.app is not None
-        eng.app[PROCESSOR]._fetcher = OfflineFetcher()  # type: ignore[assignment]
+        eng.app[TASK_RUNNER]._fetcher = OfflineFetcher()  # type: ignore[assignment]
         yield eng
 
 

@@ -96,3 +96,45 @@ def test_list_params() -> None:
 def test_page_numbers_are_bounded() -> None:
     assert r.check_list_params(r.MAX_PAGE, 10, None) == []
     assert [v.parameter for v in r.check_list_params(10**20, 10, None)] == ["page"]
+
+
+def test_combine_keeps_the_first_code_and_every_message() -> None:
+    a = r.Violation("video_duration_too_short", "Too short.", "video_file")
+    b = r.Violation("parameter_invalid", "Bad offset.", "video_start_offset_sec")
+    assert r.combine([a]) is a
+    both = r.combine([a, b])
+    assert (both.code, both.status, both.parameter) == (
+        "video_duration_too_short",
+        400,
+        "video_file",
+    )
+    assert both.message == "Too short. Bad offset."
+
+
+@pytest.mark.parametrize(
+    ("facts", "start", "end", "codes"),
+    [
+        (r.VideoFacts(640, 360, 30.0), None, None, []),
+        (r.VideoFacts(640, 360, 2.0), None, None, ["video_duration_too_short"]),
+        (r.VideoFacts(640, 360, 30.0), 0.0, 40.0, ["parameter_invalid"]),
+        # offsets are only checked once the facts pass
+        (r.VideoFacts(100, 100, 30.0), 0.0, 40.0, ["video_resolution_too_low"]),
+    ],
+)
+def test_check_media(
+    facts: r.VideoFacts, start: float | None, end: float | None, codes: list[str]
+) -> None:
+    params = r.CreateParams(
+        model_name="marengo3.0",
+        has_file=True,
+        video_start_offset_sec=start,
+        video_end_offset_sec=end,
+    )
+    assert [v.code for v in r.check_media(params, facts)] == codes
+
+
+def test_list_window_defaults_to_the_retention_days() -> None:
+    now = 10 * 86_400_000
+    assert r.list_window(None, None, now) == (now - r.RETENTION_DAYS * 86_400_000, None)
+    assert r.list_window(5, None, now) == (5, None)
+    assert r.list_window(None, 7, now) == (None, 7)

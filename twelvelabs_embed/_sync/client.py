@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from twelvelabs_embed import video_rules as rules
+from twelvelabs_embed._local_client import LocalClientContext
 from twelvelabs_embed._portal import Portal
 from twelvelabs_embed._upload import UploadProgress, VideoFile
 from twelvelabs_embed.client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SEC, AsyncTwelveLabs
@@ -101,6 +102,32 @@ class TwelveLabs:
     @property
     def base_url(self) -> str:
         return self._async.base_url
+
+    @classmethod
+    def local(
+        cls,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        workers: int = 2,
+        allow_private_urls: bool = False,
+    ) -> LocalClientContext[TwelveLabs]:
+        """A client on a local engine started for it: offline, no API key, the same API.
+
+        ``with TwelveLabs.local() as client:`` starts the engine, and stops it at
+        the end of the block. Tasks persist in ``data_dir``, by default the directory the
+        CLI's engine uses (so ``twelvelabs-embed list`` shows them). Needs the ``local`` extra.
+        A script that starts it needs the ``if __name__ == "__main__":`` guard (the
+        engine's worker processes re-import the main module); without it, starting the
+        engine raises ``MainModuleNotGuardedError`` before any worker starts.
+
+        Args:
+            data_dir: where the engine keeps tasks and uploads.
+            workers: worker processes that decode and embed.
+            allow_private_urls: let ``video_url`` reach loopback and private addresses.
+        """
+        return LocalClientContext(
+            cls, data_dir, workers=workers, allow_private_urls=allow_private_urls
+        )
 
     def close(self) -> None:
         """Close the HTTP session; the client cannot be used afterwards."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 from collections.abc import AsyncIterator
@@ -9,44 +10,28 @@ from pathlib import Path
 
 from rich.console import Console
 
+from .._local_client import shared_data_dir
 from ..client import API_KEY_ENV, BASE_URL_ENV, AsyncTwelveLabs
-from ..errors import TwelveLabsError
 from .render import say
-
-
-def engine_data_dir() -> Path:
-    """Where the CLI's built-in engine keeps tasks, so later commands find earlier ones."""
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("twelvelabs-embed")) / "engine"
 
 
 @contextlib.asynccontextmanager
 async def connect(
-    api_key: str | None, base_url: str | None, console: Console, *, local: bool = False
+    args: argparse.Namespace, console: Console, *, local: bool = False
 ) -> AsyncIterator[AsyncTwelveLabs]:
     """A client for the platform when a key or URL is given, else for a local engine."""
-    key = api_key or os.environ.get(API_KEY_ENV) or None
-    url = base_url or os.environ.get(BASE_URL_ENV) or None
+    key = args.api_key or os.environ.get(API_KEY_ENV) or None
+    url = args.base_url or os.environ.get(BASE_URL_ENV) or None
     if not local and (key or url):
         async with AsyncTwelveLabs(key, base_url=url) as client:
             yield client
         return
-    try:
-        from ..local.engine import LocalEngine
-    except ImportError as exc:
-        raise TwelveLabsError(
-            f"No API key and the local engine is not installed ({exc.name} is missing): "
-            f"set {API_KEY_ENV}, or pip install 'twelvelabs-embed[local]'"
-        ) from exc
-    data_dir = engine_data_dir()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(args.data_dir) if args.data_dir else shared_data_dir()
     say(
         console,
-        f"No API key: using the local engine (data in {data_dir}); set {API_KEY_ENV} for the platform.",
+        f"No API key: using the local engine (data in {data_dir}); "
+        f"set {API_KEY_ENV} for the platform.",
     )
-    async with (
-        LocalEngine(data_dir=data_dir) as engine,
-        AsyncTwelveLabs(engine.api_key, base_url=engine.base_url) as client,
-    ):
+    allow_private = bool(getattr(args, "allow_private_urls", False))
+    async with AsyncTwelveLabs.local(data_dir, allow_private_urls=allow_private) as client:
         yield client

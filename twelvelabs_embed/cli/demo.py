@@ -10,7 +10,7 @@ from rich.console import Console
 
 from ..client import AsyncTwelveLabs
 from ..results import rows_from_result
-from .demo_video import SCENES, make_demo_video
+from ..sample_video import SCENES, make_sample_video
 from .exit_codes import EXIT_FAILED, EXIT_OK
 from .render import say, segment_table, similarity_table
 
@@ -22,7 +22,7 @@ async def run_demo(client: AsyncTwelveLabs, console: Console, out: Console) -> i
         console.print(
             f"Making a {len(SCENES) * CLIP_SECONDS:.0f} s test video: {', '.join(SCENES)}"
         )
-        path = make_demo_video(Path(tmp) / "demo.mp4", seconds_per_scene=CLIP_SECONDS)
+        path = make_sample_video(Path(tmp) / "demo.mp4", seconds_per_scene=CLIP_SECONDS)
         started = time.perf_counter()
         task = await client.embed.tasks.create(
             "marengo3.0",

@@ -23,13 +23,15 @@ from ..resources.embed_tasks import EmbeddingOption, EmbeddingScope
 from ..results import check_output_path
 from .connect import connect
 from .exit_codes import EXIT_FAILED, EXIT_OK
-from .render import job_summary_table, say
+from .render import failure_line, job_summary_json, job_summary_table, print_json, say
 
 STATE_ORDER = ("pending", "uploading", "processing", "ready", "retrieved", "failed")
 
 
 def progress_text(p: JobProgress) -> str:
     """``3 processing, 10 retrieved, 1 failed | 4.2 video-min/min | ETA 1m20s``."""
+    if p.checking:
+        return f"checking {p.checking} tasks from the journal"
     counts = ", ".join(f"{p.counts[s]} {s}" for s in STATE_ORDER if p.counts.get(s))
     parts = [counts or "starting"]
     if p.upload_bytes_total:
@@ -53,7 +55,7 @@ async def run_embed(args: argparse.Namespace, *, console: Console, stdout: Conso
     if not expand_inputs(args.inputs):
         say(console, "error: no video files found in the given inputs")
         return EXIT_FAILED
-    async with connect(args.api_key, args.base_url, console) as client:
+    async with connect(args, console) as client:
         return await embed_inputs(client, args, console=console, stdout=stdout)
 
 
@@ -74,6 +76,8 @@ async def embed_inputs(
 
     def on_progress(p: JobProgress) -> None:
         progress.update(bar, total=p.total, completed=p.done, state=progress_text(p))
+        if p.checking:  # may last seconds before the next update: show it now
+            progress.refresh()
 
     outcomes: list[ItemResult] = []
     items = client.embed.tasks.iter_embed_many(
@@ -96,11 +100,14 @@ async def embed_inputs(
         async with aclosing(items):
             async for item in items:
                 outcomes.append(item)
+                if not item.ok:  # one line per failure, as it happens, above the bar
+                    say(progress.console, failure_line(item))
     outcomes.sort(key=lambda o: o.index)
-    stdout.print(job_summary_table(outcomes, args.model))
+    if args.json:
+        print_json(stdout, job_summary_json(outcomes, args.model))
+    else:
+        stdout.print(job_summary_table(outcomes, args.model))
     failed = [o for o in outcomes if not o.ok]
-    for o in failed:
-        say(console, f"error: {o.source}: {o.error_message}")
     resumed = sum(o.resumed for o in outcomes)
     if resumed:
         say(console, f"{resumed} input(s) already finished in the journal")

@@ -13,15 +13,15 @@ from ..errors import TwelveLabsError
 from . import serve
 from .connect import connect
 from .exit_codes import EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED
-from .parser import build_parser
-from .render import say
+from .parser import build_parser, secrets_in
+from .render import make_console, say
 
 
 async def _run(args: argparse.Namespace, console: Console, out: Console) -> int:
     if args.command == "demo":
         from .demo import run_demo
 
-        async with connect(None, None, console, local=True) as client:
+        async with connect(args, console, local=True) as client:
             return await run_demo(client, console, out)
     if args.command == "embed":
         from .embed import run_embed
@@ -30,8 +30,8 @@ async def _run(args: argparse.Namespace, console: Console, out: Console) -> int:
     from . import tasks
 
     handlers = {"status": tasks.status, "retrieve": tasks.retrieve, "list": tasks.list_tasks}
-    async with connect(args.api_key, args.base_url, console) as client:
-        return await handlers[args.command](client, args, out)
+    async with connect(args, console) as client:
+        return await handlers[args.command](client, args, out, console)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,14 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:
         return serve.run(argv[1:])
-    parser = build_parser()
+    parser = build_parser(secrets=secrets_in(argv))
     args, extra = parser.parse_known_args(argv)
     if args.command == "serve":
         parser.error("options for the engine go after 'serve' (see 'serve --help')")
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    console = Console(stderr=True, highlight=False)
-    out = Console(highlight=False)
+    console = make_console(stderr=True)
+    out = make_console(stderr=False)
     try:
         return asyncio.run(_run(args, console, out))
     except KeyboardInterrupt:

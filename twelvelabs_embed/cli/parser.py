@@ -8,11 +8,15 @@ suppressed default, so a value given before the command is kept unless repeated 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from .. import video_rules as rules
 from ..client import API_KEY_ENV, BASE_URL_ENV
 
 PROG = "twelvelabs-embed"
+API_VERSION_PATH = "/v1.3"
 
 
 def _positive(text: str) -> float:
@@ -29,6 +33,60 @@ def _count(text: str) -> int:
     return value
 
 
+def _clip_length(text: str) -> float:
+    value = float(text)
+    low, high = rules.MIN_CLIP_LENGTH_SEC, rules.MAX_CLIP_LENGTH_SEC
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be {low:g}-{high:g} seconds, got {text}")
+    return value
+
+
+def _video_or_url(text: str) -> str:
+    scheme, sep, _ = text.partition("://")
+    if sep and scheme.lower() not in ("http", "https"):
+        raise argparse.ArgumentTypeError(f"only http(s) URLs can be embedded, not {scheme}://")
+    return text
+
+
+def _base_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"must be an http(s) URL, not {text!r}")
+    if not parts.path.rstrip("/").endswith(API_VERSION_PATH):
+        raise argparse.ArgumentTypeError(
+            f"must end in the API version, {API_VERSION_PATH} "
+            f"(e.g. http://127.0.0.1:8000{API_VERSION_PATH}), not {text!r}"
+        )
+    return text
+
+
+class CliParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors never repeat an API key from the command line."""
+
+    def __init__(self, *args: Any, secrets: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.secrets = list(secrets)
+
+    def error(self, message: str) -> NoReturn:
+        for secret in self.secrets:
+            message = message.replace(secret, "***")
+        super().error(message)
+
+
+def secrets_in(argv: Sequence[str]) -> list[str]:
+    """The values given to ``--api-key`` (and look-alikes such as ``--api_key``) in ``argv``."""
+    found: list[str] = []
+    for n, token in enumerate(argv):
+        name, eq, value = token.partition("=")
+        if name.lstrip("-").replace("_", "-").lower() not in ("api-key", "apikey", "key"):
+            continue
+        if eq and value:
+            found.append(value)
+        elif not eq and n + 1 < len(argv):
+            found.append(argv[n + 1])
+    return [s for s in found if s]
+
+
 def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
     """The options every command shares; after the command they must not reset earlier ones."""
     unset = argparse.SUPPRESS if after_command else None
@@ -37,8 +95,16 @@ def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool)
     )
     parser.add_argument(
         "--base-url",
+        type=_base_url,
         default=unset,
         help=f"API base URL ending in /v1.3 (default: ${BASE_URL_ENV} or the platform)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=unset,
+        metavar="DIR",
+        help="where the built-in local engine keeps tasks when there is no API key "
+        "(default: the user cache directory, e.g. ~/.cache/twelvelabs-embed/engine)",
     )
     parser.add_argument(
         "--debug",
@@ -48,9 +114,15 @@ def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool)
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+def _add_json(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--json", action="store_true", help=f"{help_text}, for scripts")
+
+
+def build_parser(secrets: Sequence[str] = ()) -> CliParser:
+    """The whole command line; ``secrets`` are blanked out of usage errors."""
+    p = CliParser(
         prog=PROG,
+        secrets=secrets,
         description="Video embeddings with the Twelve Labs Embed API. Without an API key, "
         "commands run on the built-in local engine.",
     )
@@ -58,14 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser = sub.add_parser(name, help=help_text, description=help_text)
+        parser = sub.add_parser(name, help=help_text, description=help_text, secrets=secrets)
         _add_global_options(parser, after_command=True)
         return parser
 
     e = command("embed", "embed videos (files, folders or URLs)")
-    e.add_argument("inputs", nargs="+", metavar="VIDEO_OR_URL")
+    e.add_argument("inputs", nargs="+", metavar="VIDEO_OR_URL", type=_video_or_url)
     e.add_argument("--model", default=rules.DEFAULT_MODEL, choices=sorted(rules.MODELS))
-    e.add_argument("--clip-length", type=float, help="seconds per clip, 2-10 (default 6)")
+    e.add_argument(
+        "--clip-length",
+        type=_clip_length,
+        help="seconds per segment, 2-10 (default 6; the last one may be shorter)",
+    )
     e.add_argument(
         "--scope", action="append", choices=rules.SCOPES, help="repeat for clip and video"
     )
@@ -77,7 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--concurrency", type=_count, default=4, help="uploads at once (default 4)")
     e.add_argument("--poll-interval", type=_positive, default=2.0, help="seconds between polls")
     e.add_argument("--timeout", type=_positive, help="give up waiting for a task after this")
-    e.add_argument("--out", help="write segments to FILE.jsonl, FILE.npz or FILE.parquet")
+    e.add_argument(
+        "--out", help="write segments to FILE.jsonl, FILE.npz or FILE.parquet (extra [parquet])"
+    )
+    e.add_argument(
+        "--allow-private-urls",
+        action="store_true",
+        help="let the built-in local engine fetch URLs on loopback or private addresses",
+    )
     e.add_argument(
         "--journal",
         metavar="FILE.db",
@@ -86,18 +169,24 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--retry-failed", action="store_true", help="also retry inputs the journal marks failed"
     )
+    _add_json(e, "print the summary as JSON (one object per input)")
 
     s = command("status", "a task's status")
     s.add_argument("task_id")
+    _add_json(s, "print the status as JSON")
 
     r = command("retrieve", "a task's embeddings")
     r.add_argument("task_id")
     r.add_argument("--option", action="append", choices=rules.ALL_EMBEDDING_OPTIONS)
-    r.add_argument("--out", help="write segments to FILE.jsonl or FILE.npz")
+    r.add_argument(
+        "--out", help="write segments to FILE.jsonl, FILE.npz or FILE.parquet (extra [parquet])"
+    )
+    _add_json(r, "print the segments, vectors included, as JSON")
 
     ls = command("list", "recent tasks, newest first")
     ls.add_argument("--status", choices=rules.TASK_STATUSES)
     ls.add_argument("--limit", type=_count, default=20, help="at most this many (default 20)")
+    _add_json(ls, "print the tasks as a JSON array")
 
     sub.add_parser("serve", help="run the local engine (see 'serve --help')", add_help=False)
     command("demo", "make a test video, embed it locally, show the similarities")

@@ -1,27 +1,55 @@
-"""How results look: one-line messages, tables, and (later) JSON and HTML.
+"""How results look: one-line messages, tables for people, JSON for scripts.
 
-Commands build data and hand it here; nothing else in the CLI formats output.
+Commands build data and hand it here; nothing else in the CLI formats output. When
+stdout is not a terminal, tables are never cut to 80 columns (task ids and paths stay
+whole), and ``--json`` prints one JSON document instead of a table.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
     from ..jobs.models import ItemResult
-    from ..models import MediaEmbeddingTask
+    from ..models import MediaEmbeddingTask, TasksStatusResponse
     from ..results import EmbeddingRow
+
+UNLIMITED_WIDTH = 100_000
+"""Width for a console that is not a terminal: a table takes its content's width."""
+
+
+def make_console(*, stderr: bool) -> Console:
+    """A console that wraps at the terminal's width, or never when output is redirected."""
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else UNLIMITED_WIDTH
+    return Console(stderr=stderr, highlight=False, width=width)
 
 
 def say(console: Console, text: str) -> None:
     """Print one line as written: no markup, no highlighting, never wrapped."""
     console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def print_json(console: Console, data: Any) -> None:
+    """One JSON document on its own lines (numpy floats included)."""
+    text = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    console.out(text, highlight=False)
+
+
+def task_source(task: MediaEmbeddingTask | TasksStatusResponse) -> str | None:
+    """The file name or URL a task was made from, as the server remembers it."""
+    meta = task.video_embedding.metadata if task.video_embedding else None
+    if meta is None:
+        return None
+    return meta.input_url or meta.input_filename
 
 
 def segment_table(title: str, rows: Sequence[EmbeddingRow]) -> Table:
@@ -41,6 +69,24 @@ def segment_table(title: str, rows: Sequence[EmbeddingRow]) -> Table:
     return table
 
 
+def segment_json(task_id: str, rows: Sequence[EmbeddingRow]) -> dict[str, Any]:
+    return {
+        "task_id": task_id,
+        "segments": [
+            {
+                "source": r.source,
+                "model_name": r.model_name,
+                "embedding_option": r.embedding_option,
+                "embedding_scope": r.embedding_scope,
+                "start_offset_sec": r.start_offset_sec,
+                "end_offset_sec": r.end_offset_sec,
+                "vector": r.vector,
+            }
+            for r in rows
+        ],
+    }
+
+
 def similarity_table(labels: Sequence[str], vectors: npt.NDArray[np.float32]) -> Table:
     """Cosine similarity of every vector with every other, labelled on both axes."""
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
@@ -54,23 +100,75 @@ def similarity_table(labels: Sequence[str], vectors: npt.NDArray[np.float32]) ->
     return table
 
 
+def failure_line(o: ItemResult) -> str:
+    """``error: clip.mp4: video_duration_too_short: The video is too short ...``."""
+    return f"error: {o.source}: {o.error_code}: {o.error_message}"
+
+
 def job_summary_table(outcomes: Sequence[ItemResult], model_name: str) -> Table:
-    """One row per input of a bulk job: its task, status, segments and dimension."""
+    """One row per input of a bulk job; a failure shows its code (its line came earlier)."""
     table = Table(title=f"{len(outcomes)} video(s), model {model_name}")
     for column in ("source", "task id", "status", "segments", "dim"):
         table.add_column(column)
     for o in outcomes:
-        status = "ready" if o.ok else f"failed: {o.error_message}"
+        status = "ready" if o.ok else f"failed ({o.error_code})"
         table.add_row(o.source, o.task_id or "-", status, str(o.segments), str(o.dimension))
     return table
 
 
+def job_summary_json(outcomes: Sequence[ItemResult], model_name: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "source": o.source,
+            "task_id": o.task_id,
+            "model_name": model_name,
+            "state": o.state,
+            "segments": o.segments,
+            "dimension": o.dimension,
+            "duration": o.duration,
+            "error_code": o.error_code,
+            "error_message": o.error_message,
+            "retryable": o.retryable,
+            "resumed": o.resumed,
+        }
+        for o in outcomes
+    ]
+
+
 def task_table(tasks: Sequence[MediaEmbeddingTask]) -> Table:
-    """One row per task: id, status, model, creation time."""
+    """One row per task: id, status, source, model, creation time."""
     table = Table(title="tasks, newest first")
-    for column in ("task id", "status", "model", "created"):
+    for column in ("task id", "status", "source", "model", "created"):
         table.add_column(column)
     for task in tasks:
         created = task.created_at.isoformat() if task.created_at else "-"
-        table.add_row(task.id or "-", task.status or "-", task.model_name or "-", created)
+        table.add_row(
+            task.id or "-",
+            task.status or "-",
+            task_source(task) or "-",
+            task.model_name or "-",
+            created,
+        )
     return table
+
+
+def task_json(task: MediaEmbeddingTask) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "status": task.status,
+        "source": task_source(task),
+        "model_name": task.model_name,
+        "created_at": task.created_at.isoformat() if task.created_at else None,
+    }
+
+
+def status_json(st: TasksStatusResponse) -> dict[str, Any]:
+    meta = st.video_embedding.metadata if st.video_embedding else None
+    return {
+        "id": st.id,
+        "status": st.status,
+        "model_name": st.model_name,
+        "source": task_source(st),
+        "duration": meta.duration if meta else None,
+        "error": {"code": st.error.code, "message": st.error.message} if st.error else None,
+    }

@@ -46,6 +46,15 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def failure_message(exc: BaseException) -> str:
+    """The reason without the code (``ItemResult`` carries the code beside it)."""
+    if isinstance(exc, ApiError):
+        return exc.message or f"HTTP {exc.status_code}"
+    if isinstance(exc, OSError) and exc.filename:
+        return exc.strerror or type(exc).__name__
+    return describe_error(exc)
+
+
 def error_code(exc: BaseException) -> str:
     """The platform's code, else a snake_case name for the client-side cause."""
     if isinstance(exc, ApiError):

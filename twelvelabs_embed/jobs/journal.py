@@ -1,8 +1,9 @@
 """The job journal: one SQLite file that says where every input stands.
 
-One object owns the database (datasette's rule): a single thread holds the only
-connection and runs every statement, so each state change is one short transaction and
-the event loop never blocks on disk. A lock file keeps a second process off the journal.
+One object owns the database (datasette's rule, :mod:`twelvelabs_embed._sqlite`): a
+single thread holds the only connection and runs every statement, so each state change
+is one short transaction and the event loop never blocks on disk. A lock file keeps a
+second process off the journal.
 
 States, and what a crash in each one means for the next run::
 
@@ -18,23 +19,19 @@ looks for it with ``list(started_at=...)`` before it uploads again.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import functools
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any, Literal, TypeVar
+from typing import IO, Any, Literal
 
 import attrs
 
+from .._aio import to_thread
+from .._sqlite import SingleWriterDatabase, transaction
 from ..errors import TwelveLabsError
 from .identity import JobInput
-
-T = TypeVar("T")
 
 STATES = ("pending", "uploading", "processing", "ready", "retrieved", "failed")
 DONE_STATES = frozenset({"retrieved", "failed"})
@@ -139,14 +136,14 @@ class Journal:
 
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
         self.path = Path(path) if path is not None else None
-        self._pool: ThreadPoolExecutor | None = None
-        self._conn: sqlite3.Connection | None = None
+        self._db = SingleWriterDatabase(self.path, _SCHEMA, name="tl-journal")
         self._lock: IO[str] | None = None
 
     async def __aenter__(self) -> Journal:
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="tl-journal")
         try:
-            await self._run(self._open)
+            if self.path is not None:
+                self._lock = await to_thread(_take_lock, self.path)
+            await self._db.open()
         except BaseException:
             await self.close()
             raise
@@ -155,115 +152,84 @@ class Journal:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def _open(self) -> None:
-        target = ":memory:"
-        if self.path is not None:
-            self._lock = _take_lock(self.path)
-            target = str(self.path)
-        conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode = WAL")
-        # NORMAL survives a killed process (the WAL is in the OS cache); only power loss
-        # can drop the last commits, which the runner tolerates (it redoes those steps).
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.executescript(_SCHEMA)
-        self._conn = conn
-
     async def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        with contextlib.suppress(RuntimeError):
-            await asyncio.get_running_loop().run_in_executor(pool, self._close)
-        await asyncio.to_thread(pool.shutdown, True)
-
-    def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
-
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        if self._pool is None:
-            raise RuntimeError("the journal is not open")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(fn, *args))
-
-    def _tx(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> None:
-        assert self._conn is not None
-        self._conn.execute("BEGIN IMMEDIATE")
         try:
+            await self._db.close()
+        finally:
+            if self._lock is not None:
+                self._lock.close()
+                self._lock = None
+
+    @staticmethod
+    def _tx(conn: sqlite3.Connection, statements: Iterable[tuple[str, Sequence[Any]]]) -> None:
+        with transaction(conn):
             for sql, args in statements:
-                self._conn.execute(sql, args)
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+                conn.execute(sql, args)
 
     # --- reads ---------------------------------------------------------------------
 
     async def register(self, inputs: Sequence[JobInput]) -> list[Entry]:
         """Add inputs not seen before (as ``pending``); every input's row, in order."""
-        return await self._run(self._register, inputs)
+        return await self._db.write(self._register, inputs)
 
-    def _register(self, inputs: Sequence[JobInput]) -> list[Entry]:
-        assert self._conn is not None
-        (start,) = self._conn.execute("SELECT COALESCE(MAX(seq), -1) + 1 FROM inputs").fetchone()
+    @classmethod
+    def _register(cls, conn: sqlite3.Connection, inputs: Sequence[JobInput]) -> list[Entry]:
+        (start,) = conn.execute("SELECT COALESCE(MAX(seq), -1) + 1 FROM inputs").fetchone()
         now = time.time()
-        self._tx(
-            (
-                "INSERT OR IGNORE INTO inputs (key, seq, source, kind, locator, params, updated)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (i.key, start + n, i.source, i.kind, i.locator, i.params_json, now),
-            )
-            for n, i in enumerate(inputs)
+        sql = (
+            "INSERT OR IGNORE INTO inputs (key, seq, source, kind, locator, params, updated)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
         )
-        return [self._get(i.key) for i in inputs]
+        cls._tx(
+            conn,
+            [
+                (sql, (i.key, start + n, i.source, i.kind, i.locator, i.params_json, now))
+                for n, i in enumerate(inputs)
+            ],
+        )
+        return [cls._get(conn, i.key) for i in inputs]
 
-    def _get(self, key: str) -> Entry:
-        assert self._conn is not None
-        row = self._conn.execute(f"SELECT {_COLUMNS} FROM inputs WHERE key = ?", (key,)).fetchone()
+    @staticmethod
+    def _get(conn: sqlite3.Connection, key: str) -> Entry:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM inputs WHERE key = ?", (key,)).fetchone()
         if row is None:
             raise KeyError(key)
         return _entry(row)
 
     async def get(self, key: str) -> Entry:
-        return await self._run(self._get, key)
+        return await self._db.read(self._get, key)
 
     async def entries(self, keys: Sequence[str]) -> list[Entry]:
         """Rows as committed: after a cancelled transition its commit may still have
         landed (the statement runs to the end in the journal's thread)."""
-        return await self._run(lambda: [self._get(k) for k in keys])
+        return await self._db.read(lambda conn: [self._get(conn, k) for k in keys])
 
     async def task_ids(self) -> set[str]:
         """Every task id the journal holds: tasks already claimed by some input."""
 
-        def read() -> set[str]:
-            assert self._conn is not None
-            rows = self._conn.execute("SELECT task_id FROM inputs WHERE task_id IS NOT NULL")
+        def read(conn: sqlite3.Connection) -> set[str]:
+            rows = conn.execute("SELECT task_id FROM inputs WHERE task_id IS NOT NULL")
             return {r[0] for r in rows}
 
-        return await self._run(read)
+        return await self._db.read(read)
 
     async def counts(self) -> dict[str, int]:
-        def read() -> dict[str, int]:
-            assert self._conn is not None
-            rows = self._conn.execute("SELECT state, COUNT(*) FROM inputs GROUP BY state")
+        def read(conn: sqlite3.Connection) -> dict[str, int]:
+            rows = conn.execute("SELECT state, COUNT(*) FROM inputs GROUP BY state")
             return dict(rows.fetchall())
 
-        return await self._run(read)
+        return await self._db.read(read)
 
     # --- transitions (each one commit) ----------------------------------------------
 
     async def _update(self, key: str, sets: str, *args: Any, where: str = "") -> Entry:
         sql = f"UPDATE inputs SET {sets}, updated = ? WHERE key = ?{where}"
 
-        def write() -> Entry:
-            self._tx([(sql, (*args, time.time(), key))])
-            return self._get(key)
+        def write(conn: sqlite3.Connection) -> Entry:
+            self._tx(conn, [(sql, (*args, time.time(), key))])
+            return self._get(conn, key)
 
-        return await self._run(write)
+        return await self._db.write(write)
 
     async def set_fingerprint(self, key: str, size: int, mtime_ns: int, sha256: str) -> Entry:
         return await self._update(key, "size = ?, mtime_ns = ?, sha256 = ?", size, mtime_ns, sha256)

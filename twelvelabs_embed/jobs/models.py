@@ -38,7 +38,7 @@ class ItemResult:
         state: ``retrieved`` (its rows are in the output) or ``failed``.
         error_code: the platform's code (``video_duration_too_short``), or the client's
             (``file_not_found``, ``connection_error``, ``task_failed`` ...).
-        error_message: one line, ready to print.
+        error_message: the reason in one line, without the code (print both).
         retryable: a transient failure a re-run will try again; otherwise permanent.
         resumed: finished by an earlier run with the same journal (nothing was sent).
         embeddings: the vectors when retrieved in this run; ``None`` when resumed
@@ -69,7 +69,7 @@ class JobProgress:
     """A snapshot of the whole job, handed to ``on_progress`` after every state change.
 
     ``video_minutes_per_minute`` and ``eta_sec`` count only work done in this run
-    (``None`` until something has finished).
+    (``None`` until something has finished); the ETA is paced by successes only.
     """
 
     total: int
@@ -83,6 +83,10 @@ class JobProgress:
     upload_bytes_sent: int = 0
     upload_bytes_total: int = 0
     """Bytes sent and to send of the uploads in flight right now."""
+    failed_this_run: int = 0
+    """Inputs that failed in this run (they finish fast, so the ETA leaves them out)."""
+    checking: int = 0
+    """While a resumed job reconciles its journal: how many entries it is checking."""
 
     @property
     def video_minutes_per_minute(self) -> float | None:
@@ -92,7 +96,8 @@ class JobProgress:
 
     @property
     def eta_sec(self) -> float | None:
-        if self.finished_this_run <= 0 or self.elapsed_sec <= 0:
+        succeeded = self.finished_this_run - self.failed_this_run
+        if succeeded <= 0 or self.elapsed_sec <= 0:
             return None
         left = self.total - self.done
-        return left * self.elapsed_sec / self.finished_this_run
+        return left * self.elapsed_sec / succeeded

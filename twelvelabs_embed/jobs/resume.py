@@ -16,10 +16,10 @@ exactly one task per input.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from .._aio import to_thread
 from . import identity
 from .identity import JobInput
 from .journal import Entry, Journal
@@ -69,7 +69,7 @@ async def content_changed(journal: Journal, inp: JobInput, e: Entry) -> bool:
         return True
     if (now.size, now.mtime_ns) == (e.size, e.mtime_ns):
         return False
-    digest = await asyncio.to_thread(identity.content_hash, inp.locator)
+    digest = await to_thread(identity.content_hash, inp.locator)
     if digest != e.sha256:
         return True
     await journal.set_fingerprint(inp.key, now.size, now.mtime_ns, digest)

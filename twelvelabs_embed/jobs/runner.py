@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._aio import to_thread
 from .._retry import backoff_delay
 from .._transport import Request
 from .._upload import UploadError
@@ -35,7 +36,7 @@ from ..errors import ApiError, ConflictError, NotFoundError, TooManyRequestsErro
 from ..models import EmbeddingMatrix, TasksCreateResponse
 from ..resources._base import parse
 from . import identity, resume
-from .failures import AMBIGUOUS, TRANSIENT, describe_error, error_code
+from .failures import AMBIGUOUS, TRANSIENT, error_code, failure_message
 from .gate import RateGate
 from .identity import JobInput
 from .journal import DONE_STATES, Entry, Journal, next_step, restart_state
@@ -94,6 +95,7 @@ class EmbedJob:
         self._started = 0.0
         self._video_sec = 0.0
         self._finished = 0
+        self._failed_this_run = 0
         self._upload_bytes: dict[str, tuple[int, int]] = {}
         """(sent, total) of each upload in flight, for the progress line."""
         sigs = Counter(resume.signature(i) for i in self.inputs)
@@ -106,6 +108,11 @@ class EmbedJob:
         self._started = time.monotonic()
         for entry in await self.journal.register(self.inputs):
             self._entries[entry.key] = entry
+        known = sum(e.state != "pending" for e in self._entries.values())
+        if known and self._on_progress is not None:  # a resumed job: say why it waits
+            result = self._on_progress(attrs.evolve(self.progress(), checking=known))
+            if inspect.isawaitable(result):
+                await result
         await self._prepare()
         workers = [self._spawn(self._upload_worker) for _ in range(self.options.concurrency)]
         workers += [
@@ -161,7 +168,7 @@ class EmbedJob:
             if e.state == "retrieved" and e.task_id is not None:
                 retrieved[e.task_id] = inp
         if self.store is not None and retrieved:
-            missing = await asyncio.to_thread(self.store.recover, set(retrieved))
+            missing = await to_thread(self.store.recover, set(retrieved))
             for task_id in missing:
                 await self._set(self.journal.reset(retrieved[task_id].key, "ready"))
 
@@ -206,6 +213,7 @@ class EmbedJob:
             elapsed_sec=time.monotonic() - self._started,
             video_sec=self._video_sec,
             finished_this_run=self._finished,
+            failed_this_run=self._failed_this_run,
             rate_limited=self.gate.limited_count,
             upload_bytes_sent=sum(sent for sent, _ in self._upload_bytes.values()),
             upload_bytes_total=sum(total for _, total in self._upload_bytes.values()),
@@ -223,6 +231,7 @@ class EmbedJob:
         self._report()  # before the item: the consumer sees the final counts too
         if not resumed:
             self._finished += 1
+            self._failed_this_run += e.state == "failed"
             self._video_sec += e.duration or 0.0
         self._out.put_nowait(
             ItemResult(
@@ -252,7 +261,7 @@ class EmbedJob:
         message: str | None = None,
     ) -> None:
         code = code or (error_code(exc) if exc else "failed")
-        message = message or (describe_error(exc) if exc else code)
+        message = message or (failure_message(exc) if exc else code)
         await self._set(self.journal.failed(inp.key, code, message, retryable=retryable))
         self._emit(inp)
 
@@ -343,7 +352,7 @@ class EmbedJob:
         now = identity.stamp(inp.locator)
         if now is None:
             return  # the create below fails with the OS's own reason
-        digest = await asyncio.to_thread(identity.content_hash, inp.locator)
+        digest = await to_thread(identity.content_hash, inp.locator)
         await self._set(self.journal.set_fingerprint(inp.key, now.size, now.mtime_ns, digest))
 
     async def _request(self, inp: JobInput) -> Request:
@@ -412,7 +421,7 @@ class EmbedJob:
             err = status.error
             code = (err.code if err else None) or "task_failed"
             reason = (err.message if err else None) or "the platform gave no reason"
-            await self._fail(inp, code=code, message=f"{code}: {reason}", retryable=False)
+            await self._fail(inp, code=code, message=reason, retryable=False)
         elif timeout is not None and time.monotonic() - since > timeout:
             del self._watching[task_id]
             message = f"task {task_id} did not finish within {timeout} s"
@@ -449,7 +458,7 @@ class EmbedJob:
                 return
         if self.store is not None:
             model = result.model_name or inp.model_name
-            await asyncio.to_thread(self.store.write, task_id, inp.source, model, matrix)
+            await to_thread(self.store.write, task_id, inp.source, model, matrix)
         dim = int(matrix.vectors.shape[1]) if len(matrix) else 0
         await self._set(self.journal.retrieved(inp.key, len(matrix), dim))
         self._emit(inp, embeddings=matrix)

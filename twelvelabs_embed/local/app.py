@@ -11,16 +11,29 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from .keys import EXECUTOR, FETCHER, PROBE_EXECUTOR, PROCESSOR, SETTINGS, STORE
-from .middlewares import add_version_header, auth_middleware, errors_middleware
-from .processing import TaskProcessor
-from .routes import setup_routes
+from .app_keys import (
+    EXECUTOR,
+    FETCHER,
+    INTAKE,
+    PROBE_EXECUTOR,
+    SETTINGS,
+    STORE,
+    TASK_RUNNER,
+)
+from .executors.process_pool import ProcessPoolMediaExecutor
+from .http.middlewares import add_version_header, auth_middleware, errors_middleware
+from .http.routes import setup_routes
+from .intake import TaskIntake
 from .settings import EngineSettings
 from .store import TaskStore
+from .task_runner import TaskRunner
 from .url_fetch import UrlFetcher
-from .workers import ProcessPoolMediaExecutor
 
-WORKER_PRELOAD = ("twelvelabs_embed.local.jobs", "twelvelabs_embed.local.pipeline", "av")
+WORKER_PRELOAD = (
+    "twelvelabs_embed.local.media.task_job",
+    "twelvelabs_embed.local.media.segments",
+    "av",
+)
 """Imported once by the fork server so every worker starts warm."""
 
 
@@ -62,18 +75,19 @@ async def fetcher_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-async def processor_ctx(app: web.Application) -> AsyncIterator[None]:
-    processor = TaskProcessor(app[SETTINGS], app[STORE], app[EXECUTOR], app[FETCHER])
-    app[PROCESSOR] = processor
-    await processor.start()
+async def task_runner_ctx(app: web.Application) -> AsyncIterator[None]:
+    runner = TaskRunner(app[SETTINGS], app[STORE], app[EXECUTOR], app[FETCHER])
+    app[TASK_RUNNER] = runner
+    app[INTAKE] = TaskIntake(app[SETTINGS], app[STORE], app[PROBE_EXECUTOR], runner)
+    await runner.start()
     yield
-    await processor.stop()
+    await runner.stop()
 
 
 def make_app(settings: EngineSettings) -> web.Application:
     app = web.Application(middlewares=[errors_middleware, auth_middleware])
     app[SETTINGS] = settings
     app.on_response_prepare.append(add_version_header)
-    app.cleanup_ctx.extend([store_ctx, executors_ctx, fetcher_ctx, processor_ctx])
+    app.cleanup_ctx.extend([store_ctx, executors_ctx, fetcher_ctx, task_runner_ctx])
     setup_routes(app)
     return app

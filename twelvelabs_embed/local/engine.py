@@ -12,19 +12,21 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-import threading
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from .._portal import Portal
 from .app import make_app
-from .keys import PROCESSOR
+from .app_keys import TASK_RUNNER
+from .main_guard import check_main_guard
 from .settings import API_PREFIX, EngineSettings
 
 OPEN_ENGINE_KEY = "local"
 """What ``api_key`` reports for an engine without a key (which accepts any key)."""
+STOP_TIMEOUT_SEC = 60.0
+"""How long ``stop()`` lets the engine close (workers, downloads, the database)."""
 
 
 class LocalEngine:
@@ -59,8 +61,7 @@ class LocalEngine:
         self.app: web.Application | None = None
         self._runner: web.AppRunner | None = None
         self._tmp: str | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._portal: Portal | None = None
 
     # --- async ---------------------------------------------------------------------------
 
@@ -72,6 +73,12 @@ class LocalEngine:
         await self.close()
 
     async def start(self) -> None:
+        """Listen and start processing.
+
+        Raises:
+            MainModuleNotGuardedError: a script's unguarded top level started the engine.
+        """
+        check_main_guard()
         data_dir = self._data_dir
         if data_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="twelvelabs-embed-")
@@ -101,7 +108,7 @@ class LocalEngine:
     async def wait_idle(self, timeout: float = 60.0) -> None:
         """Wait until no task is queued or processing (handy in tests and scripts)."""
         assert self.app is not None, "the engine is not running"
-        await asyncio.wait_for(self.app[PROCESSOR].idle.wait(), timeout)
+        await asyncio.wait_for(self.app[TASK_RUNNER].idle.wait(), timeout)
 
     # --- addresses -----------------------------------------------------------------------
 
@@ -124,39 +131,28 @@ class LocalEngine:
     # --- sync ----------------------------------------------------------------------------
 
     def start_in_thread(self) -> LocalEngine:
-        """Run the engine on its own event loop in a daemon thread; returns once it listens."""
-        started: Future[None] = Future()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            try:
-                loop.run_until_complete(self.start())
-            except BaseException as exc:
-                started.set_exception(exc)
-                loop.close()
-                return
-            started.set_result(None)
-            loop.run_forever()
-            loop.run_until_complete(self.close())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="twelvelabs-embed-engine", daemon=True)
-        self._thread.start()
-        started.result()
+        """Run the engine on a private event loop in a daemon thread (the sync client's
+        :class:`~twelvelabs_embed._portal.Portal`); returns once it listens."""
+        portal = Portal(
+            self.close, name="twelvelabs-embed-engine", shutdown_timeout=STOP_TIMEOUT_SEC
+        )
+        try:
+            portal.call(self.start)
+        except BaseException:
+            portal.close()
+            raise
+        self._portal = portal
         return self
 
     def stop(self) -> None:
         """Stop an engine started with ``start_in_thread`` and wait for a clean shutdown."""
-        if self._loop is None or self._thread is None:
-            return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._thread = self._loop = None
+        portal, self._portal = self._portal, None
+        if portal is not None:
+            portal.close(self.close)
 
     def wait_idle_sync(self, timeout: float = 60.0) -> None:
-        assert self._loop is not None, "the engine is not running in a thread"
-        asyncio.run_coroutine_threadsafe(self.wait_idle(timeout), self._loop).result()
+        assert self._portal is not None, "the engine is not running in a thread"
+        self._portal.call(self.wait_idle, timeout)
 
     def __enter__(self) -> LocalEngine:
         return self.start_in_thread()

@@ -29,7 +29,7 @@ class EngineSettings:
         fetch_timeout_sec: total time allowed for one ``video_url`` download.
         fetch_connect_timeout_sec / fetch_read_timeout_sec: per-connect and per-read limits.
         max_redirects: redirects followed for ``video_url``; each hop is re-checked.
-        encoder: passed to the encoder pipeline (``EmbedJob.encoder``).
+        encoder: which encoder turns frames into vectors (``media.segments.ClipPlan.encoder``).
         job_timeout_sec: longest one video may decode and embed before its worker is
             stopped and the task fails (a hung decoder must not hold a task forever);
             ``probe_timeout_sec`` is the same for the upload probe.
@@ -57,6 +57,10 @@ class EngineSettings:
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    def retention_cutoff_ms(self, now_ms: int) -> int:
+        """Tasks created before this instant are expired: purged, and 404 until then."""
+        return now_ms - int(self.retention_days * 86_400_000)
 
 
 def discard(path: str | os.PathLike[str] | None) -> None:

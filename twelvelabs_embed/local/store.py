@@ -1,29 +1,25 @@
-"""SQLite storage for embed tasks: the one place that runs SQL.
+"""SQLite storage for embed tasks: the one place in the engine that runs SQL.
 
-Pattern from datasette's ``database.py``: handlers never touch ``sqlite3``. Writes go
-through one writer thread (one connection, ``BEGIN IMMEDIATE``), reads through a small
-pool of read-only connections, so the event loop never blocks on disk and WAL lets
-reads run while a task's segments are written. Vectors are stored as float32 blobs
-(2 KiB per 512-d segment) and come back as NumPy arrays that orjson writes directly.
+Handlers never touch ``sqlite3``: every statement goes through
+:class:`~twelvelabs_embed._sqlite.SingleWriterDatabase` (one writer thread, a small pool
+of read-only connections), so the event loop never blocks on disk and WAL lets reads run
+while a task's segments are written. Vectors are stored as float32 blobs (2 KiB per
+512-d segment) and come back as NumPy arrays that orjson writes directly.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
-T = TypeVar("T")
+from .._sqlite import SingleWriterDatabase, transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -128,84 +124,26 @@ def _task(row: Sequence[Any]) -> TaskRecord:
     )
 
 
-def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA busy_timeout = 30000")
-    if read_only:
-        conn.execute("PRAGMA query_only = 1")
-    return conn
-
-
 class TaskStore:
     """Async facade over the task database; every method is safe to await from handlers."""
 
     def __init__(self, path: Path, *, readers: int = 3) -> None:
-        self._path = path
-        self._readers_n = readers
-        self._writer: ThreadPoolExecutor | None = None
-        self._readers: ThreadPoolExecutor | None = None
-        self._wconn: sqlite3.Connection | None = None
-        self._local = threading.local()
-        self._rconns: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-
-    # --- lifecycle ---------------------------------------------------------------------
+        self._db = SingleWriterDatabase(path, _SCHEMA, readers=readers, name="tl-store")
 
     async def open(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="tl-store-writer")
-        self._readers = ThreadPoolExecutor(self._readers_n, thread_name_prefix="tl-store-read")
-        await self._in(self._writer, self._open_writer)
-
-    def _open_writer(self) -> None:
-        conn = _connect(self._path, read_only=False)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.executescript(_SCHEMA)
-        self._wconn = conn
+        await self._db.open()
 
     async def close(self) -> None:
-        if self._writer is None or self._readers is None:
-            return
-        writer, readers = self._writer, self._readers
-        self._writer = self._readers = None
-        await asyncio.to_thread(readers.shutdown, True)
-        await asyncio.to_thread(writer.shutdown, True)
-        with self._lock:
-            for conn in self._rconns:
-                conn.close()
-            self._rconns.clear()
-        if self._wconn is not None:
-            self._wconn.close()
-            self._wconn = None
-
-    async def _in(self, pool: ThreadPoolExecutor | None, fn: Callable[..., T], *args: Any) -> T:
-        if pool is None:
-            raise RuntimeError("the task store is not open")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(pool, functools.partial(fn, *args))
-
-    def _reader(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = _connect(self._path, read_only=True)
-            self._local.conn = conn
-            with self._lock:
-                self._rconns.append(conn)
-        return conn
-
-    def _wc(self) -> sqlite3.Connection:
-        if self._wconn is None:
-            raise RuntimeError("the task store is not open")
-        return self._wconn
+        await self._db.close()
 
     # --- writes ------------------------------------------------------------------------
 
     async def insert(self, task: TaskRecord) -> None:
-        await self._in(self._writer, self._insert, task)
+        await self._db.write(self._insert, task)
 
-    def _insert(self, t: TaskRecord) -> None:
-        self._wc().execute(
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, t: TaskRecord) -> None:
+        conn.execute(
             f"INSERT INTO tasks ({_TASK_COLUMNS}) VALUES ({', '.join('?' * 17)})",
             (
                 t.id, t.model_name, t.status, t.created_ms, t.updated_ms, t.input_url,
@@ -223,18 +161,17 @@ class TaskStore:
         segments: Sequence[tuple[float, float, str, str, bytes]],
     ) -> None:
         """Store every segment and flip the task to ``ready`` in one transaction."""
-        await self._in(self._writer, self._mark_ready, task_id, duration, options, segments)
+        await self._db.write(self._mark_ready, task_id, duration, options, segments)
 
+    @staticmethod
     def _mark_ready(
-        self,
+        conn: sqlite3.Connection,
         task_id: str,
         duration: float,
         options: Sequence[str],
         segments: Sequence[tuple[float, float, str, str, bytes]],
     ) -> None:
-        conn = self._wc()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             conn.execute("DELETE FROM segments WHERE task_id = ?", (task_id,))
             conn.executemany(
                 "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -245,18 +182,17 @@ class TaskStore:
                 " media_path = NULL, error_code = NULL, error_message = NULL WHERE id = ?",
                 (duration, ",".join(options), now_ms(), task_id),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     async def mark_failed(
         self, task_id: str, code: str, message: str, duration: float | None = None
     ) -> None:
-        await self._in(self._writer, self._mark_failed, task_id, code, message, duration)
+        await self._db.write(self._mark_failed, task_id, code, message, duration)
 
-    def _mark_failed(self, task_id: str, code: str, message: str, duration: float | None) -> None:
-        self._wc().execute(
+    @staticmethod
+    def _mark_failed(
+        conn: sqlite3.Connection, task_id: str, code: str, message: str, duration: float | None
+    ) -> None:
+        conn.execute(
             "UPDATE tasks SET status = 'failed', error_code = ?, error_message = ?,"
             " duration = COALESCE(?, duration), updated_ms = ?, media_path = NULL WHERE id = ?",
             (code, message, duration, now_ms(), task_id),
@@ -264,69 +200,61 @@ class TaskStore:
 
     async def bump_attempts(self, task_id: str) -> int:
         """Count one more processing attempt (a crashed worker); returns the new count."""
-        return await self._in(self._writer, self._bump, task_id)
+        return await self._db.write(self._bump, task_id)
 
-    def _bump(self, task_id: str) -> int:
-        row = (
-            self._wc()
-            .execute(
-                "UPDATE tasks SET attempts = attempts + 1 WHERE id = ? RETURNING attempts",
-                (task_id,),
-            )
-            .fetchone()
-        )
+    @staticmethod
+    def _bump(conn: sqlite3.Connection, task_id: str) -> int:
+        row = conn.execute(
+            "UPDATE tasks SET attempts = attempts + 1 WHERE id = ? RETURNING attempts",
+            (task_id,),
+        ).fetchone()
         return int(row[0]) if row else 0
 
     async def purge(self, older_than_ms: int) -> list[str]:
         """Delete tasks created before ``older_than_ms``; returns their media paths."""
-        return await self._in(self._writer, self._purge, older_than_ms)
+        return await self._db.write(self._purge, older_than_ms)
 
-    def _purge(self, older_than_ms: int) -> list[str]:
-        conn = self._wc()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+    @staticmethod
+    def _purge(conn: sqlite3.Connection, older_than_ms: int) -> list[str]:
+        with transaction(conn):
             rows = conn.execute(
                 "SELECT id, media_path FROM tasks WHERE created_ms < ?", (older_than_ms,)
             ).fetchall()
             ids = [(r[0],) for r in rows]
             conn.executemany("DELETE FROM segments WHERE task_id = ?", ids)
             conn.executemany("DELETE FROM tasks WHERE id = ?", ids)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return [r[1] for r in rows if r[1]]
 
     # --- reads -------------------------------------------------------------------------
 
     async def get(self, task_id: str, *, not_before_ms: int = 0) -> TaskRecord | None:
         """The task, or ``None`` when unknown or created before ``not_before_ms`` (expired)."""
-        return await self._in(self._readers, self._get, task_id, not_before_ms)
+        return await self._db.read(self._get, task_id, not_before_ms)
 
-    def _get(self, task_id: str, not_before_ms: int) -> TaskRecord | None:
-        row = (
-            self._reader()
-            .execute(
-                f"SELECT {_TASK_COLUMNS} FROM tasks WHERE id = ? AND created_ms >= ?",
-                (task_id, not_before_ms),
-            )
-            .fetchone()
-        )
+    @staticmethod
+    def _get(conn: sqlite3.Connection, task_id: str, not_before_ms: int) -> TaskRecord | None:
+        row = conn.execute(
+            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE id = ? AND created_ms >= ?",
+            (task_id, not_before_ms),
+        ).fetchone()
         return _task(row) if row else None
 
     async def segments(
         self, task_id: str, options: Sequence[str] | None = None
     ) -> list[SegmentRecord]:
         """Segments in stored (platform) order, optionally only some embedding options."""
-        return await self._in(self._readers, self._segments, task_id, tuple(options or ()))
+        return await self._db.read(self._segments, task_id, tuple(options or ()))
 
-    def _segments(self, task_id: str, options: tuple[str, ...]) -> list[SegmentRecord]:
+    @staticmethod
+    def _segments(
+        conn: sqlite3.Connection, task_id: str, options: tuple[str, ...]
+    ) -> list[SegmentRecord]:
         sql = "SELECT start_sec, end_sec, option, scope, vector FROM segments WHERE task_id = ?"
         args: list[Any] = [task_id]
         if options:
             sql += f" AND option IN ({', '.join('?' * len(options))})"
             args += options
-        rows = self._reader().execute(sql + " ORDER BY seq", args).fetchall()
+        rows = conn.execute(sql + " ORDER BY seq", args).fetchall()
         return [
             SegmentRecord(r[0], r[1], r[2], r[3], np.frombuffer(r[4], dtype="<f4")) for r in rows
         ]
@@ -341,12 +269,13 @@ class TaskStore:
         limit: int,
     ) -> tuple[list[TaskRecord], int]:
         """One page, newest first, and the total number of matching tasks."""
-        return await self._in(
-            self._readers, self._list, created_from_ms, created_to_ms, status, offset, limit
+        return await self._db.read(
+            self._list, created_from_ms, created_to_ms, status, offset, limit
         )
 
+    @staticmethod
     def _list(
-        self,
+        conn: sqlite3.Connection,
         created_from_ms: int | None,
         created_to_ms: int | None,
         status: str | None,
@@ -365,7 +294,6 @@ class TaskStore:
             where.append("status = ?")
             args.append(status)
         cond = " AND ".join(where)
-        conn = self._reader()
         conn.execute("BEGIN")
         try:
             total = conn.execute(f"SELECT COUNT(*) FROM tasks WHERE {cond}", args).fetchone()[0]
@@ -380,15 +308,11 @@ class TaskStore:
 
     async def processing(self) -> list[TaskRecord]:
         """Tasks still ``processing`` (after a restart: the ones to finish), oldest first."""
-        return await self._in(self._readers, self._processing)
+        return await self._db.read(self._processing)
 
-    def _processing(self) -> list[TaskRecord]:
-        rows = (
-            self._reader()
-            .execute(
-                f"SELECT {_TASK_COLUMNS} FROM tasks WHERE status = 'processing'"
-                " ORDER BY created_ms, id"
-            )
-            .fetchall()
-        )
+    @staticmethod
+    def _processing(conn: sqlite3.Connection) -> list[TaskRecord]:
+        rows = conn.execute(
+            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE status = 'processing' ORDER BY created_ms, id"
+        ).fetchall()
         return [_task(r) for r in rows]

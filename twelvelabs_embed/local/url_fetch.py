@@ -49,17 +49,24 @@ def _url_invalid(why: str) -> FetchFailed:
     )
 
 
+ALLOW_HINT = (
+    "the engine fetches only public addresses, as the platform does; to allow it, start "
+    "the engine with --allow-private-urls (or allow_private_urls=True)"
+)
+
+
 def address_problem(ip: IPAddress) -> str | None:
-    """Why ``ip`` may not be fetched from, or ``None`` when it is a public unicast address."""
+    """Why ``ip`` may not be fetched from (``127.0.0.1, a loopback address``), or ``None``
+    when it is a public unicast address."""
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is not None:
             return address_problem(embedded)
     for attr in ("is_loopback", "is_link_local", "is_multicast", "is_unspecified"):
         if getattr(ip, attr):
-            return f"{ip} is a {attr[3:].replace('_', '-')} address"
+            return f"{ip}, a {attr[3:].replace('_', '-')} address"
     if ip.is_private or ip.is_reserved or not ip.is_global:
-        return f"{ip} is a private or reserved address"
+        return f"{ip}, a private or reserved address"
     return None
 
 
@@ -139,7 +146,7 @@ class UrlFetcher:
             return
         problem = address_problem(ip)
         if problem:
-            raise _url_invalid(f"{problem}, which is not allowed")
+            raise _url_invalid(f"{problem}: {ALLOW_HINT}")
 
     async def fetch(self, url: str, dest: Path) -> int:
         """Stream ``url`` to ``dest``; returns the byte count. Nothing is left on failure.
@@ -159,7 +166,7 @@ class UrlFetcher:
             discard(dest)
             cause = exc.os_error
             if isinstance(cause, AddressRefused):
-                raise _url_invalid(f"{cause}, which is not allowed") from exc
+                raise _url_invalid(f"{cause}: {ALLOW_HINT}") from exc
             raise _url_invalid(f"the host cannot be resolved ({cause})") from exc
         except TimeoutError as exc:
             discard(dest)

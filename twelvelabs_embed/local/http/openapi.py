@@ -11,9 +11,10 @@ import functools
 from typing import Any
 
 import orjson
+from aiohttp import web
 
-from .. import video_rules as vr
-from .settings import API_PREFIX
+from ... import video_rules as vr
+from ..settings import API_PREFIX
 
 _REF = "#/components/schemas/"
 _TASK_ID = {"type": "string", "pattern": "^[0-9a-f]{24}$", "example": "66419a20c70bb578439bd8f4"}
@@ -239,3 +240,8 @@ def build_openapi() -> dict[str, Any]:
 @functools.cache
 def openapi_json() -> bytes:
     return orjson.dumps(build_openapi())
+
+
+async def serve_openapi(request: web.Request) -> web.Response:
+    """``GET /openapi.json``: the document above (open, no key needed)."""
+    return web.Response(body=openapi_json(), content_type="application/json")

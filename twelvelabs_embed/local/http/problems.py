@@ -1,14 +1,14 @@
 """Platform-style refusals: one exception that carries ``{code, message}`` and a status.
 
-Kept free of aiohttp so the worker-side job code can raise the same shape the HTTP
-layer answers with; ``middlewares.py`` turns it into a JSON response.
+Handlers and the engine's services raise it; ``middlewares.py`` turns it into a JSON
+response. Kept free of aiohttp so code outside ``http/`` can raise it too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..video_rules import Violation
+from ...video_rules import Violation, combine
 
 
 class ApiProblem(Exception):
@@ -23,12 +23,14 @@ class ApiProblem(Exception):
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"
 
+    @classmethod
+    def of(cls, violation: Violation) -> ApiProblem:
+        return cls(violation.status, violation.code, violation.message)
+
 
 def from_violations(violations: Sequence[Violation]) -> ApiProblem:
-    """Several broken rules answer with the first one's code and every message joined."""
-    first = violations[0]
-    message = " ".join(v.message for v in violations)
-    return ApiProblem(first.status, first.code, message)
+    """Several broken rules answer as one (:func:`video_rules.combine`)."""
+    return ApiProblem.of(combine(violations))
 
 
 def bad_request(code: str, message: str) -> ApiProblem:

@@ -1,7 +1,7 @@
 """Turns ``processing`` tasks into ``ready`` or ``failed`` ones, in the background.
 
 A fixed number of consumer coroutines drain a queue of task ids. Each one downloads a
-``video_url`` if needed (in the event loop, with ``UrlFetcher``), runs ``jobs.embed_task``
+``video_url`` if needed (in the event loop, with ``UrlFetcher``), runs ``media.task_job.embed_task``
 on the media executor, and records the outcome. The store is the source of truth: the
 queue only holds ids, so a restart simply re-queues every task still ``processing``.
 """
@@ -11,15 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from pathlib import Path
 
 from .. import video_rules
-from .jobs import JobRefused, JobSpec, embed_task
+from .executors.base import MediaExecutor, WorkerCrashed, WorkerTimedOut
+from .media.task_job import JobRefused, JobSpec, embed_task
 from .settings import EngineSettings, discard
-from .store import TaskRecord, TaskStore
+from .store import TaskRecord, TaskStore, now_ms
 from .url_fetch import FetchFailed, UrlFetcher
-from .workers import MediaExecutor, WorkerCrashed, WorkerTimedOut
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ MAX_ATTEMPTS = 3
 """A task whose worker crashed this many times is failed instead of re-queued."""
 
 
-class TaskProcessor:
+class TaskRunner:
     """Background processing of tasks; start with ``start()``, stop with ``stop()``."""
 
     def __init__(
@@ -75,7 +74,7 @@ class TaskProcessor:
 
     async def purge(self) -> int:
         """Delete tasks past the retention period and their media files."""
-        cutoff = int((time.time() - self._settings.retention_days * 86400) * 1000)
+        cutoff = self._settings.retention_cutoff_ms(now_ms())
         paths = await self._store.purge(cutoff)
         for p in paths:
             discard(p)

@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from .. import video_rules
-from .store import SegmentRecord, TaskRecord
+from ... import video_rules
+from ..store import SegmentRecord, TaskRecord
 
 _OPTS = orjson.OPT_SERIALIZE_NUMPY
 

@@ -20,7 +20,7 @@ import attrs
 import av
 import numpy as np
 
-from ..media_probe import ProbeFailed
+from ...media_probe import ProbeFailed
 
 AUDIO_RATE = 16_000
 _DECODE_ERRORS = (av.FFmpegError, OSError, ValueError, IndexError, RuntimeError, EOFError)

@@ -1,11 +1,4 @@
-"""Where CPU-heavy media work runs: a small executor interface and its process-pool form.
-
-The engine only ever calls ``await executor.run(fn, *args)`` with a picklable,
-module-level ``fn``; that is the whole contract. ``ProcessPoolMediaExecutor`` is today's
-implementation. A Ray (or any cluster) executor can drop in later by implementing the
-same two methods, e.g. ``run`` wrapping ``ray.remote(fn).remote(*args)`` and awaiting the
-``ObjectRef``; nothing else in the engine needs to change.
-"""
+"""The local process pool that runs the engine's media work (see :mod:`.base`)."""
 
 from __future__ import annotations
 
@@ -13,40 +6,19 @@ import asyncio
 import functools
 import logging
 import multiprocessing
+import signal
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
+
+from ..._aio import to_thread
+from .base import WorkerCrashed, WorkerTimedOut
 
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
-
-
-class WorkerCrashed(RuntimeError):
-    """The process running a job died (segfault, OOM kill, ``os._exit``) before answering."""
-
-
-class WorkerTimedOut(WorkerCrashed):
-    """The job ran past its time limit (a hung decoder); its pool was stopped and replaced."""
-
-
-class MediaExecutor(Protocol):
-    """Runs picklable functions away from the event loop."""
-
-    async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
-        """Run ``fn(*args)`` elsewhere and return its result or raise its exception.
-
-        Raises:
-            WorkerCrashed: the worker died; the executor has already recovered.
-            WorkerTimedOut: ``timeout`` seconds passed; the worker was stopped.
-        """
-        ...
-
-    async def aclose(self) -> None:
-        """Stop the workers; jobs still running are abandoned."""
-        ...
 
 
 def _mp_context(preload: Sequence[str]) -> multiprocessing.context.BaseContext:
@@ -84,7 +56,9 @@ class ProcessPoolMediaExecutor:
             if self._closed:
                 raise RuntimeError("the executor is closed")
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self._max_workers, mp_context=self._ctx)
+                self._pool = ProcessPoolExecutor(
+                    self._max_workers, mp_context=self._ctx, initializer=_ignore_sigint
+                )
             return self._pool
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
@@ -130,7 +104,13 @@ class ProcessPoolMediaExecutor:
         # Jobs in flight are abandoned (their tasks stay `processing` and are re-queued at
         # the next start), so do not wait for them: stop the workers outright.
         _terminate(pool)
-        await asyncio.to_thread(pool.shutdown, True)
+        await to_thread(pool.shutdown, True)
+
+
+def _ignore_sigint() -> None:
+    """Ctrl-C in a terminal reaches the workers too; the engine stops them itself, so a
+    worker must not die with a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:

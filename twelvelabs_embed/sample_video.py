@@ -1,9 +1,10 @@
-"""A short synthetic test video for ``twelvelabs-embed demo``: three visibly different
-scenes, so the clip-to-clip similarity matrix has structure to show. Needs PyAV."""
+"""A short synthetic video to try things on: three visibly different scenes of 4 s
+(``twelvelabs-embed demo`` and the examples use it). Needs PyAV (the ``local`` extra)."""
 
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -33,15 +34,15 @@ def _scene(kind: int, t: float, h: int, w: int) -> npt.NDArray[np.uint8]:
     return rgb
 
 
-def make_demo_video(
-    path: Path,
+def make_sample_video(
+    path: str | os.PathLike[str],
     *,
     seconds_per_scene: float = 4.0,
     width: int = 480,
     height: int = 360,
     fps: int = 10,
 ) -> Path:
-    """Write an H.264 + AAC file of ``len(SCENES) * seconds_per_scene`` seconds."""
+    """Write an H.264 + AAC file of ``len(SCENES) * seconds_per_scene`` seconds; return its path."""
     import av
 
     total = int(len(SCENES) * seconds_per_scene * fps)
@@ -73,4 +74,4 @@ def make_demo_video(
                 out.mux(packet)
         for packet in audio.encode(None):
             out.mux(packet)
-    return path
+    return Path(path)

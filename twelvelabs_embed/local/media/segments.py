@@ -12,7 +12,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from ..video_rules import MODELS
+from ...video_rules import MODELS
 from .encoders import Encoder, load_encoder, project
 from .frames import AUDIO_RATE, read_audio, read_frames
 
@@ -33,7 +33,7 @@ class SegmentVector:
 
 
 @attrs.frozen
-class EmbedJob:
+class ClipPlan:
     """What to embed: ``clips`` from :func:`video_rules.plan_clips`, in time order."""
 
     path: str
@@ -43,8 +43,8 @@ class EmbedJob:
     encoder: str = "descriptor"
 
 
-def embed_video(job: EmbedJob) -> list[SegmentVector]:
-    """Embed every clip (and the whole range when ``"video"`` is in ``job.scopes``).
+def embed_video(plan: ClipPlan) -> list[SegmentVector]:
+    """Embed every clip (and the whole range when ``"video"`` is in ``plan.scopes``).
 
     Ordering as the platform: grouped by embedding option in the model's option order;
     within an option all clip segments in time order, then the video-scope segment (start
@@ -58,23 +58,23 @@ def embed_video(job: EmbedJob) -> list[SegmentVector]:
         ProbeFailed: the file cannot be opened or decoding fails midway.
         ValueError: unknown model name.
     """
-    spec = MODELS.get(job.model_name)
+    spec = MODELS.get(plan.model_name)
     if spec is None:
-        raise ValueError(f"unknown model {job.model_name!r}")
-    if not job.clips:
+        raise ValueError(f"unknown model {plan.model_name!r}")
+    if not plan.clips:
         return []
-    encoder = load_encoder(job.encoder)
-    visual = _visual_descriptors(job, encoder)
-    audio = _audio_descriptors(job, encoder) if "audio" in spec.embedding_options else None
-    span = (job.clips[0][0], job.clips[-1][1])
+    encoder = load_encoder(plan.encoder)
+    visual = _visual_descriptors(plan, encoder)
+    audio = _audio_descriptors(plan, encoder) if "audio" in spec.embedding_options else None
+    span = (plan.clips[0][0], plan.clips[-1][1])
     rows: list[SegmentVector] = []
     for option in spec.embedding_options:
         descs = audio if option == "audio" else visual
         assert descs is not None
         salt = f"{spec.name}/{option}/{encoder.name}"
-        for (start, end), d in zip(job.clips, descs, strict=True):
+        for (start, end), d in zip(plan.clips, descs, strict=True):
             rows.append(_row(start, end, option, "clip", d, spec.dimension, salt))
-        if "video" in job.scopes:
+        if "video" in plan.scopes:
             mean = np.mean([d / max(float(np.linalg.norm(d)), 1e-12) for d in descs], axis=0)
             rows.append(_row(*span, option, "video", mean, spec.dimension, salt))
     return rows
@@ -92,24 +92,24 @@ def _targets(start: float, end: float) -> list[float]:
     return [start + (i + 0.5) * step for i in range(SAMPLES_PER_CLIP)]
 
 
-def _visual_descriptors(job: EmbedJob, encoder: Encoder) -> list[np.ndarray]:
-    targets = [t for start, end in job.clips for t in _targets(start, end)]
-    shortest = min(end - start for start, end in job.clips)
+def _visual_descriptors(plan: ClipPlan, encoder: Encoder) -> list[np.ndarray]:
+    targets = [t for start, end in plan.clips for t in _targets(start, end)]
+    shortest = min(end - start for start, end in plan.clips)
     tolerance = min(MAX_TOLERANCE_SEC, shortest / (2 * SAMPLES_PER_CLIP))
-    frames = read_frames(job.path, targets, size=encoder.frame_size, tolerance=tolerance)
+    frames = read_frames(plan.path, targets, size=encoder.frame_size, tolerance=tolerance)
     k = SAMPLES_PER_CLIP
     return [
-        encoder.encode_frames(frames.images[i * k : (i + 1) * k]) for i in range(len(job.clips))
+        encoder.encode_frames(frames.images[i * k : (i + 1) * k]) for i in range(len(plan.clips))
     ]
 
 
-def _audio_descriptors(job: EmbedJob, encoder: Encoder) -> list[np.ndarray]:
-    lo = job.clips[0][0]
-    samples = read_audio(job.path, lo, job.clips[-1][1], rate=AUDIO_RATE)
+def _audio_descriptors(plan: ClipPlan, encoder: Encoder) -> list[np.ndarray]:
+    lo = plan.clips[0][0]
+    samples = read_audio(plan.path, lo, plan.clips[-1][1], rate=AUDIO_RATE)
     if samples is None:
         samples = np.zeros(0, np.float32)  # no audio stream: silence, see embed_video
     out = []
-    for start, end in job.clips:
+    for start, end in plan.clips:
         a, b = round((start - lo) * AUDIO_RATE), round((end - lo) * AUDIO_RATE)
         out.append(encoder.encode_audio(samples[a:b], AUDIO_RATE))
     return out

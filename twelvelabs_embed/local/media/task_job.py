@@ -7,11 +7,13 @@ with the platform's code, which the engine stores on the ``failed`` task.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 import numpy as np
 
-from .. import video_rules
-from ..media_probe import ProbeFailed, probe_video
+from ... import video_rules
+from ...media_probe import ProbeFailed, probe_video
 
 SegmentRow = tuple[float, float, str, str, bytes]
 """start, end, embedding_option, embedding_scope, float32 little-endian vector bytes."""
@@ -24,6 +26,12 @@ class JobRefused(Exception):
         super().__init__(code, message)
         self.code = code
         self.message = message
+
+    @classmethod
+    def of(cls, violations: Sequence[video_rules.Violation]) -> JobRefused:
+        """Broken rules as one refusal (:func:`video_rules.combine`)."""
+        v = video_rules.combine(violations)
+        return cls(v.code, v.message)
 
 
 @attrs.frozen
@@ -49,48 +57,41 @@ def probe(path: str) -> video_rules.VideoFacts:
     try:
         return probe_video(path)
     except ProbeFailed as exc:
-        v = video_rules.file_broken()
-        raise JobRefused(v.code, v.message) from exc
-
-
-def refusal(violations: list[video_rules.Violation]) -> JobRefused:
-    return JobRefused(violations[0].code, " ".join(v.message for v in violations))
+        raise JobRefused.of([video_rules.file_broken()]) from exc
 
 
 def check_media(spec: JobSpec, facts: video_rules.VideoFacts) -> None:
-    """Every rule that needs the media facts: size, aspect ratio, duration, offsets."""
-    violations = video_rules.check_video_facts(facts)
-    if not violations and facts.duration is not None:
-        params = video_rules.CreateParams(
-            model_name=spec.model_name,
-            has_file=True,
-            video_start_offset_sec=spec.start,
-            video_end_offset_sec=spec.end,
-            video_clip_length=spec.clip_length,
-            video_embedding_scope=spec.scopes,
-        )
-        violations = video_rules.check_offsets_against_duration(params, facts.duration)
+    """Every rule that needs the media facts (:func:`video_rules.check_media`)."""
+    params = video_rules.CreateParams(
+        model_name=spec.model_name,
+        has_file=True,
+        video_start_offset_sec=spec.start,
+        video_end_offset_sec=spec.end,
+        video_clip_length=spec.clip_length,
+        video_embedding_scope=spec.scopes,
+    )
+    violations = video_rules.check_media(params, facts)
     if violations:
-        raise refusal(violations)
+        raise JobRefused.of(violations)
 
 
 def embed_task(spec: JobSpec) -> JobResult:
     """Run one task end to end; raises ``JobRefused`` for videos the platform would refuse."""
-    from .pipeline import EmbedJob, embed_video
+    from .segments import ClipPlan, embed_video
 
     facts = probe(spec.path)
     check_media(spec, facts)
     assert facts.duration is not None  # check_media refuses an unknown duration
     clips = video_rules.plan_clips(facts.duration, spec.start, spec.end, spec.clip_length)
     if not clips:
-        v = video_rules.file_broken("No clip could be cut from the requested range.")
-        raise JobRefused(v.code, v.message)
-    job = EmbedJob(spec.path, spec.model_name, tuple(clips), spec.scopes, spec.encoder)
+        raise JobRefused.of(
+            [video_rules.file_broken("No clip could be cut from the requested range.")]
+        )
+    plan = ClipPlan(spec.path, spec.model_name, tuple(clips), spec.scopes, spec.encoder)
     try:
-        vectors = embed_video(job)
+        vectors = embed_video(plan)
     except ProbeFailed as exc:
-        v = video_rules.file_broken()
-        raise JobRefused(v.code, v.message) from exc
+        raise JobRefused.of([video_rules.file_broken()]) from exc
     rows: list[SegmentRow] = []
     options: list[str] = []
     for s in vectors:

@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from .keys import SETTINGS
+from ..app_keys import SETTINGS
+from ..settings import API_PREFIX, API_VERSION
+from .bodies import error_body
 from .problems import ApiProblem
-from .settings import API_PREFIX, API_VERSION
-from .views import error_body
 
 log = logging.getLogger(__name__)
 

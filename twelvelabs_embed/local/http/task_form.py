@@ -8,20 +8,20 @@ engine chooses, and is cut off one byte past the size limit.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 import re
 from pathlib import Path
 
-import attrs
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.multipart import BadContentDispositionHeader, BadContentDispositionParam
 
-from .. import video_rules
+from ... import video_rules
+from ..._aio import to_thread
+from ..intake import CreateForm
+from ..settings import discard
 from .problems import ApiProblem, bad_request, from_violations, invalid
-from .settings import discard
 
 TEXT_FIELD_LIMIT = 64 * 1024
 """A text part longer than this is refused (a URL or a number is far shorter)."""
@@ -30,14 +30,6 @@ MAX_PARTS = 256
 WRITE_BATCH = 1 << 20
 NUMBER_FIELDS = ("video_start_offset_sec", "video_end_offset_sec", "video_clip_length")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-@attrs.frozen
-class CreateForm:
-    params: video_rules.CreateParams
-    file_path: Path | None = None
-    file_size: int = 0
-    input_filename: str | None = None
 
 
 def safe_filename(name: str | None) -> str | None:
@@ -92,10 +84,10 @@ async def _save_file(part: BodyPartReader, dest: Path, max_size: int) -> int:
                 raise from_violations(video_rules.check_file_size(size, max_size, lower_bound=True))
             batch += chunk
             if len(batch) >= WRITE_BATCH:
-                await asyncio.to_thread(f.write, bytes(batch))
+                await to_thread(f.write, bytes(batch))
                 batch.clear()
         if batch:
-            await asyncio.to_thread(f.write, bytes(batch))
+            await to_thread(f.write, bytes(batch))
     return size
 
 

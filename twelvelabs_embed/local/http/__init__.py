@@ -1,0 +1,1 @@
+"""Everything HTTP: the URL table, handlers per API family, bodies, errors, OpenAPI."""

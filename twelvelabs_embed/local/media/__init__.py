@@ -1,0 +1,1 @@
+"""Media work that runs in worker processes: probe, frames, encoders, segment vectors."""
