@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import aiohttp
@@ -11,12 +12,16 @@ import orjson
 import pytest
 
 from twelvelabs_embed.local.engine import LocalEngine
-from twelvelabs_embed.local.store import TaskRecord, TaskStore, now_ms
+from twelvelabs_embed.local.store import TaskRecord, TaskStore
 
 from .conftest import API_KEY, form, wait_done
 
 pytestmark = pytest.mark.timeout(120)
 HEX24 = re.compile(r"^[0-9a-f]{24}$")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 @pytest.fixture

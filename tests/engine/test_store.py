@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,13 @@ import orjson
 import pytest
 
 from twelvelabs_embed.local.http import bodies
-from twelvelabs_embed.local.store import TaskRecord, TaskStore, now_ms
+from twelvelabs_embed.local.store import TaskRecord, TaskStore
 
 pytestmark = pytest.mark.timeout(30)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 @pytest.fixture
@@ -57,7 +62,7 @@ async def test_segments_float32_order_and_filter(store: TaskStore) -> None:
     t = task(2, now_ms())
     await store.insert(t)
     rows = segs(3)
-    await store.mark_ready(t.id, 6.5, ("visual", "audio"), rows)
+    await store.mark_ready(t.id, 6.5, ("visual", "audio"), rows, at_ms=now_ms())
     ready = await store.get(t.id)
     assert ready is not None and ready.status == "ready" and ready.duration == 6.5
     assert ready.options == ("visual", "audio") and ready.media_path is None
@@ -78,7 +83,7 @@ async def test_failed_and_attempts(store: TaskStore) -> None:
     await store.insert(t)
     assert await store.bump_attempts(t.id) == 1
     assert await store.bump_attempts(t.id) == 2
-    await store.mark_failed(t.id, "video_file_broken", "nope")
+    await store.mark_failed(t.id, "video_file_broken", "nope", at_ms=now_ms())
     failed = await store.get(t.id)
     assert failed is not None and (failed.status, failed.error_code, failed.media_path) == (
         "failed", "video_file_broken", None,
@@ -110,7 +115,7 @@ async def test_purge_returns_media(store: TaskStore, tmp_path: Path) -> None:
     old, new = now_ms() - 10_000, now_ms()
     await store.insert(task(1, old, media_path=str(tmp_path / "a.upload")))
     await store.insert(task(2, new))
-    await store.mark_ready(f"{1:024x}", 5.0, ("visual",), segs(1)[:1])
+    await store.mark_ready(f"{1:024x}", 5.0, ("visual",), segs(1)[:1], at_ms=now_ms())
     assert await store.purge(new - 1) == []  # the ready task's media_path was cleared
     assert await store.get(f"{1:024x}") is None and await store.segments(f"{1:024x}") == []
     assert await store.get(f"{2:024x}") is not None

@@ -12,15 +12,22 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from .app_keys import (
+    CLOCK,
+    CONTROL,
     EXECUTOR,
     FETCHER,
     INTAKE,
+    LIFECYCLE,
     PROBE_EXECUTOR,
     SETTINGS,
     STORE,
     TASK_RUNNER,
 )
+from .control.clock import EngineClock
+from .control.lifecycle import Lifecycle
+from .control.plane import ControlPlane
 from .executors.process_pool import ProcessPoolMediaExecutor
+from .http.control_middleware import fault_middleware, request_log_middleware
 from .http.middlewares import add_version_header, auth_middleware, errors_middleware
 from .http.routes import setup_routes
 from .intake import TaskIntake
@@ -76,18 +83,41 @@ async def fetcher_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def task_runner_ctx(app: web.Application) -> AsyncIterator[None]:
-    runner = TaskRunner(app[SETTINGS], app[STORE], app[EXECUTOR], app[FETCHER])
+    clock = app[CLOCK]
+    runner = TaskRunner(
+        app[SETTINGS], app[STORE], app[EXECUTOR], app[FETCHER], clock, app[LIFECYCLE]
+    )
     app[TASK_RUNNER] = runner
-    app[INTAKE] = TaskIntake(app[SETTINGS], app[STORE], app[PROBE_EXECUTOR], runner)
+    app[LIFECYCLE].register(runner)
+    if CONTROL in app:
+        limits = app[CONTROL].limits
+        runner.on_ready = lambda task, duration: (
+            # a URL task's length is known only now; an upload was charged at create
+            limits.charge_duration("create_task", duration, clock.now_ms())
+            if task.input_url
+            else None
+        )
+    app[INTAKE] = TaskIntake(app[SETTINGS], app[STORE], app[PROBE_EXECUTOR], runner, clock)
     await runner.start()
     yield
     await runner.stop()
 
 
-def make_app(settings: EngineSettings) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware, auth_middleware])
+def make_app(settings: EngineSettings, clock: EngineClock | None = None) -> web.Application:
+    """The engine's application; ``settings.control`` adds the ``/_engine/`` control plane."""
+    middlewares = [errors_middleware, auth_middleware]
+    if settings.control:
+        middlewares = [request_log_middleware, *middlewares, fault_middleware]
+    app = web.Application(middlewares=middlewares)
     app[SETTINGS] = settings
+    app[CLOCK] = clock or EngineClock()
+    app[LIFECYCLE] = Lifecycle()
+    if settings.control:
+        plane = ControlPlane(app[CLOCK], app[LIFECYCLE], seed=settings.seed)
+        if settings.scenario is not None:
+            plane.load_scenario(settings.scenario)
+        app[CONTROL] = plane
     app.on_response_prepare.append(add_version_header)
     app.cleanup_ctx.extend([store_ctx, executors_ctx, fetcher_ctx, task_runner_ctx])
-    setup_routes(app)
+    setup_routes(app, control=settings.control)
     return app

@@ -1,20 +1,36 @@
-"""Typed application keys (``web.AppKey``) shared by ``app.py``, handlers and middlewares."""
+"""Typed application and request keys (``web.AppKey``, ``web.RequestKey``) shared by
+``app.py``, handlers and middlewares."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from .control.clock import EngineClock
+from .control.lifecycle import Lifecycle
+from .control.plane import ControlPlane
+from .control.request_log import LoggedRequest
 from .executors.base import MediaExecutor
-from .intake import TaskIntake
+from .intake import CreateForm, TaskIntake
 from .settings import EngineSettings
-from .store import TaskStore
+from .store import TaskRecord, TaskStore
 from .task_runner import TaskRunner
 from .url_fetch import UrlFetcher
 
 SETTINGS = web.AppKey("settings", EngineSettings)
+CLOCK = web.AppKey("clock", EngineClock)
+LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
+CONTROL = web.AppKey("control", ControlPlane)
+"""Present only when the engine runs with ``control=True``."""
 STORE = web.AppKey("store", TaskStore)
 EXECUTOR = web.AppKey("executor", MediaExecutor)
 PROBE_EXECUTOR = web.AppKey("probe_executor", MediaExecutor)
 FETCHER = web.AppKey("fetcher", UrlFetcher)
 TASK_RUNNER = web.AppKey("task_runner", TaskRunner)
 INTAKE = web.AppKey("intake", TaskIntake)
+
+LOG_ENTRY = web.RequestKey("log_entry", LoggedRequest)
+"""The request's request-log entry (control plane on)."""
+CREATE_FORM = web.RequestKey("create_form", CreateForm)
+CREATED_TASK = web.RequestKey("created_task", TaskRecord)
+TOUCHED_TASK = web.RequestKey("touched_task", str)
+"""The task id a request read or created, for the request log."""

@@ -10,6 +10,7 @@ engine on a private event loop in a daemon thread, for sync code and the CLI.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from .._portal import Portal
+from ..testing.control import AsyncEngineControl, EngineControl
 from .app import make_app
 from .app_keys import TASK_RUNNER
 from .main_guard import check_main_guard
@@ -38,6 +40,9 @@ class LocalEngine:
         workers: worker processes for decoding and embedding.
         allow_private_urls: let ``video_url`` reach loopback and private addresses.
         port, host: where to listen; binds 127.0.0.1 by default.
+        control: serve the test-double control plane under ``/_engine/`` (faults, forced
+            task states, clock, rate limits, request log); it needs the API key, so a
+            random one is made when ``api_key`` is ``None``. See ``docs/testing.md``.
         **settings: any other ``EngineSettings`` field (``max_file_size``, ``retention_days``,
             ``fetch_timeout_sec``, ...).
     """
@@ -50,12 +55,21 @@ class LocalEngine:
         allow_private_urls: bool = False,
         port: int = 0,
         host: str = "127.0.0.1",
+        control: bool = False,
         **settings: Any,
     ) -> None:
         self._data_dir = Path(data_dir) if data_dir is not None else None
+        if control and api_key is None:
+            api_key = "tlk_engine_" + secrets.token_hex(12)
         self._options = dict(
-            api_key=api_key, workers=workers, allow_private_urls=allow_private_urls, **settings
+            api_key=api_key,
+            workers=workers,
+            allow_private_urls=allow_private_urls,
+            control=control,
+            **settings,
         )
+        self._control: EngineControl | None = None
+        self._async_control: AsyncEngineControl | None = None
         self.host = host
         self.port = port
         self.app: web.Application | None = None
@@ -96,6 +110,9 @@ class LocalEngine:
         self.port = self._runner.addresses[0][1]
 
     async def close(self) -> None:
+        async_control, self._async_control = self._async_control, None
+        if async_control is not None:
+            await async_control.aclose()
         runner, self._runner = self._runner, None
         try:
             if runner is not None:
@@ -128,6 +145,28 @@ class LocalEngine:
     def data_dir(self) -> Path:
         return self.settings.data_dir
 
+    # --- the control plane (``control=True``) --------------------------------------------
+
+    @property
+    def control(self) -> EngineControl:
+        """The blocking control client, for an engine running in a thread
+        (``with LocalEngine(control=True) as engine:``)."""
+        if self._portal is None:
+            raise RuntimeError(
+                "engine.control blocks, and this engine runs on the caller's event loop: "
+                "use `await engine.async_control...` in async code"
+            )
+        if self._control is None:
+            self._control = EngineControl(self.base_url, self.api_key)
+        return self._control
+
+    @property
+    def async_control(self) -> AsyncEngineControl:
+        """The async control client (``await engine.async_control.faults.add(...)``)."""
+        if self._async_control is None:
+            self._async_control = AsyncEngineControl(self.base_url, self.api_key)
+        return self._async_control
+
     # --- sync ----------------------------------------------------------------------------
 
     def start_in_thread(self) -> LocalEngine:
@@ -146,6 +185,9 @@ class LocalEngine:
 
     def stop(self) -> None:
         """Stop an engine started with ``start_in_thread`` and wait for a clean shutdown."""
+        control, self._control = self._control, None
+        if control is not None:
+            control.close()
         portal, self._portal = self._portal, None
         if portal is not None:
             portal.close(self.close)

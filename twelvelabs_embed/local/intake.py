@@ -8,17 +8,18 @@ task runner) happens here, so other entry points can reuse it.
 from __future__ import annotations
 
 import secrets
-import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
 
 from .. import video_rules
+from .control.clock import EngineClock
 from .executors.base import MediaExecutor, WorkerCrashed, WorkerTimedOut
 from .http.problems import ApiProblem, from_violations
 from .media.task_job import JobRefused, JobSpec, check_media, probe
 from .settings import EngineSettings, discard
-from .store import TaskRecord, TaskStore, now_ms
+from .store import TaskRecord, TaskStore
 from .task_runner import TaskRunner
 
 
@@ -30,11 +31,14 @@ class CreateForm:
     file_path: Path | None = None
     file_size: int = 0
     input_filename: str | None = None
+    sha256: str | None = None
+    fields: Mapping[str, str] = attrs.field(factory=dict)
+    """The text fields as sent (for the request log)."""
 
 
-def new_task_id() -> str:
+def new_task_id(now_ms: int) -> str:
     """24 hex characters like the platform's ids: 4 bytes of time, 8 random bytes."""
-    return f"{int(time.time()) & 0xFFFFFFFF:08x}{secrets.token_hex(8)}"
+    return f"{(now_ms // 1000) & 0xFFFFFFFF:08x}{secrets.token_hex(8)}"
 
 
 class TaskIntake:
@@ -46,20 +50,22 @@ class TaskIntake:
         store: TaskStore,
         prober: MediaExecutor,
         runner: TaskRunner,
+        clock: EngineClock,
     ) -> None:
+        self._clock = clock
         self._settings = settings
         self._store = store
         self._prober = prober
         self._runner = runner
 
     def new_task_id(self) -> str:
-        return new_task_id()
+        return new_task_id(self._clock.now_ms())
 
     def upload_path(self, task_id: str) -> Path:
         """Where the create form's video is written while the request is read."""
         return self._settings.media_dir / f"{task_id}.upload"
 
-    async def accept(self, task_id: str, form: CreateForm) -> None:
+    async def accept(self, task_id: str, form: CreateForm) -> TaskRecord:
         """Check the form and its upload, store the task as ``processing``, queue it.
 
         Raises:
@@ -67,11 +73,13 @@ class TaskIntake:
         """
         upload = self.upload_path(task_id)
         try:
-            await self._store.insert(await self._record(task_id, form))
+            record = await self._record(task_id, form)
+            await self._store.insert(record)
         except BaseException:
             discard(upload)
             raise
         self._runner.submit(task_id)
+        return record
 
     async def _record(self, task_id: str, form: CreateForm) -> TaskRecord:
         p = form.params
@@ -93,7 +101,7 @@ class TaskIntake:
                 scopes,
             )
             duration = await self._check_upload(spec)
-        created = now_ms()
+        created = self._clock.now_ms()
         return TaskRecord(
             id=task_id,
             model_name=p.model_name or "",

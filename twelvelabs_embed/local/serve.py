@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..video_rules import RETENTION_DAYS
 from .engine import LocalEngine
@@ -42,6 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="'descriptor' (weight-free, default), 'efficientnet-lite0' (extra [model]) "
         "or 'torchscript:/path/model.pt[@SIDE]'",
     )
+    p.add_argument(
+        "--control",
+        action="store_true",
+        help="serve the test-double control plane under /_engine/ (needs --api-key)",
+    )
+    p.add_argument("--seed", type=int, help="seed for fault probabilities (with --control)")
+    p.add_argument(
+        "--scenario",
+        help="JSON file of faults, rate_limits, lifecycle and clock to load (with --control)",
+    )
     p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return p
 
@@ -61,6 +73,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.workers < 1:
         build_parser().error("--workers must be at least 1")
+    if (args.seed is not None or args.scenario) and not args.control:
+        build_parser().error("--seed and --scenario need --control")
+    if args.control and not args.api_key:
+        build_parser().error("--control needs --api-key (the control plane answers only to it)")
+    scenario = None
+    if args.scenario:
+        try:
+            scenario = json.loads(Path(args.scenario).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            build_parser().error(f"--scenario {args.scenario}: {exc}")
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s"
     )
@@ -73,11 +95,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=args.host,
         retention_days=args.retention_days,
         encoder=args.encoder,
+        control=args.control,
+        seed=args.seed,
+        scenario=scenario,
     )
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_serve(engine))
-    except (OSError, sqlite3.Error) as exc:  # data dir unusable, port taken
+    except (OSError, sqlite3.Error, ValueError) as exc:  # data dir, port, scenario
         print(f"twelvelabs-embed serve: cannot start: {exc}", file=sys.stderr)
         return 1
     return 0

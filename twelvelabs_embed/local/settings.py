@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -12,6 +14,8 @@ from ..video_rules import MAX_FILE_SIZE_BYTES, RETENTION_DAYS
 
 API_VERSION = "v1.3"
 API_PREFIX = "/" + API_VERSION
+CONTROL_PREFIX = "/_engine"
+"""Where the test-double control plane is served (``control=True`` only)."""
 
 
 @attrs.frozen
@@ -33,6 +37,9 @@ class EngineSettings:
         job_timeout_sec: longest one video may decode and embed before its worker is
             stopped and the task fails (a hung decoder must not hold a task forever);
             ``probe_timeout_sec`` is the same for the upload probe.
+        control: serve the test-double control plane under ``/_engine/`` (needs a key).
+        seed: seeds the fault rules' random draws (reproducible ``probability``).
+        scenario: a scenario (faults, rate limits, lifecycle, clock) loaded at start.
     """
 
     data_dir: Path
@@ -49,6 +56,13 @@ class EngineSettings:
     encoder: str = "descriptor"
     job_timeout_sec: float = 3600.0
     probe_timeout_sec: float = 120.0
+    control: bool = False
+    seed: int | None = None
+    scenario: Mapping[str, Any] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.control and not self.api_key:
+            raise ValueError("the control plane needs an API key (control=True, api_key=...)")
 
     @property
     def db_path(self) -> Path:

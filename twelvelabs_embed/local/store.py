@@ -10,7 +10,6 @@ while a task's segments are written. Vectors are stored as float32 blobs (2 KiB 
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -60,10 +59,6 @@ _TASK_COLUMNS = (
     " start_offset, end_offset, scopes, options, duration, error_code, error_message,"
     " media_path, attempts"
 )
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @attrs.frozen
@@ -159,9 +154,12 @@ class TaskStore:
         duration: float,
         options: Sequence[str],
         segments: Sequence[tuple[float, float, str, str, bytes]],
-    ) -> None:
-        """Store every segment and flip the task to ``ready`` in one transaction."""
-        await self._db.write(self._mark_ready, task_id, duration, options, segments)
+        *,
+        at_ms: int,
+    ) -> bool:
+        """Store every segment and flip a ``processing`` task to ``ready``, in one
+        transaction; ``False`` (nothing stored) when the task is no longer processing."""
+        return await self._db.write(self._mark_ready, task_id, duration, options, segments, at_ms)
 
     @staticmethod
     def _mark_ready(
@@ -170,32 +168,53 @@ class TaskStore:
         duration: float,
         options: Sequence[str],
         segments: Sequence[tuple[float, float, str, str, bytes]],
-    ) -> None:
+        at_ms: int,
+    ) -> bool:
         with transaction(conn):
+            updated = conn.execute(
+                "UPDATE tasks SET status = 'ready', duration = ?, options = ?, updated_ms = ?,"
+                " media_path = NULL, error_code = NULL, error_message = NULL"
+                " WHERE id = ? AND status = 'processing'",
+                (duration, ",".join(options), at_ms, task_id),
+            ).rowcount
+            if not updated:
+                return False
             conn.execute("DELETE FROM segments WHERE task_id = ?", (task_id,))
             conn.executemany(
                 "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(task_id, i, *seg) for i, seg in enumerate(segments)],
             )
-            conn.execute(
-                "UPDATE tasks SET status = 'ready', duration = ?, options = ?, updated_ms = ?,"
-                " media_path = NULL, error_code = NULL, error_message = NULL WHERE id = ?",
-                (duration, ",".join(options), now_ms(), task_id),
-            )
+        return True
 
     async def mark_failed(
-        self, task_id: str, code: str, message: str, duration: float | None = None
-    ) -> None:
-        await self._db.write(self._mark_failed, task_id, code, message, duration)
+        self,
+        task_id: str,
+        code: str,
+        message: str,
+        duration: float | None = None,
+        *,
+        at_ms: int,
+    ) -> bool:
+        """Flip a ``processing`` task to ``failed``; ``False`` when it is no longer
+        processing (a test forced it, or it is gone)."""
+        return await self._db.write(self._mark_failed, task_id, code, message, duration, at_ms)
 
     @staticmethod
     def _mark_failed(
-        conn: sqlite3.Connection, task_id: str, code: str, message: str, duration: float | None
-    ) -> None:
-        conn.execute(
-            "UPDATE tasks SET status = 'failed', error_code = ?, error_message = ?,"
-            " duration = COALESCE(?, duration), updated_ms = ?, media_path = NULL WHERE id = ?",
-            (code, message, duration, now_ms(), task_id),
+        conn: sqlite3.Connection,
+        task_id: str,
+        code: str,
+        message: str,
+        duration: float | None,
+        at_ms: int,
+    ) -> bool:
+        return bool(
+            conn.execute(
+                "UPDATE tasks SET status = 'failed', error_code = ?, error_message = ?,"
+                " duration = COALESCE(?, duration), updated_ms = ?, media_path = NULL"
+                " WHERE id = ? AND status = 'processing'",
+                (code, message, duration, at_ms, task_id),
+            ).rowcount
         )
 
     async def bump_attempts(self, task_id: str) -> int:
@@ -225,7 +244,29 @@ class TaskStore:
             conn.executemany("DELETE FROM tasks WHERE id = ?", ids)
         return [r[1] for r in rows if r[1]]
 
+    async def delete_all(self) -> list[str]:
+        """Delete every task (a test's clean slate); returns their media paths."""
+        return await self._db.write(self._delete_all)
+
+    @staticmethod
+    def _delete_all(conn: sqlite3.Connection) -> list[str]:
+        with transaction(conn):
+            rows = conn.execute("SELECT media_path FROM tasks WHERE media_path IS NOT NULL")
+            paths = [r[0] for r in rows.fetchall()]
+            conn.execute("DELETE FROM segments")
+            conn.execute("DELETE FROM tasks")
+        return paths
+
     # --- reads -------------------------------------------------------------------------
+
+    async def counts(self) -> dict[str, int]:
+        """How many tasks are in each status."""
+        return await self._db.read(self._counts)
+
+    @staticmethod
+    def _counts(conn: sqlite3.Connection) -> dict[str, int]:
+        rows = conn.execute("SELECT status, COUNT(*) FROM tasks GROUP BY status").fetchall()
+        return {str(status): int(n) for status, n in rows}
 
     async def get(self, task_id: str, *, not_before_ms: int = 0) -> TaskRecord | None:
         """The task, or ``None`` when unknown or created before ``not_before_ms`` (expired)."""

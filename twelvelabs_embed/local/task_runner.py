@@ -11,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from .. import video_rules
+from .control.clock import EngineClock
+from .control.lifecycle import Lifecycle
 from .executors.base import MediaExecutor, WorkerCrashed, WorkerTimedOut
 from .media.task_job import JobRefused, JobSpec, embed_task
 from .settings import EngineSettings, discard
-from .store import TaskRecord, TaskStore, now_ms
+from .store import TaskRecord, TaskStore
 from .url_fetch import FetchFailed, UrlFetcher
 
 log = logging.getLogger(__name__)
@@ -27,7 +30,14 @@ MAX_ATTEMPTS = 3
 
 
 class TaskRunner:
-    """Background processing of tasks; start with ``start()``, stop with ``stop()``."""
+    """Background processing of v1 tasks; start with ``start()``, stop with ``stop()``.
+
+    It is also the v1 :class:`~.control.lifecycle.TaskFamily`: the control plane fails,
+    completes and counts v1 tasks through it. ``on_ready`` (if set) hears the video
+    length of every task that becomes ready (the duration rate limit's charge).
+    """
+
+    name = "v1"
 
     def __init__(
         self,
@@ -35,11 +45,16 @@ class TaskRunner:
         store: TaskStore,
         executor: MediaExecutor,
         fetcher: UrlFetcher,
+        clock: EngineClock,
+        lifecycle: Lifecycle,
     ) -> None:
         self._settings = settings
         self._store = store
         self._executor = executor
         self._fetcher = fetcher
+        self._clock = clock
+        self._lifecycle = lifecycle
+        self.on_ready: Callable[[TaskRecord, float], None] | None = None
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._consumers: list[asyncio.Task[None]] = []
         self._purger: asyncio.Task[None] | None = None
@@ -72,9 +87,41 @@ class TaskRunner:
         self.idle.clear()
         self._queue.put_nowait(task_id)
 
+    def _resume(self, task_id: str) -> None:
+        """A delayed task's turn: it was counted as pending all along."""
+        self._queue.put_nowait(task_id)
+
+    def _done_one(self) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            self.idle.set()
+
+    # --- the v1 task family, for the control plane ------------------------------------
+
+    async def status_of(self, task_id: str) -> str | None:
+        task = await self._store.get(task_id)
+        return task.status if task else None
+
+    async def force_fail(self, task_id: str, code: str, message: str) -> bool:
+        return await self._store.mark_failed(task_id, code, message, at_ms=self._clock.now_ms())
+
+    async def force_complete(self, task_id: str) -> str:
+        await self._process(task_id)
+        return await self.status_of(task_id) or "gone"
+
+    async def counts(self) -> dict[str, int]:
+        return await self._store.counts()
+
+    def queue_length(self) -> int:
+        return self._queue.qsize()
+
+    async def delete_all(self) -> None:
+        for path in await self._store.delete_all():
+            discard(path)
+
     async def purge(self) -> int:
         """Delete tasks past the retention period and their media files."""
-        cutoff = self._settings.retention_cutoff_ms(now_ms())
+        cutoff = self._settings.retention_cutoff_ms(self._clock.now_ms())
         paths = await self._store.purge(cutoff)
         for p in paths:
             discard(p)
@@ -110,6 +157,13 @@ class TaskRunner:
     async def _consume(self) -> None:
         while True:
             task_id = await self._queue.get()
+            decision = self._lifecycle.decide(task_id, self.submit)
+            if decision != "run":
+                if isinstance(decision, float):  # still pending: back in the queue later
+                    asyncio.get_running_loop().call_later(decision, self._resume, task_id)
+                else:  # parked until released: handed back through submit()
+                    self._done_one()
+                continue
             try:
                 await self._process(task_id)
             except asyncio.CancelledError:
@@ -118,12 +172,13 @@ class TaskRunner:
                 log.exception("task %s: unexpected error", task_id)
                 with contextlib.suppress(Exception):
                     await self._store.mark_failed(
-                        task_id, "internal_error", "The engine failed while processing the video."
+                        task_id,
+                        "internal_error",
+                        "The engine failed while processing the video.",
+                        at_ms=self._clock.now_ms(),
                     )
             finally:
-                self._pending -= 1
-                if self._pending == 0:
-                    self.idle.set()
+                self._done_one()
 
     async def _process(self, task_id: str) -> None:
         task = await self._store.get(task_id)
@@ -135,11 +190,11 @@ class TaskRunner:
             try:
                 await self._fetcher.fetch(task.input_url, path)
             except FetchFailed as exc:
-                await self._store.mark_failed(task.id, exc.code, exc.message)
+                await self._fail(task.id, exc.code, exc.message)
                 return
         if path is None or not path.exists():
             v = video_rules.file_broken("The uploaded file is no longer available.")
-            await self._store.mark_failed(task.id, v.code, v.message)
+            await self._fail(task.id, v.code, v.message)
             return
         try:
             await self._run(task, path)
@@ -163,19 +218,30 @@ class TaskRunner:
                 embed_task, spec, timeout=self._settings.job_timeout_sec
             )
         except JobRefused as exc:
-            await self._store.mark_failed(task.id, exc.code, exc.message)
+            await self._fail(task.id, exc.code, exc.message)
         except WorkerTimedOut as exc:  # a hang is no accident: do not try again
             v = video_rules.file_broken(f"Processing this video stopped responding ({exc}).")
-            await self._store.mark_failed(task.id, v.code, v.message)
+            await self._fail(task.id, v.code, v.message)
         except WorkerCrashed as exc:
             attempts = await self._store.bump_attempts(task.id)
             if attempts >= MAX_ATTEMPTS:
                 v = video_rules.file_broken(
                     f"The worker decoding this video crashed {attempts} times ({exc})."
                 )
-                await self._store.mark_failed(task.id, v.code, v.message)
+                await self._fail(task.id, v.code, v.message)
             else:
                 log.warning("task %s: worker crashed, re-queued (attempt %d)", task.id, attempts)
                 self.submit(task.id)
         else:
-            await self._store.mark_ready(task.id, result.duration, result.options, result.segments)
+            stored = await self._store.mark_ready(
+                task.id,
+                result.duration,
+                result.options,
+                result.segments,
+                at_ms=self._clock.now_ms(),
+            )
+            if stored and self.on_ready is not None:
+                self.on_ready(task, result.duration)
+
+    async def _fail(self, task_id: str, code: str, message: str) -> None:
+        await self._store.mark_failed(task_id, code, message, at_ms=self._clock.now_ms())

@@ -70,8 +70,8 @@ def frame_track(
         ProbeFailed: the file cannot be decoded (from the engine's frame reader).
         ImportError: PyAV is not installed (the ``local`` extra).
     """
-    from ..local.descriptor import visual_descriptor
-    from ..local.frames import read_frames
+    from ..local.media.descriptor import visual_descriptor
+    from ..local.media.frames import read_frames
 
     step = float(np.min(np.diff(times))) if len(times) > 1 else 0.5
     frames = read_frames(path, list(times), size=size, tolerance=min(0.25, step / 2))

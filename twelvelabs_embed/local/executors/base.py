@@ -38,3 +38,9 @@ class MediaExecutor(Protocol):
     async def aclose(self) -> None:
         """Stop the workers; jobs still running are abandoned."""
         ...
+
+    def stats(self) -> dict[str, Any]:
+        """Where jobs ran, JSON-ready: ``{"executor", "jobs", "crashes", "timeouts",
+        "in_flight", "nodes": {node: {"hostname", "jobs", "workers": {pid: {"jobs"}}}}}``
+        (the control plane's ``/_engine/stats`` shows it)."""
+        ...

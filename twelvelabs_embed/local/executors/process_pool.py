@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import multiprocessing
+import os
 import signal
+import socket
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -50,6 +53,10 @@ class ProcessPoolMediaExecutor:
         self._pool: ProcessPoolExecutor | None = None
         self._closed = False
         self.crashes = 0
+        self.timeouts = 0
+        self.jobs = 0
+        self._in_flight = 0
+        self._per_worker: collections.Counter[int] = collections.Counter()
 
     def _current(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -69,8 +76,38 @@ class ProcessPoolMediaExecutor:
         pool.shutdown(wait=False, cancel_futures=True)
 
     async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+        self._in_flight += 1
+        try:
+            pid, outcome = await self._run(functools.partial(_counted, fn, *args), timeout)
+        finally:
+            self._in_flight -= 1
+        self.jobs += 1
+        self._per_worker[pid] += 1
+        if isinstance(outcome, _Raised):
+            raise outcome.error
+        result: T = outcome
+        return result
+
+    def stats(self) -> dict[str, Any]:
+        host = socket.gethostname()
+        return {
+            "executor": "process_pool",
+            "max_workers": self._max_workers,
+            "in_flight": self._in_flight,
+            "jobs": self.jobs,
+            "crashes": self.crashes,
+            "timeouts": self.timeouts,
+            "nodes": {
+                host: {
+                    "hostname": host,
+                    "jobs": self.jobs,
+                    "workers": {str(pid): {"jobs": n} for pid, n in self._per_worker.items()},
+                }
+            },
+        }
+
+    async def _run(self, call: Callable[[], T], timeout: float | None) -> T:
         loop = asyncio.get_running_loop()
-        call = functools.partial(fn, *args)
         pool = self._current()
         try:
             future = loop.run_in_executor(pool, call)
@@ -91,6 +128,7 @@ class ProcessPoolMediaExecutor:
             # A process pool cannot cancel a running job: stop that pool's workers (other
             # jobs on it fail as crashed and are re-queued) and start a fresh one.
             log.warning("a media job ran past %s s; stopping its workers", timeout)
+            self.timeouts += 1
             _terminate(pool)
             self._discard(pool)
             raise WorkerTimedOut(f"the job did not finish within {timeout:g} s") from None
@@ -111,6 +149,21 @@ def _ignore_sigint() -> None:
     """Ctrl-C in a terminal reaches the workers too; the engine stops them itself, so a
     worker must not die with a traceback of its own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _Raised:
+    """An exception a job raised, carried back beside the worker's pid."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _counted(fn: Callable[..., T], *args: Any) -> tuple[int, T | _Raised]:
+    """In the worker: run the job and say which process ran it (for ``stats``)."""
+    try:
+        return os.getpid(), fn(*args)
+    except Exception as exc:
+        return os.getpid(), _Raised(exc)
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:

@@ -14,7 +14,9 @@ import orjson
 from aiohttp import web
 
 from ... import video_rules as vr
-from ..settings import API_PREFIX
+from ..app_keys import SETTINGS
+from ..settings import API_PREFIX, CONTROL_PREFIX
+from .control_openapi import control_paths
 
 _REF = "#/components/schemas/"
 _TASK_ID = {"type": "string", "pattern": "^[0-9a-f]{24}$", "example": "66419a20c70bb578439bd8f4"}
@@ -176,8 +178,9 @@ def _list_query(name: str, schema: dict[str, Any], description: str) -> dict[str
     return _query(name, schema, description + " Empty means absent.", allowEmptyValue=True)
 
 
-def build_openapi() -> dict[str, Any]:
-    return {
+def build_openapi(control: bool = False) -> dict[str, Any]:
+    """The document; ``control`` adds the ``/_engine/`` control plane's paths."""
+    document: dict[str, Any] = {
         "openapi": "3.0.3",
         "info": {
             "title": "Twelve Labs Embed API (local engine)",
@@ -235,13 +238,17 @@ def build_openapi() -> dict[str, Any]:
             "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
         },
     }  # fmt: skip
+    if control:
+        document["paths"].update(control_paths(CONTROL_PREFIX))
+    return document
 
 
 @functools.cache
-def openapi_json() -> bytes:
-    return orjson.dumps(build_openapi())
+def openapi_json(control: bool = False) -> bytes:
+    return orjson.dumps(build_openapi(control))
 
 
 async def serve_openapi(request: web.Request) -> web.Response:
     """``GET /openapi.json``: the document above (open, no key needed)."""
-    return web.Response(body=openapi_json(), content_type="application/json")
+    body = openapi_json(request.app[SETTINGS].control)
+    return web.Response(body=body, content_type="application/json")

@@ -4,14 +4,48 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..settings import API_PREFIX
-from . import v1_tasks
+from ..settings import API_PREFIX, CONTROL_PREFIX
+from . import control, v1_tasks
 from .openapi import serve_openapi
 
 
-def setup_routes(app: web.Application) -> None:
-    app.router.add_post(f"{API_PREFIX}/embed/tasks", v1_tasks.create_task)
-    app.router.add_get(f"{API_PREFIX}/embed/tasks", v1_tasks.list_tasks)
-    app.router.add_get(f"{API_PREFIX}/embed/tasks/{{task_id}}/status", v1_tasks.task_status)
-    app.router.add_get(f"{API_PREFIX}/embed/tasks/{{task_id}}", v1_tasks.retrieve_task)
-    app.router.add_get(f"{API_PREFIX}/openapi.json", serve_openapi)
+def setup_routes(app: web.Application, *, control: bool = False) -> None:
+    """The API's routes, named as fault rules and rate limits match them; with
+    ``control``, the ``/_engine/`` control plane too."""
+    r = app.router
+    r.add_post(f"{API_PREFIX}/embed/tasks", v1_tasks.create_task, name="create_task")
+    r.add_get(f"{API_PREFIX}/embed/tasks", v1_tasks.list_tasks, name="list_tasks")
+    r.add_get(
+        f"{API_PREFIX}/embed/tasks/{{task_id}}/status", v1_tasks.task_status, name="task_status"
+    )
+    r.add_get(f"{API_PREFIX}/embed/tasks/{{task_id}}", v1_tasks.retrieve_task, name="retrieve_task")
+    r.add_get(f"{API_PREFIX}/openapi.json", serve_openapi, name="openapi")
+    if control:
+        setup_control_routes(app)
+
+
+def setup_control_routes(app: web.Application) -> None:
+    r, prefix, c = app.router, CONTROL_PREFIX, control
+    r.add_get(prefix, c.index)
+    r.add_post(f"{prefix}/faults", c.add_fault)
+    r.add_get(f"{prefix}/faults", c.list_faults)
+    r.add_delete(f"{prefix}/faults", c.delete_faults)
+    r.add_delete(f"{prefix}/faults/{{fault_id}}", c.delete_fault)
+    for action, handler in (
+        ("fail", c.fail_task),
+        ("complete", c.complete_task),
+        ("hold", c.hold_task),
+        ("release", c.release_task),
+    ):
+        r.add_post(f"{prefix}/tasks/{{task_id}}/{action}", handler)
+    r.add_get(f"{prefix}/lifecycle", c.get_lifecycle)
+    r.add_put(f"{prefix}/lifecycle", c.set_lifecycle)
+    r.add_get(f"{prefix}/clock", c.get_clock)
+    r.add_post(f"{prefix}/clock", c.set_clock)
+    r.add_get(f"{prefix}/rate-limits", c.get_rate_limits)
+    r.add_put(f"{prefix}/rate-limits", c.set_rate_limits)
+    r.add_delete(f"{prefix}/rate-limits", c.delete_rate_limits)
+    r.add_get(f"{prefix}/requests", c.list_requests)
+    r.add_delete(f"{prefix}/requests", c.delete_requests)
+    r.add_post(f"{prefix}/reset", c.reset)
+    r.add_get(f"{prefix}/stats", c.stats)

@@ -8,10 +8,12 @@ engine chooses, and is cut off one byte past the size limit.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -71,9 +73,16 @@ async def _drain(part: BodyPartReader) -> None:
         pass
 
 
-async def _save_file(part: BodyPartReader, dest: Path, max_size: int) -> int:
-    """Stream one file part to ``dest``; refuses past ``max_size`` and removes the file."""
+def _write(f: BinaryIO, digest: Any, data: bytes) -> None:
+    f.write(data)
+    digest.update(data)
+
+
+async def _save_file(part: BodyPartReader, dest: Path, max_size: int) -> tuple[int, str]:
+    """Stream one file part to ``dest``; refuses past ``max_size`` and removes the file.
+    Returns its size and SHA-256 (hex)."""
     size = 0
+    digest = hashlib.sha256()
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
@@ -84,11 +93,11 @@ async def _save_file(part: BodyPartReader, dest: Path, max_size: int) -> int:
                 raise from_violations(video_rules.check_file_size(size, max_size, lower_bound=True))
             batch += chunk
             if len(batch) >= WRITE_BATCH:
-                await to_thread(f.write, bytes(batch))
+                await to_thread(_write, f, digest, bytes(batch))
                 batch.clear()
         if batch:
-            await to_thread(f.write, bytes(batch))
-    return size
+            await to_thread(_write, f, digest, bytes(batch))
+    return size, digest.hexdigest()
 
 
 def _check_content_type(request: web.Request) -> bool:
@@ -122,7 +131,7 @@ async def read_create_form(request: web.Request, upload_path: Path, max_size: in
 async def _read(request: web.Request, upload_path: Path, max_size: int) -> CreateForm:
     fields: dict[str, str] = {}
     scopes: list[str] = []
-    file_size, has_file, filename = 0, False, None
+    file_size, has_file, filename, sha256 = 0, False, None, None
     if _check_content_type(request):
         try:
             reader = await request.multipart()
@@ -140,7 +149,7 @@ async def _read(request: web.Request, upload_path: Path, max_size: int) -> Creat
                     if fields.get("video_url") or has_file:
                         await _drain(part)  # the URL wins; a second file is ignored
                         continue
-                    file_size = await _save_file(part, upload_path, max_size)
+                    file_size, sha256 = await _save_file(part, upload_path, max_size)
                     filename = safe_filename(part.filename)
                     # An empty part without a filename is an explicit "no file" (None).
                     has_file = file_size > 0 or part.filename is not None
@@ -172,7 +181,7 @@ async def _read(request: web.Request, upload_path: Path, max_size: int) -> Creat
             ) from exc
     if fields.get("video_url") and has_file:
         discard(upload_path)  # the file came first; the URL still wins
-        has_file, file_size, filename = False, 0, None
+        has_file, file_size, filename, sha256 = False, 0, None, None
     numbers = {f: parse_number(f, fields[f]) for f in NUMBER_FIELDS if f in fields}
     params = video_rules.CreateParams(
         model_name=fields.get("model_name"),
@@ -183,4 +192,11 @@ async def _read(request: web.Request, upload_path: Path, max_size: int) -> Creat
         video_clip_length=numbers.get("video_clip_length"),
         video_embedding_scope=tuple(scopes) if scopes else None,
     )
-    return CreateForm(params, upload_path if has_file else None, file_size, filename)
+    return CreateForm(
+        params,
+        upload_path if has_file else None,
+        file_size,
+        filename,
+        sha256 if has_file else None,
+        fields,
+    )

@@ -13,8 +13,8 @@ from aiohttp import web
 
 from ... import video_rules
 from ..._aio import to_thread
-from ..app_keys import INTAKE, SETTINGS, STORE
-from ..store import TaskRecord, now_ms
+from ..app_keys import CLOCK, CREATE_FORM, CREATED_TASK, INTAKE, SETTINGS, STORE, TOUCHED_TASK
+from ..store import TaskRecord
 from . import bodies
 from .problems import from_violations, invalid, not_found
 from .task_form import read_create_form
@@ -31,7 +31,8 @@ async def _task_or_404(request: web.Request) -> TaskRecord:
     violations = video_rules.check_task_id(task_id)
     if violations:
         raise from_violations(violations)
-    cutoff = request.app[SETTINGS].retention_cutoff_ms(now_ms())
+    request[TOUCHED_TASK] = task_id
+    cutoff = request.app[SETTINGS].retention_cutoff_ms(request.app[CLOCK].now_ms())
     task = await request.app[STORE].get(task_id, not_before_ms=cutoff)
     if task is None:
         raise not_found(task_id)
@@ -43,7 +44,9 @@ async def create_task(request: web.Request) -> web.Response:
     task_id = intake.new_task_id()
     upload = intake.upload_path(task_id)
     form = await read_create_form(request, upload, request.app[SETTINGS].max_file_size)
-    await intake.accept(task_id, form)
+    request[CREATE_FORM] = form
+    request[CREATED_TASK] = await intake.accept(task_id, form)
+    request[TOUCHED_TASK] = task_id
     return _json(bodies.create_body(task_id))
 
 
@@ -111,7 +114,7 @@ async def list_tasks(request: web.Request) -> web.Response:
     if violations:
         raise from_violations(violations)
     started, ended = _time_param(request, "started_at"), _time_param(request, "ended_at")
-    now = now_ms()
+    now = request.app[CLOCK].now_ms()
     started, ended = video_rules.list_window(started, ended, now)
     started = max(started or 0, request.app[SETTINGS].retention_cutoff_ms(now))
     offset = min((page - 1) * limit, 2**62)
