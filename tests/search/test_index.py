@@ -72,12 +72,17 @@ def test_exact_ranking_matches_a_full_sort() -> None:
     assert [h.row for h in index.search(q, k=25)] == expected.tolist()
 
 
-def test_mixed_models_are_refused(library: Library, tmp_path: Path) -> None:
+def _with_model(library: Library, path: Path, model_name: str) -> Path:
+    """The library's results relabelled as another model's (a file of the wrong model)."""
     loaded = read_results(library.results)
     arrays = {"vectors": loaded.vectors, **{k: np.asarray(v) for k, v in loaded.metadata.items()}}
-    arrays["model_name"] = np.asarray(["Marengo-retrieval-2.7"] * len(loaded))
-    other = tmp_path / "other.npz"
-    write_columns(other, arrays)
+    arrays["model_name"] = np.asarray([model_name] * len(loaded))
+    write_columns(path, arrays)
+    return path
+
+
+def test_mixed_models_are_refused(library: Library, tmp_path: Path) -> None:
+    other = _with_model(library, tmp_path / "other.npz", "Marengo-retrieval-2.7")
     with pytest.raises(IncompatibleEmbeddingsError, match="mix models"):
         SearchIndex.from_results([library.results, other])
 
@@ -108,3 +113,29 @@ def test_ragged_jsonl_and_garbage_get_clear_errors(library: Library, tmp_path: P
         SearchIndex.from_results(junk)
     with pytest.raises(FileNotFoundError, match="no such results file"):
         SearchIndex.from_results(tmp_path / "missing.parquet")
+
+
+@pytest.mark.parametrize("allowed", ["visual", "few"])
+def test_filtered_ranking_matches_a_full_sort(allowed: str) -> None:
+    """Both filter paths (mask most rows' scores; gather a few rows) rank exactly."""
+    rng = np.random.default_rng(1)
+    n = 4000
+    options = tuple("visual" if i % 2 else "audio" for i in range(n))
+    matrix = EmbeddingMatrix(
+        rng.standard_normal((n, 32)).astype(np.float32), np.zeros(n), np.ones(n), options,
+        ("clip",) * n,
+    )  # fmt: skip
+    index = SearchIndex.from_matrices([("v.mp4", matrix)], model_name="m")
+    keep = np.asarray(options) == "visual"
+    if allowed == "few":
+        keep &= np.arange(n) < 600
+        filters = Filters(option="visual", source="v.mp4")
+        index.columns["source"][600:] = "other.mp4"
+    else:
+        filters = Filters(option="visual")
+    q = rng.standard_normal(32)
+    scores = index.vectors @ (q / np.linalg.norm(q))
+    scores[~keep] = -np.inf
+    expected = np.argsort(-scores, kind="stable")[:30]
+    assert [h.row for h in index.search(q, k=30, filters=filters)] == expected.tolist()
+    assert len(index.search(q, k=10_000, filters=filters)) == int(keep.sum())

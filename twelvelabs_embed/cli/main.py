@@ -23,6 +23,11 @@ async def _run(args: argparse.Namespace, console: Console, out: Console) -> int:
 
         async with connect(args, console, local=True) as client:
             return await run_demo(client, console, out)
+    if args.command in ("search", "similar"):
+        from .search import run_search, run_similar_command
+
+        handler = run_search if args.command == "search" else run_similar_command
+        return handler(args, out, console)
     if args.command == "embed":
         from .embed import run_embed
 

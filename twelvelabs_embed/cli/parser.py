@@ -8,7 +8,7 @@ suppressed default, so a value given before the command is kept unless repeated 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -118,6 +118,56 @@ def _add_json(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument("--json", action="store_true", help=f"{help_text}, for scripts")
 
 
+def _cosine(text: str) -> float:
+    value = float(text)
+    if not -1.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a cosine between -1 and 1, got {text}")
+    return value
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a share in (0, 1], got {text}")
+    return value
+
+
+def _add_search_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """``search`` and ``similar`` over results files ``embed --out`` wrote."""
+    s = command("search", "rank the segments of results files by similarity to a query")
+    s.add_argument("results", nargs="+", metavar="RESULTS", help=".parquet, .jsonl or .npz")
+    query = s.add_mutually_exclusive_group(required=True)
+    query.add_argument(
+        "--like", metavar="SOURCE@SECONDS", help="the segment of SOURCE at SECONDS (in RESULTS)"
+    )
+    s.add_argument("--top", type=_count, default=10, help="hits to show (default 10)")
+    s.add_argument("--option", choices=rules.ALL_EMBEDDING_OPTIONS, help="default: visual")
+    s.add_argument("--scope", choices=rules.SCOPES, default="clip", help="default: clip")
+    _add_json(s, "print the hits as JSON")
+    s.add_argument("--html", metavar="FILE", help="also write a page with a thumbnail per hit")
+
+    m = command("similar", "near-duplicate videos and matching clip pairs in results files")
+    m.add_argument("results", nargs="+", metavar="RESULTS", help=".parquet, .jsonl or .npz")
+    m.add_argument(
+        "--threshold", type=_cosine, default=0.9, help="cosine at which clips match (0.9)"
+    )
+    m.add_argument(
+        "--min-coverage",
+        type=_share,
+        default=0.8,
+        help="share of BOTH videos' clips that must match for a duplicate (0.8)",
+    )
+    m.add_argument(
+        "--scope",
+        choices=rules.SCOPES,
+        default="video",
+        help="video: duplicate groups and video matches (default); clip: the clip pairs",
+    )
+    m.add_argument("--option", choices=rules.ALL_EMBEDDING_OPTIONS, help="default: visual")
+    _add_json(m, "print the groups or pairs as JSON")
+    m.add_argument("--html", metavar="FILE", help="also write a page with thumbnails")
+
+
 def build_parser(secrets: Sequence[str] = ()) -> CliParser:
     """The whole command line; ``secrets`` are blanked out of usage errors."""
     p = CliParser(
@@ -187,6 +237,8 @@ def build_parser(secrets: Sequence[str] = ()) -> CliParser:
     ls.add_argument("--status", choices=rules.TASK_STATUSES)
     ls.add_argument("--limit", type=_count, default=20, help="at most this many (default 20)")
     _add_json(ls, "print the tasks as a JSON array")
+
+    _add_search_commands(command)
 
     sub.add_parser("serve", help="run the local engine (see 'serve --help')", add_help=False)
     command("demo", "make a test video, embed it locally, show the similarities")

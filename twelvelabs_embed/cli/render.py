@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from ..jobs.models import ItemResult
-    from ..models import MediaEmbeddingTask, TasksStatusResponse
     from ..results import EmbeddingRow
+    from ..search import Hit, SimilarReport
+    from ..types import ItemResult, MediaEmbeddingTask, TasksStatusResponse
 
 UNLIMITED_WIDTH = 100_000
 """Width for a console that is not a terminal: a table takes its content's width."""
@@ -172,3 +172,54 @@ def status_json(st: TasksStatusResponse) -> dict[str, Any]:
         "duration": meta.duration if meta else None,
         "error": {"code": st.error.code, "message": st.error.message} if st.error else None,
     }
+
+
+def hits_table(title: str, hits: Sequence[Hit]) -> Table:
+    """One row per search hit: rank, source, start-end, option, scope, score."""
+    table = Table(title=title)
+    for column in ("#", "source", "start", "end", "option", "scope", "score"):
+        table.add_column(column, justify="right" if column in ("#", "score") else "left")
+    for rank, h in enumerate(hits, 1):
+        table.add_row(
+            str(rank),
+            h.source,
+            f"{h.start_offset_sec:.2f}",
+            f"{h.end_offset_sec:.2f}",
+            h.embedding_option,
+            h.embedding_scope,
+            f"{h.score:.4f}",
+        )
+    return table
+
+
+def video_matches_table(report: SimilarReport) -> Table:
+    """One row per pair of videos with matching clips: coverage of each, duplicate or not."""
+    table = Table(title=f"{len(report.groups)} near-duplicate group(s)")
+    for column in ("group", "video a", "video b", "a covered", "b covered", "score", "verdict"):
+        table.add_column(column)
+    group_of = {s: str(i) for i, g in enumerate(report.groups, 1) for s in g}
+    for m in report.matches:
+        table.add_row(
+            group_of.get(m.source_a, "-") if m.duplicate else "-",
+            m.source_a,
+            m.source_b,
+            f"{m.coverage_a:.0%}",
+            f"{m.coverage_b:.0%}",
+            f"{m.score:.3f}",
+            "duplicate" if m.duplicate else "partial",
+        )
+    return table
+
+
+def clip_pairs_table(report: SimilarReport) -> Table:
+    """One row per matching clip pair: both sources and time ranges, and the cosine."""
+    pairs = report.clip_pairs
+    table = Table(title=f"{len(pairs)} matching clip pair(s) at cosine >= {report.threshold:g}")
+    for column in ("video a", "a start", "a end", "video b", "b start", "b end", "score"):
+        table.add_column(column)
+    for p in pairs:
+        table.add_row(
+            p.source_a, f"{p.start_a:.2f}", f"{p.end_a:.2f}",
+            p.source_b, f"{p.start_b:.2f}", f"{p.end_b:.2f}", f"{p.score:.4f}",
+        )  # fmt: skip
+    return table

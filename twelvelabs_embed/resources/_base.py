@@ -1,4 +1,4 @@
-"""What every resource shares: request options and turning a response into a model."""
+"""What every resource shares: request options, and turning a response into a model."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from urllib.parse import quote
 import cattrs
 import orjson
 
+from .._bytes_body import BytesBody
 from .._converter import structure
 from .._transport import Request, Response, Transport
 from .._upload import MultipartBody, UploadProgress
 from ..errors import ApiResponseValidationError
+from ..types.http_response import HttpResponse
 
 T = TypeVar("T")
 
@@ -22,6 +24,7 @@ class RequestOptions(TypedDict, total=False):
 
     timeout_in_seconds: float
     max_retries: int
+    additional_headers: Mapping[str, str]
     additional_query_parameters: Mapping[str, str]
 
 
@@ -37,7 +40,7 @@ def build_request(
     path: str,
     *,
     params: Sequence[tuple[str, str]] | None = None,
-    body: MultipartBody | None = None,
+    body: MultipartBody | BytesBody | None = None,
     options: RequestOptions | None = None,
     on_upload_progress: UploadProgress | None = None,
 ) -> Request:
@@ -54,6 +57,7 @@ def build_request(
         timeout=opts.get("timeout_in_seconds"),
         max_retries=opts.get("max_retries"),
         on_upload_progress=on_upload_progress,
+        headers=opts.get("additional_headers"),
     )
 
 
@@ -85,5 +89,7 @@ def parse(resp: Response, cls: type[T]) -> T:
         ) from exc
 
 
-async def send(transport: Transport, request: Request, cls: type[T]) -> T:
-    return parse(await transport.send(request), cls)
+async def send(transport: Transport, request: Request, cls: type[T]) -> HttpResponse[T]:
+    """Send ``request`` (with the transport's retries) and parse the 2xx body as ``cls``."""
+    response = await transport.send(request)
+    return HttpResponse(parse(response, cls), response.status, response.headers, response.attempts)

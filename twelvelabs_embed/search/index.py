@@ -22,8 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import IncompatibleEmbeddingsError
-from ..models import EmbeddingMatrix
 from ..results import COLUMNS, OFFSETS, LoadedResults, read_results
+from ..types import EmbeddingMatrix
 
 __all__ = ["Filters", "Hit", "SearchIndex", "unit_rows"]
 
@@ -206,6 +206,13 @@ class SearchIndex:
             task_id=str(c["task_id"][row]),
         )
 
+    def rows_of(self, source: str, option: str, scope: str = "clip") -> npt.NDArray[np.intp]:
+        """Row numbers of one source's rows of ``option``/``scope``, in time order."""
+        rows = np.flatnonzero(self.mask(Filters(option=option, scope=scope, source=source)))
+        order = np.argsort(self.columns["start_offset_sec"][rows], kind="stable")
+        out: npt.NDArray[np.intp] = rows[order]
+        return out
+
     def row_at(self, source: str, seconds: float, *, option: str, scope: str = "clip") -> int:
         """The row of ``source`` whose time range holds ``seconds`` (the nearest if none).
 
@@ -260,18 +267,26 @@ class SearchIndex:
     ) -> list[list[Hit]]:
         """:meth:`search` for each row of ``queries`` in one matrix product."""
         q = self.check_query(queries)
-        allowed = np.flatnonzero(self.mask(filters)) if filters is not None else None
-        base = self.vectors if allowed is None else self.vectors[allowed]
-        k = max(0, min(k, base.shape[0]))
+        keep = self.mask(filters) if filters is not None else None
+        allowed = np.flatnonzero(keep) if keep is not None else None
+        if allowed is None or allowed.size == len(self):
+            rows, scores = None, q @ self.vectors.T
+        elif allowed.size * 4 < len(self):  # few rows: gather them, score only those
+            rows, scores = allowed, q @ self.vectors[allowed].T
+        else:  # most rows: score all (no 1 GB gather per query at 1M rows), mask the rest
+            rows, scores = None, q @ self.vectors.T
+            scores[:, ~keep] = -np.inf  # type: ignore[operator]
+        k = max(0, min(k, scores.shape[1] if rows is None else rows.size))
+        if rows is None and allowed is not None:
+            k = min(k, allowed.size)
         if k == 0:
             return [[] for _ in range(q.shape[0])]
-        scores = q @ base.T
         out = []
         for s in scores:
             top = np.argpartition(-s, k - 1)[:k] if k < s.size else np.arange(s.size)
             top = top[np.lexsort((top, -s[top]))]
-            rows = top if allowed is None else allowed[top]
-            out.append([self.hit(int(r), float(s[t])) for r, t in zip(rows, top, strict=True)])
+            found = top if rows is None else rows[top]
+            out.append([self.hit(int(r), float(s[t])) for r, t in zip(found, top, strict=True)])
         return out
 
 

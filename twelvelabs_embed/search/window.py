@@ -23,9 +23,9 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
-from .index import unit_rows
+from .index import Hit, SearchIndex, unit_rows
 
-__all__ = ["WindowMatch", "context_scores", "frame_track", "locate"]
+__all__ = ["WindowMatch", "context_scores", "frame_track", "locate", "refine_hits"]
 
 CONTEXT_WEIGHTS = (0.25, 0.5, 0.25)
 """Weights of the previous pair, the pair itself and the next pair on the diagonal."""
@@ -116,3 +116,49 @@ def locate(
     end = start + (q1 - q0)
     overlaps = [min(end, e) - max(start, s) for s, e in candidate_clips]
     return WindowMatch(start, end, best_score, int(np.argmax(overlaps)))
+
+
+def refine_hits(
+    index: SearchIndex,
+    vector: np.ndarray,
+    hits: Sequence[Hit],
+    query: str | os.PathLike[str],
+    query_range: tuple[float, float],
+    *,
+    videos: int = 1,
+    step: float = 0.5,
+) -> list[Hit]:
+    """Re-rank the clips of the first ``videos`` candidate videos by :func:`locate`
+    (default: the top hit's video only: the one the query most likely copies).
+
+    ``vector`` is the query's embedding (for the cosine of a clip that was not a hit),
+    ``query``/``query_range`` its file and window.
+
+    For each such video whose file is reachable, its best hit is replaced by its clip that
+    overlaps the located window most (with that clip's own cosine), and the video's other
+    hits follow. Only the part of the candidate around its hits (one clip either side) is
+    decoded. Unreachable files and undecodable media keep the vector ranking.
+    """
+    out = list(hits)
+    for source in list(dict.fromkeys(h.source for h in hits))[:videos]:
+        if "://" in source or not os.path.isfile(source):
+            continue
+        mine = [h for h in out if h.source == source]
+        rows = index.rows_of(source, mine[0].embedding_option, mine[0].embedding_scope)
+        start, end = index.columns["start_offset_sec"], index.columns["end_offset_sec"]
+        clips = [(float(start[r]), float(end[r])) for r in rows]
+        length = max(e - s for s, e in clips)
+        lo = min(h.start_offset_sec for h in mine) - length
+        hi = max(h.end_offset_sec for h in mine) + length
+        try:
+            match = locate(query, query_range, source, clips, step=step, search_range=(lo, hi))
+        except Exception:  # a file that does not decode keeps the vector ranking
+            continue
+        row = int(rows[match.clip])
+        best = next((h for h in mine if h.row == row), None)
+        if best is None:
+            best = index.hit(row, float(index.scores(vector)[row]))
+        first = out.index(mine[0])
+        out = [h for h in out if h.row != row]
+        out.insert(min(first, len(out)), best)
+    return out[: len(hits)]
