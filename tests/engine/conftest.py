@@ -71,8 +71,18 @@ def shared_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEng
 
 
 @pytest.fixture
-async def http(shared_engine: LocalEngine) -> AsyncIterator[aiohttp.ClientSession]:
-    """A session whose relative URLs go to the shared engine's ``/v1.3/`` with the key."""
+async def http(engine: LocalEngine) -> AsyncIterator[aiohttp.ClientSession]:
+    """A session whose relative URLs go to the engine's ``/v1.3/`` with the right key."""
+    async with aiohttp.ClientSession(
+        base_url=engine.base_url + "/", headers={"x-api-key": engine.api_key}
+    ) as s:
+        yield s
+
+
+@pytest.fixture
+async def shared_http(shared_engine: LocalEngine) -> AsyncIterator[aiohttp.ClientSession]:
+    """Like ``http``, for the shared engine (a module whose tests all keep no state of
+    their own overrides ``http`` with this one)."""
     async with aiohttp.ClientSession(
         base_url=shared_engine.base_url + "/", headers={"x-api-key": shared_engine.api_key}
     ) as s:

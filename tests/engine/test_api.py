@@ -25,6 +25,13 @@ def now_ms() -> int:
 
 
 @pytest.fixture
+def http(shared_http: aiohttp.ClientSession) -> aiohttp.ClientSession:
+    """Every test here that talks through ``http`` keeps no state of its own (it tracks
+    its task by id, or is refused): they share one engine and its warm workers."""
+    return shared_http
+
+
+@pytest.fixture
 def pipeline() -> None:
     pytest.importorskip("twelvelabs_embed.local.media.segments")
 

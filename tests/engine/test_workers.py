@@ -78,14 +78,14 @@ async def test_worker_crash_requeues_then_fails(
 
 
 async def test_unexpected_error_is_json_500(
-    shared_engine: LocalEngine, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+    engine: LocalEngine, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert shared_engine.app is not None
+    assert engine.app is not None
 
     async def boom(*a: object, **k: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(shared_engine.app[STORE], "get", boom)  # undone after the test
+    monkeypatch.setattr(engine.app[STORE], "get", boom)
     async with http.get("embed/tasks/66419a20c70bb578439bd8f4/status") as r:
         body = await r.json()
     assert r.status == 500 and body["code"] == "internal_error"
