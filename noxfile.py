@@ -17,8 +17,12 @@ PYTHON = "3.11"
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The whole test suite against loopback servers and real video files."""
-    session.install("-e", ".[local,test]")
+    """The whole test suite against loopback servers and real video files.
+
+    The ``ray`` extra is installed so the Ray executor's tests (a two-node cluster on this
+    machine, about 70 s) run here too rather than being skipped.
+    """
+    session.install("-e", ".[local,test,ray]")
     session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
 
 
@@ -43,7 +47,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package (configured in pyproject.toml)."""
-    session.install("-e", ".[local,parquet]", "mypy==2.4.1")
+    session.install("-e", ".[local,parquet,ray]", "mypy==2.4.1")
     session.run("mypy")
 
 
@@ -74,7 +78,7 @@ def model(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Every benchmark; each prints a table and writes JSON under benchmarks/results/."""
-    session.install("-e", ".[local,test,bench]")
+    session.install("-e", ".[local,test,bench,ray]")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 

@@ -19,14 +19,20 @@ from typing import Any
 
 from tests.fakeplatform import FakePlatform
 from twelvelabs_embed import TwelveLabs
-from twelvelabs_embed._sync.client import EmbedClient, SyncPager, TasksClient
+from twelvelabs_embed._sync.client import EmbedClient, RawTasksClient, SyncPager, TasksClient
 from twelvelabs_embed.client import AsyncTwelveLabs
-from twelvelabs_embed.resources import AsyncEmbedClient, AsyncPager, AsyncTasksClient
+from twelvelabs_embed.resources import (
+    AsyncEmbedClient,
+    AsyncPager,
+    AsyncRawTasksClient,
+    AsyncTasksClient,
+)
 
 ASYNC_TWIN: dict[type, type] = {
     TwelveLabs: AsyncTwelveLabs,
     EmbedClient: AsyncEmbedClient,
     TasksClient: AsyncTasksClient,
+    RawTasksClient: AsyncRawTasksClient,
     SyncPager: AsyncPager,
 }
 

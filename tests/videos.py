@@ -395,3 +395,22 @@ def make_garbage(path: str | os.PathLike[str], size: int = 4096, *, seed: int = 
     """Random bytes with a video file name: not media at all."""
     Path(path).write_bytes(np.random.default_rng(seed).bytes(size))
     return Path(path)
+
+
+def make_image(
+    path: str | os.PathLike[str], *, width: int = 320, height: int = 240, seed: int = 0
+) -> Path:
+    """A still image (PNG or JPEG by suffix) of the first frame of a synthetic scene."""
+    path = Path(path)
+    img = next(iter(frames(width=width, height=height, duration=1.0, fps=1.0, seed=seed)))
+    codec = "mjpeg" if path.suffix.lower() in (".jpg", ".jpeg") else "png"
+    with av.open(str(path), "w", format="image2") as out:
+        stream = out.add_stream(codec)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "rgb24"
+        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+        for packet in stream.encode(frame.reformat(format=stream.pix_fmt)):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path

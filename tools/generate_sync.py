@@ -3,65 +3,64 @@
     python tools/generate_sync.py           # rewrite the generated files
     python tools/generate_sync.py --check   # exit 1 if they are stale (CI runs this)
 
-The input is an explicit list of async classes (``INPUTS``). For each one the generator
-reads the class from its module's source with :mod:`ast` (signatures, annotations,
-defaults and docstrings are copied, renamed through the flat ``NAMES_MAP``) and imports it
-to ask :mod:`inspect`/:mod:`typing` what only the runtime knows (is a method an async
-generator, which parameters are callbacks). Every sync method forwards through the
-client's private event loop (:class:`twelvelabs_embed._portal.Portal`):
+The input is an explicit list of async classes (``INPUTS``), read from source with
+:mod:`ast` only (the package is never imported). Each sync class keeps the signatures,
+annotations, defaults and docstrings, renamed through the flat ``NAMES_MAP``, and
+forwards every call to its async twin through the client's private event loop
+(:class:`twelvelabs_embed._portal.Portal`):
 
-* ``async def`` -> ``portal.call(async_method, ...)``; a result that is an input class is
-  wrapped in its sync twin (``AsyncPager`` -> ``SyncPager``);
-* async generators and ``__aiter__`` -> ``portal.iterate(...)``, a plain iterator;
-* callback parameters -> ``portal.marshal(callback)``, so they run in the caller's thread;
-* public attributes -> read-only properties, or the sync twin for an input class.
+* ``async def`` -> ``portal.call(...)``; a result of an input class is wrapped in its
+  sync twin (``AsyncPager[T]`` -> ``SyncPager``);
+* methods returning ``AsyncIterator``/``AsyncGenerator`` -> ``portal.iterate(...)``;
+* parameters typed with a ``Callable`` or a name in ``CALLBACK_TYPES`` ->
+  ``portal.marshal(callback)``, so callbacks run in the caller's thread;
+* public attributes set in ``__init__`` -> read-only properties, or the sync twin.
 
-The output goes through ``ruff check --select I --fix`` and ``ruff format`` before it is
-written or compared, and must be produced on Python 3.11 (``ast.unparse`` differs between
-versions). ``--check`` compares whole files and also fails on any file under ``_sync/``
-that the generator does not produce, and on any ``NAMES_MAP`` entry that was never used.
+The text goes through ``ruff check --select I --fix`` and ``ruff format``, which also
+irons out what ``ast.unparse`` writes differently between Python versions, so any
+supported Python produces the same files. ``--check`` compares whole files and also fails
+on a file under ``_sync/`` the generator does not produce, on a ``NAMES_MAP`` or
+``CALLBACK_TYPES`` entry never used, and on a docstring that keeps async-only words.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import builtins
-import collections.abc
-import copy
-import importlib
-import inspect
-import re
+import shutil
 import subprocess
 import sys
-import types
-import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sync_translate import (
+    ClassGen,
+    Context,
+    GenerationError,
+    source_path,
+    top_level_names,
+)
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 PACKAGE = "twelvelabs_embed"
 OUTPUT_DIR = ROOT_DIR / PACKAGE / "_sync"
-PYTHON = (3, 11)
 
 INPUTS: list[tuple[str, str]] = [
     ("twelvelabs_embed.client", "AsyncTwelveLabs"),
     ("twelvelabs_embed.resources.embed", "AsyncEmbedClient"),
     ("twelvelabs_embed.resources.embed_tasks", "AsyncTasksClient"),
+    ("twelvelabs_embed.resources.embed_tasks_raw", "AsyncRawTasksClient"),
     ("twelvelabs_embed.resources.pager", "AsyncPager"),
 ]
 ROOT_CLASS = "AsyncTwelveLabs"
-"""Owns the portal: its ``__init__`` is mirrored and it creates the private loop."""
-ROOT_SHUTDOWN = "close"
-"""The root's coroutine that releases everything; the portal's finalizer runs it too."""
+"""Owns the portal: its ``__init__`` is mirrored and its ``close`` stops the loop."""
 FINAL_METHODS = frozenset({"close", "__aexit__"})
-"""Root methods after which the loop stops (``portal.close(method, ...)``)."""
-
 NAMES_MAP: dict[str, str] = {
     "AsyncTwelveLabs": "TwelveLabs",
     "AsyncEmbedClient": "EmbedClient",
     "AsyncTasksClient": "TasksClient",
+    "AsyncRawTasksClient": "RawTasksClient",
     "AsyncPager": "SyncPager",
     "AsyncIterator": "Iterator",
     "AsyncGenerator": "Iterator",
@@ -69,10 +68,9 @@ NAMES_MAP: dict[str, str] = {
     "__aexit__": "__exit__",
     "__aiter__": "__iter__",
 }
-TARGET_IMPORTS = {"Iterator": "collections.abc"}
-"""Where renamed names that are not generated classes come from."""
-DOCSTRING_PHRASES = [("async with ", "with "), ("async for ", "for ")]
-
+CALLBACK_TYPES = frozenset({"StatusCallback", "ProgressCallback", "UploadProgress"})
+"""Type aliases of callbacks; the core awaits what they return, so the sync client can
+run them in the caller's thread."""
 HEADER = (
     "# WARNING: this file is auto-generated by tools/generate_sync.py from\n"
     "{sources};\n"
@@ -80,474 +78,12 @@ HEADER = (
 )
 HEADER_MARK = "auto-generated by tools/generate_sync.py"
 
-CLASS_NOTE = """
-Sync client: the async core runs on a private event loop in a daemon thread that
-this client owns, so it works in scripts, in notebooks and under a running event
-loop, and from several threads at once. Callbacks run in the thread that made the
-call. Ctrl-C cancels the running request and raises ``KeyboardInterrupt``. After
-``os.fork()``, create a new client in the child.
-"""
-CALLBACK_NOTE = "Sync client: {names} {verb} in the thread that {where}."
-
-
-class GenerationError(Exception):
-    """The async source uses something the generator does not translate."""
-
-
-@dataclass
-class Usage:
-    names_map: Mapping[str, str]
-    used: set[str] = field(default_factory=set)
-
-    def rename(self, name: str) -> str:
-        if name in self.names_map:
-            self.used.add(name)
-            return self.names_map[name]
-        return name
-
-
-@dataclass(frozen=True)
-class ImportSpec:
-    module: str
-    name: str | None  # None: ``import module [as alias]``
-
-    def line(self, alias: str) -> str:
-        if self.name is None:
-            return f"import {self.module}" + (f" as {alias}" if alias != self.module else "")
-        return f"from {self.module} import {self.name}" + (
-            f" as {alias}" if alias != self.name else ""
-        )
-
-
-def module_names(module: types.ModuleType, tree: ast.Module) -> dict[str, ImportSpec]:
-    """Every top-level name of ``module`` and where a generated module can import it from."""
-    found: dict[str, ImportSpec] = {}
-
-    def visit(body: list[ast.stmt]) -> None:
-        for node in body:
-            if isinstance(node, ast.If):  # ``if TYPE_CHECKING:`` and friends
-                visit(node.body)
-                visit(node.orelse)
-            elif isinstance(node, ast.Import):
-                for a in node.names:
-                    top = a.name.split(".")[0]
-                    found[a.asname or top] = ImportSpec(a.name if a.asname else top, None)
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    package = module.__name__.rsplit(".", node.level)[0]
-                    base = f"{package}.{base}" if base else package
-                for a in node.names:
-                    found[a.asname or a.name] = ImportSpec(base, a.name)
-            elif isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                found[node.name] = ImportSpec(module.__name__, node.name)
-            elif isinstance(node, ast.Assign | ast.AnnAssign):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for t in targets:
-                    if isinstance(t, ast.Name):
-                        found[t.id] = ImportSpec(module.__name__, t.id)
-
-    visit(tree.body)
-    return found
-
-
-class Renamer(ast.NodeTransformer):
-    """Rename through the names map in an annotation or default; note the names it needs."""
-
-    def __init__(self, usage: Usage) -> None:
-        self.usage = usage
-        self.names: set[str] = set()
-
-    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
-        # AsyncGenerator[Y, S] -> Iterator[Y]: a plain iterator takes no sent value.
-        if (
-            isinstance(node.value, ast.Name)
-            and node.value.id == "AsyncGenerator"
-            and isinstance(node.slice, ast.Tuple)
-        ):
-            node.slice = node.slice.elts[0]
-        self.generic_visit(node)
-        return node
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        node.id = self.usage.rename(node.id)
-        self.names.add(node.id)
-        return node
-
-    def visit_Constant(self, node: ast.Constant) -> ast.AST:
-        if isinstance(node.value, str):
-            raise GenerationError(f"string annotation {node.value!r}: write it unquoted")
-        return node
-
-
-def transform(node: ast.expr | None, renamer: Renamer) -> ast.expr | None:
-    if node is None:
-        return None
-    out = renamer.visit(copy.deepcopy(node))
-    assert isinstance(out, ast.expr)
-    return out
-
-
-def transform_docstring(text: str, usage: Usage) -> str:
-    for old, new in usage.names_map.items():
-        if not old.isidentifier():
-            continue
-        pattern = re.compile(rf"(?<![\w.]){re.escape(old)}\b")
-        if pattern.search(text):
-            usage.used.add(old)
-            text = pattern.sub(new, text)
-    for old, new in DOCSTRING_PHRASES:
-        text = text.replace(old, new)
-    return text
-
-
-def add_note(doc: str | None, note: str, indent: str) -> str:
-    """Append a paragraph to a raw docstring, matching its indentation."""
-    lines = inspect.cleandoc(note).splitlines()
-    body = "\n".join(indent + line if line else "" for line in lines)
-    if not doc:
-        return "\n" + body + "\n" + indent
-    doc = doc.rstrip()
-    return f"{doc}\n\n{body}\n{indent}"
-
-
-def is_callback(hint: object) -> bool:
-    """A parameter the core calls back: ``Callable[...]``, possibly ``| None``."""
-    if typing.get_origin(hint) is collections.abc.Callable:
-        returns = typing.get_args(hint)[-1]
-        options = typing.get_args(returns) if isinstance(returns, types.UnionType) else ()
-        if not any(typing.get_origin(o) is collections.abc.Awaitable for o in options):
-            raise GenerationError(
-                f"callback type {hint} must return `Awaitable[...] | None`: the core has to "
-                "await the result so the sync client can run the callback in the caller's thread"
-            )
-        return True
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        return any(is_callback(a) for a in typing.get_args(hint))
-    return False
-
-
-def class_names_in(node: ast.AST, classes: set[str]) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in classes}
-
-
-@dataclass
-class ClassGen:
-    """Translates one async class."""
-
-    module: types.ModuleType
-    cls: type
-    node: ast.ClassDef
-    usage: Usage
-    inputs: set[str]  # async names of all input classes
-    imports: dict[str, ImportSpec]
-    is_root: bool
-    resolver: dict[str, ImportSpec] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.usage.rename(self.node.name)
-
-    def need(self, names: set[str]) -> None:
-        generated = {self.usage.names_map.get(n, n) for n in self.inputs}
-        for name in names:
-            if name in generated or hasattr(builtins, name):
-                continue
-            if name in TARGET_IMPORTS:
-                spec = ImportSpec(TARGET_IMPORTS[name], name)
-            elif name == "Portal":
-                spec = ImportSpec(f"{PACKAGE}._portal", "Portal")
-            elif name in self.resolver:
-                spec = self.resolver[name]
-            else:
-                raise GenerationError(f"{self.node.name}: cannot tell where {name!r} comes from")
-            if self.imports.setdefault(name, spec) != spec:
-                raise GenerationError(f"{name!r} means two things: {spec} and {self.imports[name]}")
-
-    def renamer(self) -> Renamer:
-        return Renamer(self.usage)
-
-    def wrap_expr(self, returns: ast.expr | None, value: str) -> str:
-        """The expression that turns the async result ``value`` into its sync form."""
-        if returns is None:
-            raise GenerationError(f"{self.node.name}: every method needs a return annotation")
-        if isinstance(returns, ast.Name) and returns.id in self.inputs:
-            return f"{self.usage.rename(returns.id)}({value}, self._portal)"
-        if (
-            isinstance(returns, ast.BinOp)
-            and isinstance(returns.op, ast.BitOr)
-            and isinstance(returns.left, ast.Name)
-            and returns.left.id in self.inputs
-            and isinstance(returns.right, ast.Constant)
-            and returns.right.value is None
-        ):
-            sync = self.usage.rename(returns.left.id)
-            return f"None if (result := {value}) is None else {sync}(result, self._portal)"
-        if class_names_in(returns, self.inputs):
-            raise GenerationError(f"cannot wrap a result of type {ast.unparse(returns)}")
-        return value
-
-    def iterator_item(self, returns: ast.expr | None) -> ast.expr | None:
-        """``T`` when ``returns`` is ``AsyncIterator[T]``/``AsyncGenerator[T, ...]``."""
-        if (
-            isinstance(returns, ast.Subscript)
-            and isinstance(returns.value, ast.Name)
-            and returns.value.id in ("AsyncIterator", "AsyncGenerator")
-        ):
-            item = returns.slice.elts[0] if isinstance(returns.slice, ast.Tuple) else returns.slice
-            return item
-        return None
-
-    def signature(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef:
-        """A sync ``def`` with the same parameters, renamed annotations and defaults."""
-        renamer = self.renamer()
-        args = copy.deepcopy(fn.args)
-        for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
-            if a is not None:
-                a.annotation = transform(a.annotation, renamer)
-        args.defaults = [transform(d, renamer) for d in args.defaults]  # type: ignore[misc]
-        args.kw_defaults = [transform(d, renamer) for d in args.kw_defaults]
-        returns = transform(fn.returns, renamer)
-        self.need(renamer.names)
-        out = ast.FunctionDef(
-            name=self.usage.rename(fn.name),
-            args=args,
-            body=[],
-            decorator_list=[],
-            returns=returns,
-            type_comment=None,
-        )
-        return out
-
-    def forward_args(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, callbacks: set[str]) -> str:
-        def value(name: str) -> str:
-            return f"self._portal.marshal({name})" if name in callbacks else name
-
-        a = fn.args
-        parts = [value(p.arg) for p in [*a.posonlyargs, *a.args][1:]]
-        if a.vararg:
-            parts.append(f"*{a.vararg.arg}")
-        parts += [f"{p.arg}={value(p.arg)}" for p in a.kwonlyargs]
-        if a.kwarg:
-            parts.append(f"**{a.kwarg.arg}")
-        return ", ".join(parts)
-
-    def callbacks(self, name: str) -> set[str]:
-        """Parameters whose annotation, evaluated in the source module, is a callable."""
-        found = set()
-        for param in inspect.signature(getattr(self.cls, name)).parameters.values():
-            text = param.annotation
-            if text is inspect.Parameter.empty:
-                continue
-            try:  # one level deep: a ForwardRef inside a Union stays unevaluated, as wanted
-                hint = eval(text, vars(self.module)) if isinstance(text, str) else text
-            except NameError as exc:
-                raise GenerationError(f"{self.node.name}.{name}({param.name}): {exc}") from exc
-            if is_callback(hint):
-                found.add(param.name)
-        return found
-
-    def docstring(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, note: str | None) -> str | None:
-        doc = ast.get_docstring(fn, clean=False)
-        if doc is not None:
-            doc = transform_docstring(doc, self.usage)
-        if note:
-            doc = add_note(doc, note, " " * 8)
-        return doc
-
-    def method(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef:
-        runtime = inspect.getattr_static(self.cls, fn.name)
-        if isinstance(runtime, classmethod) and isinstance(fn, ast.FunctionDef):
-            return self.copied_classmethod(fn)
-        if isinstance(runtime, staticmethod | classmethod):
-            raise GenerationError(f"{self.node.name}.{fn.name}: public static/async class method")
-        out = self.signature(fn)
-        callbacks = self.callbacks(fn.name)
-        args = self.forward_args(fn, callbacks)
-        target = f"self._async.{fn.name}"
-        item = self.iterator_item(fn.returns)
-        is_async = isinstance(fn, ast.AsyncFunctionDef)
-        if fn.name == "__aenter__":
-            if not (isinstance(fn.returns, ast.Name) and fn.returns.id == self.node.name):
-                raise GenerationError("__aenter__ must return its own class")
-            body = f"self._portal.call({target})\nreturn self"
-        elif self.is_root and fn.name in FINAL_METHODS:
-            if fn.args.kwonlyargs or fn.args.kwarg:
-                raise GenerationError(f"{fn.name}: a final method takes positional arguments only")
-            body = f"self._portal.close({', '.join([target, *filter(None, [args])])})"
-        elif item is not None:
-            if is_async and not inspect.isasyncgenfunction(runtime):
-                iterator = f"self._portal.call({target}{', ' if args else ''}{args})"
-            else:
-                iterator = f"{target}({args})"
-            wrap = ""
-            if isinstance(item, ast.Name) and item.id in self.inputs:
-                wrap = f", {self.usage.rename(item.id)}"
-            elif class_names_in(item, self.inputs):
-                raise GenerationError(f"cannot wrap items of type {ast.unparse(item)}")
-            body = f"return self._portal.iterate({iterator}{wrap})"
-        elif is_async:
-            call = f"self._portal.call({target}{', ' if args else ''}{args})"
-            body = f"return {self.wrap_expr(fn.returns, call)}"
-        else:
-            body = f"return {self.wrap_expr(fn.returns, f'{target}({args})')}"
-        if fn.returns is not None and isinstance(fn.returns, ast.Constant):
-            body = body.removeprefix("return ")
-        note = None
-        if callbacks:
-            names = " and ".join(f"``{c}``" for c in sorted(callbacks))
-            note = CALLBACK_NOTE.format(
-                names=names,
-                verb="run" if len(callbacks) > 1 else "runs",
-                where="calls ``next()`` on the iterator" if item else "made this call",
-            )
-        out.body = self.with_doc(self.docstring(fn, note), body)
-        return out
-
-    def copied_classmethod(self, fn: ast.FunctionDef) -> ast.FunctionDef:
-        """A plain classmethod is copied whole, names renamed: it receives ``cls``, so a body
-        such as ``return Factory(cls, ...)`` serves both twins (``AsyncTwelveLabs.local``)."""
-        out = self.signature(fn)
-        out.decorator_list = [ast.Name("classmethod")]
-        renamer = self.renamer()
-        body = fn.body[1:] if ast.get_docstring(fn, clean=False) is not None else fn.body
-        stmts = [renamer.visit(copy.deepcopy(stmt)) for stmt in body]
-        a = fn.args
-        params = {p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if p}
-        self.need(renamer.names - params)
-        out.body = self.with_doc(self.docstring(fn, None), "pass")[:-1] + stmts
-        return out
-
-    @staticmethod
-    def with_doc(doc: str | None, body: str) -> list[ast.stmt]:
-        stmts = ast.parse(body).body
-        if doc is not None:
-            stmts.insert(0, ast.Expr(ast.Constant(doc)))
-        return stmts
-
-    def attributes(self, init: ast.FunctionDef) -> list[tuple[str, ast.expr | None, str | None]]:
-        """Public ``self.x = ...`` of ``__init__``: (name, annotation, input class wrapped)."""
-        params = {
-            a.arg: a.annotation
-            for a in [*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs]
-        }
-        found: list[tuple[str, ast.expr | None, str | None]] = []
-        for node in ast.walk(init):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target, value, annotation = node.targets[0], node.value, None
-            elif isinstance(node, ast.AnnAssign) and node.value is not None:
-                target, value, annotation = node.target, node.value, node.annotation
-            else:
-                continue
-            if not (
-                isinstance(target, ast.Attribute)
-                and isinstance(target.value, ast.Name)
-                and target.value.id == "self"
-                and not target.attr.startswith("_")
-            ):
-                continue
-            if (
-                isinstance(value, ast.Call)
-                and isinstance(value.func, ast.Name)
-                and value.func.id in self.inputs
-            ):
-                found.append((target.attr, None, value.func.id))
-                continue
-            if annotation is None and isinstance(value, ast.Name):
-                annotation = params.get(value.id)
-            if annotation is None:
-                raise GenerationError(
-                    f"{self.node.name}.{target.attr}: annotate the attribute "
-                    f"(`self.{target.attr}: T = ...`) so its sync property can be typed"
-                )
-            found.append((target.attr, annotation, None))
-        return found
-
-    def init(self, fn: ast.FunctionDef) -> list[ast.stmt]:
-        attrs = self.attributes(fn)
-        wrapped = [
-            f"self.{name} = {self.usage.rename(cls)}(self._async.{name}, self._portal)"
-            for name, _, cls in attrs
-            if cls is not None
-        ]
-        if self.is_root:
-            out = self.signature(fn)
-            self.need({self.node.name, "Portal"})
-            body = "\n".join(
-                [
-                    f"self._async = {self.node.name}({self.forward_args(fn, set())})",
-                    f"self._portal = Portal(self._async.{ROOT_SHUTDOWN})",
-                    *wrapped,
-                ]
-            )
-            out.body = self.with_doc(ast.get_docstring(fn, clean=False), body)
-        else:
-            self.need({self.node.name, "Portal"})
-            out = ast.parse(
-                f"def __init__(self, async_: {self.node.name}, portal: Portal) -> None:\n"
-                f'    """Wraps an ``{self.node.name}``; the client makes it, not your code."""\n'
-                "    self._async = async_\n"
-                "    self._portal = portal\n" + "".join(f"    {w}\n" for w in wrapped)
-            ).body[0]  # type: ignore[assignment]
-            assert isinstance(out, ast.FunctionDef)
-        props = []
-        for name, annotation, cls in attrs:
-            if cls is not None:
-                continue
-            renamer = self.renamer()
-            ann = transform(annotation, renamer)
-            assert ann is not None
-            self.need(renamer.names)
-            props.extend(
-                ast.parse(
-                    f"@property\ndef {name}(self) -> {ast.unparse(ann)}:\n"
-                    f"    return self._async.{name}\n"
-                ).body
-            )
-        return [out, *props]
-
-    def prop(self, fn: ast.FunctionDef) -> ast.FunctionDef:
-        out = self.signature(fn)
-        out.decorator_list = [ast.Name("property")]
-        value = self.wrap_expr(fn.returns, f"self._async.{fn.name}")
-        out.body = self.with_doc(self.docstring(fn, None), f"return {value}")
-        return out
-
-    def generate(self) -> ast.ClassDef:
-        body: list[ast.stmt] = []
-        doc = ast.get_docstring(self.node, clean=False)
-        doc = transform_docstring(doc, self.usage) if doc else doc
-        if self.is_root:
-            doc = add_note(doc, CLASS_NOTE, " " * 4)
-        if doc:
-            body.append(ast.Expr(ast.Constant(doc)))
-        for node in self.node.body:
-            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-                continue  # the docstring
-            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                raise GenerationError(f"{self.node.name}: class-level {type(node).__name__}")
-            name = node.name
-            decorators = {ast.unparse(d) for d in node.decorator_list}
-            if name == "__init__":
-                assert isinstance(node, ast.FunctionDef)
-                body.extend(self.init(node))
-            elif name.startswith("__") and name not in self.usage.names_map:
-                raise GenerationError(f"{self.node.name}.{name}: no sync counterpart for it")
-            elif name.startswith("_") and not name.startswith("__"):
-                continue  # private helpers stay on the async side
-            elif "property" in decorators:
-                assert isinstance(node, ast.FunctionDef)
-                body.append(self.prop(node))
-            elif decorators - {"staticmethod", "classmethod"}:
-                raise GenerationError(f"{self.node.name}.{name}: decorators {decorators}")
-            else:
-                body.append(self.method(node))
-        return ast.ClassDef(name=self.name, bases=[], keywords=[], body=body, decorator_list=[])
-
 
 def ruff(args: list[str], source: str, filename: Path) -> str:
+    found = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    command = [found] if found else [sys.executable, "-m", "ruff"]
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", *args, "--stdin-filename", str(filename), "-"],
+        [*command, *args, "--stdin-filename", str(filename), "-"],
         input=source,
         capture_output=True,
         text=True,
@@ -565,87 +101,66 @@ def polish(source: str, filename: Path) -> str:
 
 
 def generate(names_map: Mapping[str, str] = NAMES_MAP) -> tuple[dict[Path, str], set[str]]:
-    """Render every output file in memory; also return the names-map entries never used."""
-    if sys.version_info[:2] != PYTHON:
-        raise GenerationError(
-            f"generate on Python {PYTHON[0]}.{PYTHON[1]} (this is {sys.version.split()[0]}): "
-            "ast.unparse output differs between versions"
-        )
-    usage = Usage(names_map)
-    imports: dict[str, ImportSpec] = {}
-    inputs = {name for _, name in INPUTS}
-    classes: list[ast.stmt] = []
-    sources: list[str] = []
-    for module_name, class_name in INPUTS:
-        module = importlib.import_module(module_name)
-        path = Path(inspect.getfile(module))
+    """Render every output file in memory; also return the map entries never used."""
+    ctx = Context(names_map, {name for _, name in INPUTS}, CALLBACK_TYPES, FINAL_METHODS)
+    callbacks_used: set[str] = set()
+    classes, sources = [], []
+    for module, class_name in INPUTS:
+        path = source_path(ROOT_DIR, module)
         tree = ast.parse(path.read_text(encoding="utf-8"))
         node = next(
             (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None
         )
         if node is None:
-            raise GenerationError(f"{class_name} is not defined in {module_name}")
+            raise GenerationError(f"{class_name} is not defined in {module}")
         rel = path.relative_to(ROOT_DIR).as_posix()
-        if rel not in sources:
-            sources.append(rel)
+        sources += [rel] if rel not in sources else []
         gen = ClassGen(
-            module=module,
-            cls=getattr(module, class_name),
-            node=node,
-            usage=usage,
-            inputs=inputs,
-            imports=imports,
-            is_root=class_name == ROOT_CLASS,
-            resolver=module_names(module, tree),
+            ctx, node, top_level_names(module, tree), class_name == ROOT_CLASS, callbacks_used
         )
         classes.append(gen.generate())
     header = HEADER.format(sources=",\n".join(f"#   {s}" for s in sources))
-    exported = [names_map.get(n, n) for _, n in INPUTS]
-    doc = (
-        '"""The sync client, generated from the async core.\n\n'
+    exported = sorted(names_map.get(n, n) for _, n in INPUTS)
+    module_src = (
+        header + '"""The sync client, generated from the async core.\n\n'
         "The same classes without the ``Async`` prefix, with the same methods, parameters\n"
         "and docstrings, forwarding through one private event loop per client\n"
         '(:mod:`twelvelabs_embed._portal`).\n"""\n\n'
-    )
-    import_lines = "\n".join(spec.line(alias) for alias, spec in sorted(imports.items()))
-    module_src = (
-        header
-        + doc
-        + "from __future__ import annotations\n\n"
-        + import_lines
-        + "\n\n"
-        + f"__all__ = {sorted(exported)!r}\n\n"
+        "from __future__ import annotations\n\n"
+        + "\n".join(sorted(set(ctx.imports.values())))
+        + f"\n\n__all__ = {exported!r}\n\n"
         + "\n\n".join(ast.unparse(ast.fix_missing_locations(c)) for c in classes)
         + "\n"
     )
-    client_path = OUTPUT_DIR / "client.py"
-    init_path = OUTPUT_DIR / "__init__.py"
     init_src = (
         header
         + '"""Generated sync twins of the async classes; see :mod:`.client`."""\n\n'
-        + f"from .client import {', '.join(sorted(exported))}\n\n"
-        + f"__all__ = {sorted(exported)!r}\n"
+        + f"from .client import {', '.join(exported)}\n\n__all__ = {exported!r}\n"
     )
+    client_path, init_path = OUTPUT_DIR / "client.py", OUTPUT_DIR / "__init__.py"
     outputs = {client_path: polish(module_src, client_path), init_path: polish(init_src, init_path)}
-    return outputs, set(names_map) - usage.used
-
-
-def relocate(outputs: Mapping[Path, str], out_dir: Path) -> dict[Path, str]:
-    return {out_dir / p.relative_to(OUTPUT_DIR): text for p, text in outputs.items()}
+    return outputs, (set(names_map) - ctx.used) | (CALLBACK_TYPES - callbacks_used)
 
 
 def existing_files(out_dir: Path) -> Iterator[Path]:
     if out_dir.is_dir():
-        for p in sorted(out_dir.rglob("*")):
-            if p.is_file() and "__pycache__" not in p.parts:
-                yield p
+        yield from (
+            p for p in sorted(out_dir.rglob("*")) if p.is_file() and "__pycache__" not in p.parts
+        )
+
+
+def expected_files(out_dir: Path, names_map: Mapping[str, str]) -> tuple[dict[Path, str], set[str]]:
+    outputs, unused = generate(names_map)
+    return {out_dir / p.relative_to(OUTPUT_DIR): text for p, text in outputs.items()}, unused
 
 
 def check(out_dir: Path = OUTPUT_DIR, names_map: Mapping[str, str] = NAMES_MAP) -> list[str]:
     """Every problem that makes ``out_dir`` stale; empty when it is up to date."""
-    outputs, unused = generate(names_map)
-    expected = relocate(outputs, out_dir)
-    problems = [f"names_map entry {name!r} is never used" for name in sorted(unused)]
+    expected, unused = expected_files(out_dir, names_map)
+    problems = [
+        f"{'CALLBACK_TYPES' if name in CALLBACK_TYPES else 'names_map'} entry {name!r} is never used"
+        for name in sorted(unused)
+    ]
     for path, text in expected.items():
         if not path.exists():
             problems.append(f"{path}: missing")
@@ -660,15 +175,14 @@ def check(out_dir: Path = OUTPUT_DIR, names_map: Mapping[str, str] = NAMES_MAP) 
 
 
 def write(out_dir: Path = OUTPUT_DIR, names_map: Mapping[str, str] = NAMES_MAP) -> list[Path]:
-    outputs, unused = generate(names_map)
+    expected, unused = expected_files(out_dir, names_map)
     if unused:
         raise GenerationError(f"names_map entries never used: {sorted(unused)}")
-    expected = relocate(outputs, out_dir)
     orphans = [p for p in existing_files(out_dir) if p not in expected]
     if orphans:
         raise GenerationError(f"files under {out_dir} the generator does not produce: {orphans}")
-    changed = []
     out_dir.mkdir(parents=True, exist_ok=True)
+    changed = []
     for path, text in expected.items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
@@ -700,5 +214,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT_DIR))
     sys.exit(main())

@@ -2,7 +2,11 @@
 
 Rules, all registered in :func:`configure_converter`:
 
-* wire names live here only: ``_id`` <-> ``id``, ``float`` <-> ``float_``;
+* wire names live here only: ``_id`` <-> ``id``, ``float`` <-> ``float_``, and in v2
+  requests ``base64_string`` <-> ``base_64_string``;
+* v2 request classes (:class:`~.types.embed_v2_requests.WireRequest`) go out without
+  their ``None`` fields, as the official SDK omits unset ones; plain dicts given instead
+  get the same renames (:func:`request_to_wire`);
 * every attrs model tolerates missing keys (fields default to ``None``) and keeps
   unknown keys in its ``extra`` mapping instead of failing or dropping them;
 * ``created_at``/``updated_at`` are RFC 3339 strings -> aware ``datetime``;
@@ -10,7 +14,7 @@ Rules, all registered in :func:`configure_converter`:
   into a made-up task id or status); numbers take numbers (not strings or booleans),
   whole numbers only where an int is declared, string lists only lists of strings;
 * a task ``error`` sent as plain text becomes ``TaskError(message=...)``;
-* a segment's ``float`` list is checked in one C-level pass (``sum``; no per-element
+* a segment's ``float`` list (and a v2 ``embedding``/``embedding_uncertainty``) is checked in one C-level pass (``sum``; no per-element
   Python work) and kept as the list orjson produced.
 
 Structure errors surface as :class:`~twelvelabs_embed.errors.ApiResponseValidationError`
@@ -27,11 +31,14 @@ import cattrs
 import orjson
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from .models import TaskError
+from .types.embed_tasks import TaskError
+from .types.embed_v2_requests import WireRequest
 
 T = TypeVar("T")
 
 _WIRE_NAMES = {"id": "_id", "float_": "float"}
+_REQUEST_WIRE_NAMES = {"base_64_string": "base64_string"}
+_VECTOR_FIELDS = frozenset({"embedding", "embedding_uncertainty"})
 
 
 def _parse_datetime(value: Any, _: type) -> datetime:
@@ -99,9 +106,41 @@ def _field_overrides(cl: type, c: cattrs.Converter, *, structuring: bool) -> dic
                 if structuring
                 else override(rename="float")
             )
+        elif a.name in _VECTOR_FIELDS and structuring:
+            kwargs[a.name] = override(struct_hook=_structure_floats)
         elif a.name in _WIRE_NAMES:
             kwargs[a.name] = override(rename=_WIRE_NAMES[a.name])
     return kwargs
+
+
+def _is_request(cl: Any) -> bool:
+    return isinstance(cl, type) and issubclass(cl, WireRequest) and attrs.has(cl)
+
+
+def _request_unstructure_factory(cl: type[Any], c: cattrs.Converter) -> Any:
+    renames: dict[str, Any] = {
+        a.name: override(rename=_REQUEST_WIRE_NAMES[a.name])
+        for a in attrs.fields(cl)
+        if a.name in _REQUEST_WIRE_NAMES
+    }
+    inner = make_dict_unstructure_fn(cl, c, **renames)
+
+    def unstructure(obj: Any) -> dict[str, Any]:
+        return {k: v for k, v in inner(obj).items() if v is not None}
+
+    return unstructure
+
+
+def _rename_request_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            _REQUEST_WIRE_NAMES.get(k, k): _rename_request_keys(v)
+            for k, v in value.items()
+            if v is not None
+        }
+    if isinstance(value, list):
+        return [_rename_request_keys(v) for v in value]
+    return value
 
 
 def _wire_keys(cl: type) -> frozenset[str]:
@@ -154,6 +193,7 @@ def configure_converter(c: cattrs.Converter) -> None:
         lambda v, cl: TaskError(message=v) if isinstance(v, str) else task_error(v, cl),
     )
     c.register_unstructure_hook(datetime, _format_datetime)
+    c.register_unstructure_hook_factory(_is_request, lambda cl: _request_unstructure_factory(cl, c))
     c.register_structure_hook_factory(_has_extra, lambda cl: _structure_factory(cl, c))
     c.register_unstructure_hook_factory(_has_extra, lambda cl: _unstructure_factory(cl, c))
 
@@ -176,6 +216,14 @@ def to_dict(obj: Any) -> dict[str, Any]:
     """A model back in wire form (``_id``, ``float``, unknown fields included)."""
     result: dict[str, Any] = converter.unstructure(obj)
     return result
+
+
+def request_to_wire(value: Any) -> Any:
+    """A v2 request part in wire form: an attrs request class or a plain dict (whose
+    ``base_64_string`` keys are renamed and ``None`` values dropped); other values as is."""
+    if isinstance(value, WireRequest):
+        return converter.unstructure(value)
+    return _rename_request_keys(value)
 
 
 def to_json(obj: Any) -> bytes:

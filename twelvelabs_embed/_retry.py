@@ -1,20 +1,29 @@
-"""Pure retry decisions: what to retry and how long to wait. No I/O, table-tested.
+"""Retry decisions, and the one loop that applies them.
 
-Policy (Stainless-style, fixing the official SDK's quirks): connection errors, timeouts,
-408, 409, 429 and 5xx are retried ``max_retries`` times (default 2). The wait is the
-server's hint when it gives a sane one (``retry-after-ms``, then ``retry-after`` as
-seconds or an HTTP date, used when 0 <= hint <= 60 s; 0 or a past date retries at once),
-otherwise exponential backoff
+The decisions are pure and table-tested. Policy (Stainless-style, fixing the official
+SDK's quirks): connection errors, timeouts, 408, 409, 429 and 5xx are retried
+``max_retries`` times (default 2). The wait is the server's hint when it gives a sane one
+(``retry-after-ms``, then ``retry-after`` as seconds or an HTTP date, used when
+0 <= hint <= 60 s; 0 or a past date retries at once), otherwise exponential backoff
 ``min(0.5 * 2**attempt, 8)`` seconds shortened by up to 25 % of random jitter.
+
+:func:`with_attempts` is the one attempts-with-backoff loop: the transport's retries and
+a bulk job's create and retrieve all run through it, each with its own ``retry_in``.
+Whether an error is worth retrying at all is decided once, in :mod:`.errors`
+(``exc.retryable``), from :func:`should_retry_response`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 MAX_SERVER_HINT_SEC = 60.0
@@ -92,3 +101,27 @@ def retry_delay(
         if hint is not None and hint <= MAX_SERVER_HINT_SEC:
             return hint
     return backoff_delay(attempt, rng=rng)
+
+
+async def with_attempts(
+    attempt: Callable[[int], Awaitable[T]],
+    retry_in: Callable[[Exception, int], float | None],
+    *,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> T:
+    """Run ``attempt(0)``, ``attempt(1)``, ... until one returns.
+
+    After a failure ``retry_in(error, attempt)`` says how many seconds to wait before the
+    next attempt, or ``None`` to give up and re-raise the error. Cancellation and other
+    ``BaseException``s pass through untouched.
+    """
+    number = 0
+    while True:
+        try:
+            return await attempt(number)
+        except Exception as exc:
+            delay = retry_in(exc, number)
+            if delay is None:
+                raise
+        number += 1
+        await sleep(delay)

@@ -18,10 +18,16 @@ import aiohttp
 import attrs
 import orjson
 
-from ._retry import backoff_delay, retry_delay, should_retry_response
+from ._retry import backoff_delay, retry_delay, with_attempts
 from ._upload import MultipartBody, StreamingPayload, UploadProgress
 from ._version import __version__
-from .errors import ApiConnectionError, ApiTimeoutError, TwelveLabsError, make_status_error
+from .errors import (
+    ApiConnectionError,
+    ApiError,
+    ApiTimeoutError,
+    TwelveLabsError,
+    make_status_error,
+)
 
 log = logging.getLogger("twelvelabs_embed")
 
@@ -51,15 +57,6 @@ class Response:
     @property
     def request_id(self) -> str | None:
         return self.headers.get("x-request-id")
-
-
-class _Attempt(Exception):
-    """Carries one attempt's error and whether its request body was sent in full."""
-
-    def __init__(self, error: ApiConnectionError, *, body_sent: bool) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.body_sent = body_sent
 
 
 @contextmanager
@@ -156,8 +153,12 @@ class Transport:
             await session.close()
 
     async def _send_once(self, req: Request, timeout: float | None, attempt: int) -> Response:
-        """One attempt. Raises :class:`_Attempt` around the error so ``send`` knows whether
-        the whole body had gone out (a timeout then may mean the server is still working)."""
+        """One attempt: a 2xx :class:`Response`, or the error class for the answer.
+
+        A connection error is marked ``ambiguous`` when the whole body had gone out (the
+        server may be creating the task); an upload source that failed raises its own
+        :class:`~.errors.UploadError` instead.
+        """
         session = self._get_session()
         url = self.base_url + req.path
         data: StreamingPayload | None = None
@@ -178,11 +179,15 @@ class Transport:
                 ) as resp:
                     content = await resp.read()
                     # aiohttp's header proxy is already case-insensitive: no copy needed
-                    return Response(resp.status, resp.headers, content, attempt + 1)
+                    response = Response(resp.status, resp.headers, content, attempt + 1)
         except ApiConnectionError as exc:
             if data is not None and data.failure is not None:
                 raise data.failure from exc
-            raise _Attempt(exc, body_sent=data is not None and data.completed) from None
+            exc.ambiguous = data is not None and data.completed
+            raise
+        if not 200 <= response.status < 300:
+            raise make_status_error(response.status, _decode_error(content), response.headers)
+        return response
 
     async def send(self, req: Request) -> Response:
         """Send with retries; return a 2xx :class:`Response` or raise an error class.
@@ -192,35 +197,26 @@ class Transport:
         """
         timeout = self.timeout if req.timeout is None else req.timeout
         max_retries = self.max_retries if req.max_retries is None else req.max_retries
-        attempt = 0
-        while True:
-            try:
-                resp = await self._send_once(req, timeout, attempt)
-            except _Attempt as failed:
-                exc = failed.error
-                # A POST whose whole body went out and then timed out may still be creating
-                # a task on the server: resending it could create a second one.
-                ambiguous = failed.body_sent and isinstance(exc, ApiTimeoutError)
-                if attempt >= max_retries or not self._can_resend(req) or ambiguous:
-                    raise exc from exc.__cause__
+
+        def retry_in(exc: Exception, attempt: int) -> float | None:
+            if attempt >= max_retries or not self._can_resend(req):
+                return None
+            if isinstance(exc, ApiConnectionError):
+                # A timeout after the whole body went out may still be creating a task on
+                # the server: resending it could create a second one.
+                if isinstance(exc, ApiTimeoutError) and exc.ambiguous:
+                    return None
                 delay = backoff_delay(attempt)
-                log.info("retrying %s %s in %.2fs after %s", req.method, req.path, delay, exc)
+            elif isinstance(exc, ApiError) and exc.retryable:
+                delay = retry_delay(attempt, exc.headers)
             else:
-                if 200 <= resp.status < 300:
-                    return resp
-                retryable = should_retry_response(resp.status, resp.headers)
-                if not retryable or attempt >= max_retries or not self._can_resend(req):
-                    raise make_status_error(resp.status, _decode_error(resp.content), resp.headers)
-                delay = retry_delay(attempt, resp.headers)
-                log.info(
-                    "retrying %s %s in %.2fs after HTTP %d",
-                    req.method,
-                    req.path,
-                    delay,
-                    resp.status,
-                )
-            attempt += 1
-            await self._sleep(delay)
+                return None
+            log.info("retrying %s %s in %.2fs after %s", req.method, req.path, delay, exc)
+            return delay
+
+        return await with_attempts(
+            lambda attempt: self._send_once(req, timeout, attempt), retry_in, sleep=self._sleep
+        )
 
     @staticmethod
     def _can_resend(req: Request) -> bool:

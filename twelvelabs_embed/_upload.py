@@ -25,7 +25,7 @@ from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 
 from ._aio import to_thread
-from .errors import TwelveLabsError
+from .errors import NotReplayableError, UploadError
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -35,14 +35,6 @@ UploadProgress = Callable[[int, int | None], Awaitable[None] | None]
 
 VideoFile = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
 """A path, the bytes themselves, or a binary file object (read from its current position)."""
-
-
-class NotReplayableError(RuntimeError):
-    """The file object cannot be rewound, so a failed upload cannot be resent."""
-
-
-class UploadError(TwelveLabsError):
-    """The upload's source misbehaved (it changed size or could not be read); not retried."""
 
 
 @attrs.define

@@ -4,12 +4,25 @@ Two lookups choose the class of an HTTP error: the platform's ``code`` first (so
 can ``except VideoDurationTooShortError``), then the HTTP status. The same code classes
 are raised by the client's preflight before any byte is uploaded; those instances have
 ``status_code=None`` and ``preflight=True``.
+
+Two facts every error carries, decided here once and asked everywhere else (the
+transport's retries, the pollers, the bulk job):
+
+* ``retryable``: the same request may succeed later (connection errors, an unreadable
+  2xx body, and the statuses :func:`._retry.should_retry_response` names: 408, 409, 429,
+  5xx, or the server's ``x-should-retry``).
+* ``ambiguous``: no success answer came, yet the request may have taken effect (a create
+  may have made a task): a connection lost after the whole body went out, a 408 or 5xx,
+  a 2xx whose body could not be read.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
+
+from ._retry import parse_retry_after, should_retry_response
 
 __all__ = [
     "ApiConnectionError",
@@ -21,16 +34,22 @@ __all__ = [
     "BadGatewayError",
     "BadRequestError",
     "ConflictError",
+    "ContentTooLargeError",
     "ContentTypeInvalidError",
+    "FileTooLargeForBase64Error",
     "ForbiddenError",
     "GatewayTimeoutError",
     "IncompatibleEmbeddingsError",
     "InternalServerError",
+    "JournalBusyError",
     "MainModuleNotGuardedError",
     "NotFoundError",
+    "NotReplayableError",
     "ParameterInvalidError",
     "ParameterNotProvidedError",
     "ParameterUnknownError",
+    "ProbeFailed",
+    "ProbeUnavailable",
     "RateLimitError",
     "RequestTimeoutError",
     "ResourceNotExistError",
@@ -39,6 +58,7 @@ __all__ = [
     "TooManyRequestsError",
     "TwelveLabsError",
     "UnprocessableEntityError",
+    "UploadError",
     "VideoDurationTooLongError",
     "VideoDurationTooShortError",
     "VideoFileBrokenError",
@@ -48,6 +68,7 @@ __all__ = [
     "VideoResolutionTooLowError",
     "WaitTimeoutError",
     "error_class_for",
+    "is_retryable",
     "make_status_error",
 ]
 
@@ -55,22 +76,33 @@ __all__ = [
 class TwelveLabsError(Exception):
     """Base of everything this package raises on purpose."""
 
+    retryable: bool = False
+    """The same request may succeed if sent again later."""
+    ambiguous: bool = False
+    """No success answer came, yet the request may have taken effect on the server."""
+
 
 class ApiError(TwelveLabsError):
     """The platform (or the local engine) answered with a non-2xx status.
 
     Attributes:
-        status_code: HTTP status, or ``None`` for a preflight refusal.
-        code: the platform's error code (``parameter_invalid``, ...), when the body has one.
+        status_code: HTTP status, or ``None`` for a preflight refusal. Each status class
+            carries its own as a class attribute (``NotFoundError.status_code == 404``).
+        code: the platform's error code (``parameter_invalid``, ...), when the body has
+            one; each code class carries its own (``VideoFileBrokenError.code``).
         message: the platform's human message, or a summary of the body.
         body: the parsed JSON body, or the raw text when it is not JSON.
         headers: response headers, lower-case names.
         request_id: the ``x-request-id`` header, when sent.
         preflight: True when the client refused the request before sending it.
+        retryable: 408, 409, 429 or 5xx (unless the server said ``x-should-retry``).
+        ambiguous: 408 or 5xx: the server had the request and may have acted on it.
+        details: the v2 error body's ``details`` object (``{"error": {"code", "message",
+            "details"}}``), when sent.
     """
 
-    status: int | None = None
-    platform_code: str | None = None
+    status_code: int | None = None
+    code: str | None = None
 
     def __init__(
         self,
@@ -81,15 +113,33 @@ class ApiError(TwelveLabsError):
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         preflight: bool = False,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
+        cls = type(self)
+        self.details = details
         self.message = message
-        self.status_code = status_code
-        self.code = code
+        self.status_code = status_code if status_code is not None or preflight else cls.status_code
+        self.code = code if code is not None else cls.code
         self.body = body
         self.headers: dict[str, str] = {k.lower(): v for k, v in (headers or {}).items()}
         self.request_id = self.headers.get("x-request-id")
         self.preflight = preflight
+        status = self.status_code
+        self.retryable = status is not None and should_retry_response(status, self.headers)
+        self.ambiguous = status is not None and (status == 408 or status >= 500)
+
+    @property
+    def status(self) -> int | None:
+        """Deprecated: use ``status_code``."""
+        warnings.warn("ApiError.status is deprecated; use status_code", DeprecationWarning, 2)
+        return self.status_code
+
+    @property
+    def platform_code(self) -> str | None:
+        """Deprecated: use ``code``."""
+        warnings.warn("ApiError.platform_code is deprecated; use code", DeprecationWarning, 2)
+        return self.code
 
     def __str__(self) -> str:
         where = "preflight" if self.preflight else f"HTTP {self.status_code}"
@@ -99,42 +149,46 @@ class ApiError(TwelveLabsError):
 
 
 class BadRequestError(ApiError):
-    status = 400
+    status_code = 400
 
 
 class AuthenticationError(ApiError):
-    status = 401
+    status_code = 401
 
 
 class ForbiddenError(ApiError):
-    status = 403
+    status_code = 403
 
 
 class NotFoundError(ApiError):
-    status = 404
+    status_code = 404
 
 
 class RequestTimeoutError(ApiError):
-    status = 408
+    status_code = 408
 
 
 class ConflictError(ApiError):
-    status = 409
+    status_code = 409
+
+
+class ContentTooLargeError(ApiError):
+    """413: the content is over a size, duration or page allowance (Embed API v2)."""
+
+    status_code = 413
 
 
 class UnprocessableEntityError(ApiError):
-    status = 422
+    status_code = 422
 
 
 class TooManyRequestsError(ApiError):
     """429: rate limited. ``retry_after`` is the server's hint in seconds, if any."""
 
-    status = 429
+    status_code = 429
 
     @property
     def retry_after(self) -> float | None:
-        from ._retry import parse_retry_after
-
         return parse_retry_after(self.headers)
 
 
@@ -146,81 +200,94 @@ class ServerError(ApiError):
 
 
 class InternalServerError(ServerError):
-    status = 500
+    status_code = 500
 
 
 class BadGatewayError(ServerError):
-    status = 502
+    status_code = 502
 
 
 class ServiceUnavailableError(ServerError):
-    status = 503
+    status_code = 503
 
 
 class GatewayTimeoutError(ServerError):
-    status = 504
+    status_code = 504
 
 
 # --- one class per platform code -----------------------------------------------------
 
 
 class ParameterInvalidError(BadRequestError):
-    platform_code = "parameter_invalid"
+    code = "parameter_invalid"
 
 
 class ParameterNotProvidedError(BadRequestError):
-    platform_code = "parameter_not_provided"
+    code = "parameter_not_provided"
 
 
 class ParameterUnknownError(BadRequestError):
-    platform_code = "parameter_unknown"
+    code = "parameter_unknown"
 
 
 class ContentTypeInvalidError(BadRequestError):
-    platform_code = "content_type_invalid"
+    code = "content_type_invalid"
 
 
 class VideoResolutionTooLowError(BadRequestError):
-    platform_code = "video_resolution_too_low"
+    code = "video_resolution_too_low"
 
 
 class VideoResolutionTooHighError(BadRequestError):
-    platform_code = "video_resolution_too_high"
+    code = "video_resolution_too_high"
 
 
 class VideoResolutionInvalidAspectRatioError(BadRequestError):
-    platform_code = "video_resolution_invalid_aspect_ratio"
+    code = "video_resolution_invalid_aspect_ratio"
 
 
 class VideoDurationTooShortError(BadRequestError):
-    platform_code = "video_duration_too_short"
+    code = "video_duration_too_short"
 
 
 class VideoDurationTooLongError(BadRequestError):
-    platform_code = "video_duration_too_long"
+    code = "video_duration_too_long"
 
 
 class VideoFileBrokenError(BadRequestError):
-    platform_code = "video_file_broken"
+    code = "video_file_broken"
 
 
 class VideoFilesizeTooLargeError(BadRequestError):
-    platform_code = "video_filesize_too_large"
+    code = "video_filesize_too_large"
 
 
 class ApiKeyInvalidError(AuthenticationError):
-    platform_code = "api_key_invalid"
+    code = "api_key_invalid"
 
 
 class ResourceNotExistError(NotFoundError):
-    platform_code = "resource_not_exist"
+    code = "resource_not_exist"
 
 
 # --- transport and client-side errors ------------------------------------------------
 
 
 class ApiConnectionError(TwelveLabsError):
-    """No usable response: refused, reset, dropped mid-body, DNS failure."""
+    """No usable response: refused, reset, dropped mid-body, DNS failure.
+
+    ``ambiguous`` is True when the whole request had gone out before the connection
+    failed (the transport knows; an error made elsewhere assumes the worst).
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, ambiguous: bool = True) -> None:
+        super().__init__(message)
+        self.ambiguous = ambiguous
+
+    def __reduce__(self) -> Any:
+        return (_rebuild, (type(self), self.args, self.__dict__))
 
 
 class ApiTimeoutError(ApiConnectionError):
@@ -228,7 +295,13 @@ class ApiTimeoutError(ApiConnectionError):
 
 
 class ApiResponseValidationError(TwelveLabsError):
-    """A 2xx response whose body is not the JSON the API promises."""
+    """A 2xx response whose body is not the JSON the API promises.
+
+    Retryable (a proxy may have mangled it) and ambiguous (the server did answer 2xx).
+    """
+
+    retryable = True
+    ambiguous = True
 
     def __init__(
         self,
@@ -247,6 +320,20 @@ class ApiResponseValidationError(TwelveLabsError):
         return (_rebuild, (type(self), self.args, self.__dict__))
 
 
+class FileTooLargeForBase64Error(TwelveLabsError, ValueError):
+    """A local file given as a v2 media source is over the base64 allowance and no asset
+    upload is available: upload it as an asset and pass its ``asset_id``, or give a URL."""
+
+    def __init__(self, message: str, *, path: str = "", size: int = 0, limit: int = 0) -> None:
+        super().__init__(message)
+        self.path = path
+        self.size = size
+        self.limit = limit
+
+    def __reduce__(self) -> Any:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
 class WaitTimeoutError(TwelveLabsError, TimeoutError):
     """``wait_for_done`` gave up before the task finished; ``last_status`` is the last poll."""
 
@@ -257,6 +344,30 @@ class WaitTimeoutError(TwelveLabsError, TimeoutError):
 
     def __reduce__(self) -> Any:
         return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+class UploadError(TwelveLabsError):
+    """The upload's source misbehaved (it changed size or could not be read).
+
+    Not resent by the transport; a bulk job marks the input for a later run."""
+
+    retryable = True
+
+
+class NotReplayableError(TwelveLabsError, RuntimeError):
+    """The file object cannot be rewound, so a failed upload cannot be resent."""
+
+
+class ProbeUnavailable(TwelveLabsError, RuntimeError):
+    """PyAV is not installed (install the ``local`` extra)."""
+
+
+class ProbeFailed(TwelveLabsError, ValueError):
+    """The file could not be opened or decoded as media."""
+
+
+class JournalBusyError(TwelveLabsError):
+    """Another process has this journal open; two runners would upload twice."""
 
 
 class MainModuleNotGuardedError(TwelveLabsError, RuntimeError):
@@ -270,6 +381,11 @@ class MainModuleNotGuardedError(TwelveLabsError, RuntimeError):
 class IncompatibleEmbeddingsError(TwelveLabsError, ValueError):
     """Vectors that cannot be compared: different models, different dimensions, or a
     query embedded another way than the index it searches."""
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for an error of this package that says the same request may succeed later."""
+    return isinstance(exc, TwelveLabsError) and exc.retryable
 
 
 def _rebuild(cls: type[Exception], args: tuple[Any, ...], state: dict[str, Any]) -> Exception:
@@ -287,11 +403,9 @@ def _subclasses(cls: type[ApiError]) -> list[type[ApiError]]:
     return out
 
 
-_BY_CODE: dict[str, type[ApiError]] = {
-    c.platform_code: c for c in _subclasses(ApiError) if c.platform_code
-}
+_BY_CODE: dict[str, type[ApiError]] = {c.code: c for c in _subclasses(ApiError) if c.code}
 _BY_STATUS: dict[int, type[ApiError]] = {
-    c.status: c for c in _subclasses(ApiError) if c.status and c.platform_code is None
+    c.status_code: c for c in _subclasses(ApiError) if c.status_code and c.code is None
 }
 
 
@@ -299,7 +413,7 @@ def error_class_for(status: int | None, code: str | None) -> type[ApiError]:
     """The most specific class: by platform code when known, then by status."""
     if code and code in _BY_CODE:
         by_code = _BY_CODE[code]
-        if status is None or by_code.status == status:
+        if status is None or by_code.status_code == status:
             return by_code
     if status is None:
         return ApiError
@@ -314,15 +428,18 @@ def make_status_error(status: int, body: Any, headers: Mapping[str, str]) -> Api
     """Turn an error response into its exception; tolerates non-JSON and odd bodies."""
     code: str | None = None
     message: str | None = None
+    details: Mapping[str, Any] | None = None
     if isinstance(body, dict):
         raw_code, raw_message = body.get("code"), body.get("message")
         nested = body.get("error")
-        if raw_code is None and isinstance(nested, dict):  # the /embed-v2 error shape
+        if raw_code is None and isinstance(nested, dict):  # the v2 shape {"error": {...}}
             raw_code, raw_message = nested.get("code"), nested.get("message")
+            raw_details = nested.get("details")
+            details = raw_details if isinstance(raw_details, dict) else None
         code = raw_code if isinstance(raw_code, str) else None
         message = raw_message if isinstance(raw_message, str) else None
     if message is None:
         text = body if isinstance(body, str) else repr(body)
         message = text[:500] if text else f"HTTP {status} with an empty body"
     cls = error_class_for(status, code)
-    return cls(message, status_code=status, code=code, body=body, headers=headers)
+    return cls(message, status_code=status, code=code, body=body, headers=headers, details=details)

@@ -10,15 +10,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from .errors import ProbeFailed, ProbeUnavailable
 from .video_rules import VideoFacts
 
-
-class ProbeUnavailable(RuntimeError):
-    """PyAV is not installed (install the ``local`` extra)."""
-
-
-class ProbeFailed(ValueError):
-    """The file could not be opened or decoded as media."""
+__all__ = ["ProbeFailed", "ProbeUnavailable", "probe_video"]
 
 
 def _stream_duration(stream: Any) -> float | None:

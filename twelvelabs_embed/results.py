@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from .models import TasksRetrieveResponse
+from .types import TasksRetrieveResponse
 
 FORMATS = (".jsonl", ".npz", ".parquet")
 COLUMNS = ("source", "task_id", "model_name", "embedding_option", "embedding_scope")

@@ -197,3 +197,22 @@ async def test_a_permanent_error_stops_the_other_polls(
     # loop is gone: no task of the package is left that could start another round
     assert await package_tasks(client) == []
     assert fake.count("GET", "status") <= 2
+
+
+async def test_a_409_is_polled_again_as_the_transport_retries_it(
+    fake: FakePlatform, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One definition of "worth retrying": the transport retries a 409, and when its
+    retries run out the poller polls again instead of failing the wait."""
+    async with make_client(fake, max_retries=1) as client:
+        fake.polls_until_ready = 1
+        task_id = await _task(client)
+        conflict = Fault(
+            409, json={"code": "conflict", "message": "busy"}, headers={"retry-after": "0"}
+        )
+        fake.script("GET", "status", conflict, conflict)  # both attempts of the first poll
+        with caplog.at_level(logging.WARNING, logger="twelvelabs_embed"):
+            final = await client.embed.tasks.wait_for_done(task_id, sleep_interval=0.05)
+    assert final.status == "ready"
+    assert fake.count("GET", "status") == 3
+    assert "will poll again" in caplog.text

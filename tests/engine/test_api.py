@@ -245,6 +245,10 @@ async def test_api_key(engine: LocalEngine) -> None:
         "/embed/tasks",
         "/embed/tasks/{task_id}",
         "/embed/tasks/{task_id}/status",
+        "/embed",
+        "/embed-v2",
+        "/embed-v2/tasks",
+        "/embed-v2/tasks/{task_id}",
     }
 
 

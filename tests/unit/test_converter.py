@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import attrs
 import cattrs
 import numpy as np
 import pytest
@@ -15,14 +16,21 @@ from twelvelabs_embed._converter import structure, to_dict
 
 
 def test_empty_objects_parse_to_all_none() -> None:
+    """Every field is optional except the id a create answers with (typed ``str``, so
+    ``wait_for_done(task.id)`` type-checks): a create answer without one is refused."""
     for cls in (
         m.TasksCreateResponse,
         m.TasksStatusResponse,
         m.TasksRetrieveResponse,
         m.TasksListResponse,
     ):
-        obj = structure({}, cls)
-        assert all(getattr(obj, a.name) in (None, {}) for a in cls.__attrs_attrs__)  # type: ignore[attr-defined]
+        has_id = cls is m.TasksCreateResponse
+        obj = structure({"_id": "t1"} if has_id else {}, cls)
+        assert all(getattr(obj, a.name) in (None, {}) for a in attrs.fields(cls) if a.name != "id")
+        if has_id:
+            assert obj.id == "t1"  # type: ignore[attr-defined]
+            with pytest.raises(cattrs.BaseValidationError):
+                structure({}, cls)
 
 
 def test_wire_names_and_round_trip() -> None:
@@ -129,3 +137,66 @@ def test_whole_floats_pass_as_ints_and_a_text_error_is_kept() -> None:
     assert info is not None and (info.page, info.total_page) == (2, 3)
     st = structure({"status": "failed", "error": "decoder exploded"}, m.TasksStatusResponse)
     assert st.error == m.TaskError(message="decoder exploded")
+
+
+def test_v2_requests_go_out_in_wire_form() -> None:
+    from twelvelabs_embed._converter import request_to_wire
+    from twelvelabs_embed.types import (
+        AsyncTemporalSegmentation,
+        MediaSource,
+        TemporalSegmentation_Dynamic,
+        TemporalSegmentationDynamicDynamic,
+        VideoInputRequest,
+        VideoSegmentation_Fixed,
+        VideoSegmentationFixedFixed,
+    )
+
+    req = VideoInputRequest(
+        media_source=MediaSource(base_64_string="AAAA"),
+        segmentation=VideoSegmentation_Fixed(fixed=VideoSegmentationFixedFixed(duration_sec=4)),
+        embedding_option=["visual"],
+    )
+    assert request_to_wire(req) == {
+        "media_source": {"base64_string": "AAAA"},
+        "segmentation": {"strategy": "fixed", "fixed": {"duration_sec": 4}},
+        "embedding_option": ["visual"],
+    }
+    temporal = AsyncTemporalSegmentation(
+        temporal=TemporalSegmentation_Dynamic(
+            dynamic=TemporalSegmentationDynamicDynamic(min_duration_sec=2)
+        )
+    )
+    assert request_to_wire(temporal) == {
+        "temporal": {"strategy": "dynamic", "dynamic": {"min_duration_sec": 2}}
+    }
+    plain = {"media_source": {"base_64_string": "x", "url": None}, "start_sec": 1}
+    assert request_to_wire(plain) == {"media_source": {"base64_string": "x"}, "start_sec": 1}
+
+
+def test_v2_responses_parse_with_vectors_checked() -> None:
+    from twelvelabs_embed.types import EmbeddingSuccessResponse, EmbeddingTaskResponse
+
+    task = structure(
+        {
+            "_id": "t",
+            "status": "ready",
+            "data": [
+                {"embedding": [1, 2.5], "embedding_option": "visual", "start_sec": 0, "end_sec": 2},
+                {"embedding": [0.5, 0], "embedding_option": "visual", "embedding_scope": "asset"},
+            ],
+            "metadata": {
+                "input_type": "video",
+                "duration": 3,
+                "embedding_options": ["visual"],
+                "new": 1,
+            },
+        },
+        EmbeddingTaskResponse,
+    )
+    assert task.id == "t" and task.done and task.metadata is not None
+    assert task.metadata.extra == {"new": 1}
+    m = task.to_numpy()
+    assert m.vectors.shape == (2, 2) and m.embedding_scope == ("", "asset")
+    assert to_dict(task)["_id"] == "t"
+    with pytest.raises(cattrs.BaseValidationError):
+        structure({"data": [{"embedding": ["a"]}]}, EmbeddingSuccessResponse)

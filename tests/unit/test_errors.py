@@ -48,3 +48,12 @@ def test_every_error_is_a_twelvelabs_error() -> None:
     )
     assert e.RateLimitError is e.TooManyRequestsError
     assert set(e.__all__) <= set(dir(e))
+
+
+def test_v2_413_keeps_details() -> None:
+    body = {"error": {"code": "content_too_large", "message": "big", "details": {"limit": 1}}}
+    err = e.make_status_error(413, body, {})
+    assert type(err) is e.ContentTooLargeError and err.details == {"limit": 1}
+    assert err.code == "content_too_large" and err.message == "big"
+    flat = e.make_status_error(400, {"code": "parameter_invalid", "message": "m"}, {})
+    assert flat.details is None

@@ -30,11 +30,6 @@ import twelvelabs_embed
 ROOT = Path(twelvelabs_embed.__file__).parent
 PACKAGE = "twelvelabs_embed"
 
-CYCLES_BEING_REMOVED = (
-    "resources/embed_tasks.py <-> jobs/runner.py still import each other (lazily); "
-    "helper `core` removes this cycle (issue #12 item 1)"
-)
-
 
 def module_names() -> dict[str, Path]:
     out = {}
@@ -154,7 +149,6 @@ def f():
     }, "everything but the TYPE_CHECKING import"
 
 
-@pytest.mark.xfail(strict=True, reason=CYCLES_BEING_REMOVED)
 def test_no_import_cycle_inside_the_package() -> None:
     sorter = graphlib.TopologicalSorter(import_graph())
     try:
@@ -163,10 +157,6 @@ def test_no_import_cycle_inside_the_package() -> None:
         pytest.fail("import cycle: " + " -> ".join(exc.args[1]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resources/embed_tasks.py imports jobs/ (and so sqlite3) eagerly (issue #12 item 1)",
-)
 def test_importing_the_package_loads_neither_sqlite3_nor_the_jobs() -> None:
     code = (
         "import sys, twelvelabs_embed\n"

@@ -75,3 +75,40 @@ def test_server_hint_wins_only_when_sane() -> None:
     assert retry_delay(0, {"retry-after": "30"}, rng=lambda: 0.0) == 30.0
     assert retry_delay(0, {"retry-after": "600"}, rng=lambda: 0.0) == 0.5
     assert retry_delay(3, None, rng=lambda: 0.0) == 4.0
+
+
+@pytest.mark.parametrize(
+    ("failures", "give_up_after", "expected_calls", "expected_sleeps"),
+    [
+        (0, 3, 1, []),
+        (2, 3, 3, [0.5, 1.0]),
+        (5, 3, 3, [0.5, 1.0]),  # the third failure is not retried: it is raised
+    ],
+)
+async def test_with_attempts_retries_then_returns_or_raises(
+    failures: int, give_up_after: int, expected_calls: int, expected_sleeps: list[float]
+) -> None:
+    from twelvelabs_embed._retry import with_attempts
+
+    calls: list[int] = []
+    sleeps: list[float] = []
+
+    async def attempt(number: int) -> str:
+        calls.append(number)
+        if number < failures:
+            raise ConnectionError(f"attempt {number}")
+        return "ok"
+
+    def retry_in(exc: Exception, number: int) -> float | None:
+        assert isinstance(exc, ConnectionError)
+        return None if number + 1 >= give_up_after else 0.5 * 2**number
+
+    async def sleep(delay: float) -> None:
+        sleeps.append(delay)
+
+    if failures >= give_up_after:
+        with pytest.raises(ConnectionError, match=f"attempt {give_up_after - 1}"):
+            await with_attempts(attempt, retry_in, sleep=sleep)
+    else:
+        assert await with_attempts(attempt, retry_in, sleep=sleep) == "ok"
+    assert calls == list(range(expected_calls)) and sleeps == expected_sleeps

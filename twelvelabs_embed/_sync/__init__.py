@@ -2,10 +2,11 @@
 #   twelvelabs_embed/client.py,
 #   twelvelabs_embed/resources/embed.py,
 #   twelvelabs_embed/resources/embed_tasks.py,
+#   twelvelabs_embed/resources/embed_tasks_raw.py,
 #   twelvelabs_embed/resources/pager.py;
 # DO NOT EDIT. Change the async original and run `python tools/generate_sync.py`.
 """Generated sync twins of the async classes; see :mod:`.client`."""
 
-from .client import EmbedClient, SyncPager, TasksClient, TwelveLabs
+from .client import EmbedClient, RawTasksClient, SyncPager, TasksClient, TwelveLabs
 
-__all__ = ["EmbedClient", "SyncPager", "TasksClient", "TwelveLabs"]
+__all__ = ["EmbedClient", "RawTasksClient", "SyncPager", "TasksClient", "TwelveLabs"]

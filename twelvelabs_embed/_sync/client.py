@@ -2,6 +2,7 @@
 #   twelvelabs_embed/client.py,
 #   twelvelabs_embed/resources/embed.py,
 #   twelvelabs_embed/resources/embed_tasks.py,
+#   twelvelabs_embed/resources/embed_tasks_raw.py,
 #   twelvelabs_embed/resources/pager.py;
 # DO NOT EDIT. Change the async original and run `python tools/generate_sync.py`.
 """The sync client, generated from the async core.
@@ -17,35 +18,38 @@ import builtins
 import os
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic
+
+from typing_extensions import Unpack
 
 from twelvelabs_embed import video_rules as rules
 from twelvelabs_embed._local_client import LocalClientContext
 from twelvelabs_embed._portal import Portal
 from twelvelabs_embed._upload import UploadProgress, VideoFile
 from twelvelabs_embed.client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SEC, AsyncTwelveLabs
-from twelvelabs_embed.jobs.models import ItemResult, JobProgress
-from twelvelabs_embed.models import (
-    BulkResult,
-    MediaEmbeddingTask,
-    TasksCreateResponse,
-    TasksListResponse,
-    TasksListResponsePageInfo,
-    TasksRetrieveResponse,
-    TasksStatusResponse,
-)
 from twelvelabs_embed.resources._base import RequestOptions
 from twelvelabs_embed.resources.embed import AsyncEmbedClient
 from twelvelabs_embed.resources.embed_tasks import (
     AsyncTasksClient,
     CreateEmbeddingsTaskVideoParams,
-    EmbeddingOption,
-    EmbeddingScope,
+    ProgressCallback,
     StatusCallback,
 )
-from twelvelabs_embed.resources.pager import AsyncPager
+from twelvelabs_embed.resources.embed_tasks_raw import AsyncRawTasksClient, PreparedCreate
+from twelvelabs_embed.resources.pager import AsyncPager, ItemT, ListResponse, PageInfo
+from twelvelabs_embed.types.embed_tasks import (
+    EmbeddingOption,
+    EmbeddingScope,
+    MediaEmbeddingTask,
+    TasksCreateResponse,
+    TasksListResponse,
+    TasksRetrieveResponse,
+    TasksStatusResponse,
+)
+from twelvelabs_embed.types.http_response import HttpResponse
+from twelvelabs_embed.types.jobs import BulkResult, ItemResult, JobOptions, JobOptionsDict
 
-__all__ = ["EmbedClient", "SyncPager", "TasksClient", "TwelveLabs"]
+__all__ = ["EmbedClient", "RawTasksClient", "SyncPager", "TasksClient", "TwelveLabs"]
 
 
 class TwelveLabs:
@@ -155,12 +159,17 @@ class EmbedClient:
 
 
 class TasksClient:
-    """Create video embedding tasks, watch them and fetch their embeddings."""
+    """Create video embedding tasks, watch them and fetch their embeddings.
+
+    ``with_raw_response`` holds the raw twin of every endpoint method, answering with
+    an :class:`~twelvelabs_embed.types.HttpResponse` (body, status, headers, attempts).
+    """
 
     def __init__(self, async_: AsyncTasksClient, portal: Portal) -> None:
         """Wraps an ``AsyncTasksClient``; the client makes it, not your code."""
         self._async = async_
         self._portal = portal
+        self.with_raw_response = RawTasksClient(self._async.with_raw_response, self._portal)
 
     def create(
         self,
@@ -237,7 +246,7 @@ class TasksClient:
         page: int = 1,
         page_limit: int | None = None,
         request_options: RequestOptions | None = None,
-    ) -> SyncPager:
+    ) -> SyncPager[MediaEmbeddingTask]:
         """Tasks, newest first (the last 7 days unless a range is given).
 
         Returns the first requested page; ``for task in pager`` walks the rest.
@@ -267,8 +276,9 @@ class TasksClient:
         """Poll until the task is ``ready`` or ``failed`` and return that final status.
 
         The first poll happens at once and ``callback`` sees every successful poll,
-        including the first. Transient failures (connection, 408, 429, 5xx) after the
-        transport's own retries are logged and polling goes on; other errors raise.
+        including the first. Errors worth retrying (connection, 408, 409, 429, 5xx, an
+        unreadable body) after the transport's own retries are logged and polling goes
+        on; other errors raise.
         A ``failed`` task is returned, not raised: check ``.status`` (and ``.error``).
 
         Raises:
@@ -369,21 +379,9 @@ class TasksClient:
         self,
         inputs: Iterable[str | os.PathLike[str] | Mapping[str, Any]],
         *,
-        model_name: str = rules.DEFAULT_MODEL,
-        journal: str | os.PathLike[str] | None = None,
-        out: str | os.PathLike[str] | None = None,
-        concurrency: int = 4,
-        poll_concurrency: int = 8,
-        poll_interval: float = 5.0,
-        video_clip_length: float | None = None,
-        video_embedding_scope: Sequence[EmbeddingScope] | EmbeddingScope | None = None,
-        video_start_offset_sec: float | None = None,
-        video_end_offset_sec: float | None = None,
-        embedding_option: Sequence[EmbeddingOption] | EmbeddingOption | None = None,
-        max_attempts: int = 5,
-        timeout: float | None = None,
-        retry_failed: bool = False,
-        on_progress: Callable[[JobProgress], Awaitable[None] | None] | None = None,
+        options: JobOptions | None = None,
+        on_progress: ProgressCallback | None = None,
+        **overrides: Unpack[JobOptionsDict],
     ) -> builtins.list[ItemResult]:
         """Embed a whole library: create, wait and retrieve every input, resumably.
 
@@ -391,18 +389,9 @@ class TasksClient:
             inputs: paths, directories (their video files, recursively), URLs, or dicts
                 with ``video_file``/``video_url`` and per-item create parameters
                 (``video_clip_length``, ``embedding_option``, ...) that win over these.
-            journal: SQLite file recording every input's state. Run again with the same
-                journal and finished inputs are skipped, created tasks are awaited (never
-                uploaded twice), transient failures retried and permanent ones kept.
-                ``None`` keeps it in memory (no resume).
-            out: ``.jsonl``, ``.npz`` or ``.parquet`` (``parquet`` extra): every segment of
-                the job with its provenance, float32. Rows are saved as each task ends.
-            concurrency: uploads (creates) in flight; ``poll_concurrency``: status and
-                retrieve requests in flight. One loop polls all tasks every ``poll_interval``.
-            max_attempts: tries per input for transient errors (429s do not count: a 429
-                pauses every create until the server's ``Retry-After``).
-            timeout: seconds a task may stay processing before it fails (retryable).
-            retry_failed: also retry the permanent failures a journal holds.
+            options: a :class:`JobOptions`; keyword arguments named as its fields
+                (``journal=``, ``out=``, ``concurrency=``, ``max_attempts=`` ...) override
+                it. See :class:`JobOptions` for what each one does.
             on_progress: called with a :class:`JobProgress` after every state change.
 
         Returns:
@@ -414,87 +403,165 @@ class TasksClient:
         return self._portal.call(
             self._async.embed_many,
             inputs,
-            model_name=model_name,
-            journal=journal,
-            out=out,
-            concurrency=concurrency,
-            poll_concurrency=poll_concurrency,
-            poll_interval=poll_interval,
-            video_clip_length=video_clip_length,
-            video_embedding_scope=video_embedding_scope,
-            video_start_offset_sec=video_start_offset_sec,
-            video_end_offset_sec=video_end_offset_sec,
-            embedding_option=embedding_option,
-            max_attempts=max_attempts,
-            timeout=timeout,
-            retry_failed=retry_failed,
+            options=options,
             on_progress=self._portal.marshal(on_progress),
+            **overrides,
         )
 
     def iter_embed_many(
         self,
         inputs: Iterable[str | os.PathLike[str] | Mapping[str, Any]],
         *,
-        model_name: str = rules.DEFAULT_MODEL,
-        journal: str | os.PathLike[str] | None = None,
-        out: str | os.PathLike[str] | None = None,
-        concurrency: int = 4,
-        poll_concurrency: int = 8,
-        poll_interval: float = 5.0,
-        video_clip_length: float | None = None,
-        video_embedding_scope: Sequence[EmbeddingScope] | EmbeddingScope | None = None,
-        video_start_offset_sec: float | None = None,
-        video_end_offset_sec: float | None = None,
-        embedding_option: Sequence[EmbeddingOption] | EmbeddingOption | None = None,
-        max_attempts: int = 5,
-        timeout: float | None = None,
-        retry_failed: bool = False,
-        on_progress: Callable[[JobProgress], Awaitable[None] | None] | None = None,
+        options: JobOptions | None = None,
+        on_progress: ProgressCallback | None = None,
+        **overrides: Unpack[JobOptionsDict],
     ) -> Iterator[ItemResult]:
         """:meth:`embed_many`, yielding each :class:`ItemResult` as its input ends.
 
         Inputs finished by an earlier run come first (``resumed=True``). Close the
-        iterator (``with aclosing(...)``) if you stop early: that stops the job
-        and writes the output for what is done.
+        iterator if you stop early: that stops the job and writes the output for what
+        is done.
 
         Sync client: ``on_progress`` runs in the thread that calls ``next()`` on the iterator.
         """
         return self._portal.iterate(
             self._async.iter_embed_many(
-                inputs,
-                model_name=model_name,
-                journal=journal,
-                out=out,
-                concurrency=concurrency,
-                poll_concurrency=poll_concurrency,
-                poll_interval=poll_interval,
-                video_clip_length=video_clip_length,
-                video_embedding_scope=video_embedding_scope,
-                video_start_offset_sec=video_start_offset_sec,
-                video_end_offset_sec=video_end_offset_sec,
-                embedding_option=embedding_option,
-                max_attempts=max_attempts,
-                timeout=timeout,
-                retry_failed=retry_failed,
-                on_progress=self._portal.marshal(on_progress),
+                inputs, options=options, on_progress=self._portal.marshal(on_progress), **overrides
             )
         )
 
 
-class SyncPager:
-    """One page of tasks, with the means to fetch the following ones.
+class RawTasksClient:
+    """The task endpoints, answering with the parsed body and the HTTP facts."""
 
-    ``for task in pager`` yields every task from this page on;
+    def __init__(self, async_: AsyncRawTasksClient, portal: Portal) -> None:
+        """Wraps an ``AsyncRawTasksClient``; the client makes it, not your code."""
+        self._async = async_
+        self._portal = portal
+
+    def create(
+        self,
+        model_name: str,
+        *,
+        video_file: VideoFile | None = None,
+        video_url: str | None = None,
+        video_start_offset_sec: float | None = None,
+        video_end_offset_sec: float | None = None,
+        video_clip_length: float | None = None,
+        video_embedding_scope: Sequence[EmbeddingScope] | EmbeddingScope | None = None,
+        on_upload_progress: UploadProgress | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[TasksCreateResponse]:
+        """``tasks.create`` with the HTTP facts; same parameters and errors.
+
+        Sync client: ``on_upload_progress`` runs in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.create,
+            model_name,
+            video_file=video_file,
+            video_url=video_url,
+            video_start_offset_sec=video_start_offset_sec,
+            video_end_offset_sec=video_end_offset_sec,
+            video_clip_length=video_clip_length,
+            video_embedding_scope=video_embedding_scope,
+            on_upload_progress=self._portal.marshal(on_upload_progress),
+            request_options=request_options,
+        )
+
+    def prepare_create(
+        self,
+        model_name: str,
+        *,
+        video_file: VideoFile | None = None,
+        video_url: str | None = None,
+        video_start_offset_sec: float | None = None,
+        video_end_offset_sec: float | None = None,
+        video_clip_length: float | None = None,
+        video_embedding_scope: Sequence[EmbeddingScope] | EmbeddingScope | None = None,
+        on_upload_progress: UploadProgress | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> PreparedCreate:
+        """Check the parameters (and probe the file), then frame the request; send nothing.
+
+        Raises the same preflight errors as ``tasks.create``.
+
+        Sync client: ``on_upload_progress`` runs in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.prepare_create,
+            model_name,
+            video_file=video_file,
+            video_url=video_url,
+            video_start_offset_sec=video_start_offset_sec,
+            video_end_offset_sec=video_end_offset_sec,
+            video_clip_length=video_clip_length,
+            video_embedding_scope=video_embedding_scope,
+            on_upload_progress=self._portal.marshal(on_upload_progress),
+            request_options=request_options,
+        )
+
+    def send_create(self, prepared: PreparedCreate) -> HttpResponse[TasksCreateResponse]:
+        """Send a :class:`PreparedCreate` (again); the server gets the identical bytes."""
+        return self._portal.call(self._async.send_create, prepared)
+
+    def status(
+        self, task_id: str, *, request_options: RequestOptions | None = None
+    ) -> HttpResponse[TasksStatusResponse]:
+        """``tasks.status`` with the HTTP facts."""
+        return self._portal.call(self._async.status, task_id, request_options=request_options)
+
+    def retrieve(
+        self,
+        task_id: str,
+        *,
+        embedding_option: Sequence[EmbeddingOption] | EmbeddingOption | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[TasksRetrieveResponse]:
+        """``tasks.retrieve`` with the HTTP facts."""
+        return self._portal.call(
+            self._async.retrieve,
+            task_id,
+            embedding_option=embedding_option,
+            request_options=request_options,
+        )
+
+    def list(
+        self,
+        *,
+        started_at: str | None = None,
+        ended_at: str | None = None,
+        status: str | None = None,
+        page: int = 1,
+        page_limit: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[TasksListResponse]:
+        """One page of ``tasks.list`` with the HTTP facts (the plain method pages on)."""
+        return self._portal.call(
+            self._async.list,
+            started_at=started_at,
+            ended_at=ended_at,
+            status=status,
+            page=page,
+            page_limit=page_limit,
+            request_options=request_options,
+        )
+
+
+class SyncPager(Generic[ItemT]):
+    """One page of items, with the means to fetch the following ones.
+
+    ``for task in pager`` yields every item from this page on;
     ``for page in pager.iter_pages()`` yields this page and the next ones.
     """
 
-    def __init__(self, async_: AsyncPager, portal: Portal) -> None:
+    def __init__(self, async_: AsyncPager[ItemT], portal: Portal) -> None:
         """Wraps an ``AsyncPager``; the client makes it, not your code."""
         self._async = async_
         self._portal = portal
 
     @property
-    def response(self) -> TasksListResponse:
+    def response(self) -> ListResponse[ItemT]:
         return self._async.response
 
     @property
@@ -502,11 +569,11 @@ class SyncPager:
         return self._async.page
 
     @property
-    def items(self) -> list[MediaEmbeddingTask]:
+    def items(self) -> list[ItemT]:
         return self._async.items
 
     @property
-    def page_info(self) -> TasksListResponsePageInfo | None:
+    def page_info(self) -> PageInfo | None:
         return self._async.page_info
 
     @property
@@ -514,10 +581,10 @@ class SyncPager:
         """False on an empty page or on the last page ``page_info`` announces."""
         return self._async.has_next
 
-    def next_page(self) -> SyncPager | None:
+    def next_page(self) -> SyncPager[ItemT] | None:
         """The following page, or ``None`` after the last one (no request is made then).
 
-        A server that ignores ``page`` and answers the same tasks again ends the walk too.
+        A server that ignores ``page`` and answers the same items again ends the walk too.
         """
         return (
             None
@@ -525,11 +592,11 @@ class SyncPager:
             else SyncPager(result, self._portal)
         )
 
-    def iter_pages(self) -> Iterator[SyncPager]:
+    def iter_pages(self) -> Iterator[SyncPager[ItemT]]:
         return self._portal.iterate(self._async.iter_pages(), SyncPager)
 
-    def iter_items(self) -> Iterator[MediaEmbeddingTask]:
+    def iter_items(self) -> Iterator[ItemT]:
         return self._portal.iterate(self._async.iter_items())
 
-    def __iter__(self) -> Iterator[MediaEmbeddingTask]:
+    def __iter__(self) -> Iterator[ItemT]:
         return self._portal.iterate(self._async.__aiter__())

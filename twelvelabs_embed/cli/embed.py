@@ -18,9 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..client import AsyncTwelveLabs
 from ..jobs.identity import expand_inputs
-from ..jobs.models import ItemResult, JobProgress
-from ..resources.embed_tasks import EmbeddingOption, EmbeddingScope
 from ..results import check_output_path
+from ..types import EmbeddingOption, EmbeddingScope, ItemResult, JobProgress
 from .connect import connect
 from .exit_codes import EXIT_FAILED, EXIT_OK
 from .render import failure_line, job_summary_json, job_summary_table, print_json, say

@@ -18,10 +18,9 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from ..jobs.models import ItemResult
-    from ..models import MediaEmbeddingTask, TasksStatusResponse
     from ..results import EmbeddingRow
     from ..search import Hit, SimilarReport
+    from ..types import ItemResult, MediaEmbeddingTask, TasksStatusResponse
 
 UNLIMITED_WIDTH = 100_000
 """Width for a console that is not a terminal: a table takes its content's width."""

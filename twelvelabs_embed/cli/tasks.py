@@ -7,7 +7,7 @@ import argparse
 from rich.console import Console
 
 from ..client import AsyncTwelveLabs
-from ..models import MediaEmbeddingTask
+from ..types import MediaEmbeddingTask
 from .exit_codes import EXIT_FAILED, EXIT_OK
 from .render import (
     print_json,

@@ -6,10 +6,11 @@
 :mod:`.runner` (the workers and the poll loop).
 """
 
+from ..errors import JournalBusyError
+from ..types.jobs import ItemResult, JobProgress
 from .gate import RateGate
 from .identity import JobInput, make_inputs
-from .journal import Entry, Journal, JournalBusyError
-from .models import ItemResult, JobProgress
+from .journal import Entry, Journal
 
 __all__ = [
     "Entry",

@@ -1,31 +1,15 @@
 """How a job names a failure: a code a program can branch on, one printable line, and
-whether a re-run should try again."""
+whether a re-run should try again (``exc.retryable``, decided in :mod:`..errors`)."""
 
 from __future__ import annotations
 
-from .._upload import UploadError
 from ..errors import (
     ApiConnectionError,
     ApiError,
     ApiResponseValidationError,
-    ConflictError,
-    RequestTimeoutError,
-    ServerError,
-    TooManyRequestsError,
     TwelveLabsError,
+    UploadError,
 )
-
-TRANSIENT = (
-    ApiConnectionError,
-    ServerError,
-    TooManyRequestsError,
-    RequestTimeoutError,
-    ConflictError,
-    ApiResponseValidationError,
-)
-"""Errors after which the same request may succeed later."""
-AMBIGUOUS = (ApiConnectionError, ServerError, RequestTimeoutError, ApiResponseValidationError)
-"""Create errors after which a task may exist anyway (the request may have been handled)."""
 
 _OS_CODES: dict[type[OSError], tuple[str, str]] = {
     FileNotFoundError: ("file_not_found", "file not found"),

@@ -30,7 +30,7 @@ import attrs
 
 from .._aio import to_thread
 from .._sqlite import SingleWriterDatabase, transaction
-from ..errors import TwelveLabsError
+from ..errors import JournalBusyError
 from .identity import JobInput
 
 STATES = ("pending", "uploading", "processing", "ready", "retrieved", "failed")
@@ -66,10 +66,6 @@ _COLUMNS = (
     "key, source, state, size, mtime_ns, sha256, attempt_id, attempt_started, attempts,"
     " task_id, error_code, error_message, retryable, segments, dimension, duration"
 )
-
-
-class JournalBusyError(TwelveLabsError):
-    """Another process has this journal open; two runners would upload twice."""
 
 
 @attrs.frozen

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..models import EmbeddingMatrix
 from ..results import COLUMNS, OFFSETS, check_output_path, read_results, write_columns
+from ..types import EmbeddingMatrix
 
 
 class PartStore:

@@ -17,15 +17,12 @@ exactly one task per input.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 
 from .._aio import to_thread
 from . import identity
 from .identity import JobInput
 from .journal import Entry, Journal
-
-if TYPE_CHECKING:
-    from ..resources.embed_tasks import AsyncTasksClient
+from .tasks_api import TasksApi
 
 
 def signature(inp: JobInput) -> tuple[str, str, str]:
@@ -36,7 +33,7 @@ def signature(inp: JobInput) -> tuple[str, str, str]:
 
 
 async def find_lost_task(
-    tasks: AsyncTasksClient, inp: JobInput, since: float, claimed: set[str]
+    tasks: TasksApi, inp: JobInput, since: float, claimed: set[str]
 ) -> str | None:
     """The newest unclaimed task matching ``inp`` created after ``since`` (epoch s)."""
     started_at = datetime.fromtimestamp(since, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

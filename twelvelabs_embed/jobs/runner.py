@@ -3,10 +3,15 @@
 Three kinds of workers share one journal, one rate gate and one result store:
 
 * ``concurrency`` upload workers: preflight, fingerprint, then create through the gate
-  (``max_retries=0``: the gate sees every 429 and owns the retry);
-* one poll loop over every task still processing, at most ``poll_concurrency``
-  status requests at a time, one round every ``poll_interval`` seconds;
+  (``max_retries=0``: the gate sees every 429 and owns the retry; :mod:`.uploads`);
+* the client's one poller (:mod:`..resources._poller`, handed in by ``embed_many``)
+  over every task still processing, at most ``poll_concurrency`` status requests at a
+  time, one round every ``poll_interval`` seconds; each created task joins it;
 * ``poll_concurrency`` retrieve workers: fetch, write the part file, mark ``retrieved``.
+
+It uses only the public tasks client (:class:`.tasks_api.TasksApi`). Creates and
+retrieves retry through the transport's attempts loop (:func:`.._retry.with_attempts`);
+what is worth retrying or ambiguous is what the error itself says (:mod:`..errors`).
 
 Every state change is committed before the next step starts, so cancelling (Ctrl-C) at
 any await leaves the journal consistent; see :mod:`.journal` for what each state means
@@ -18,33 +23,33 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import os
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
 from .._aio import to_thread
-from .._retry import backoff_delay
-from .._transport import Request
-from .._upload import UploadError
-from ..errors import ApiError, ConflictError, NotFoundError, TooManyRequestsError
-from ..models import EmbeddingMatrix, TasksCreateResponse
-from ..resources._base import parse
+from .._retry import backoff_delay, with_attempts
+from ..errors import (
+    NotFoundError,
+    TwelveLabsError,
+    is_retryable,
+)
+from ..types import EmbeddingMatrix, ItemResult, JobOptions, JobProgress, TasksRetrieveResponse
 from . import identity, resume
-from .failures import AMBIGUOUS, TRANSIENT, error_code, failure_message
+from .failures import error_code, failure_message
 from .gate import RateGate
 from .identity import JobInput
 from .journal import DONE_STATES, Entry, Journal, next_step, restart_state
-from .models import ItemResult, JobOptions, JobProgress
 from .output import PartStore
+from .tasks_api import TasksApi
+from .uploads import UploadSteps
 
-if TYPE_CHECKING:
-    from ..resources.embed_tasks import AsyncTasksClient
+if TYPE_CHECKING:  # the client hands its poller in: jobs/ imports nothing from resources/
+    from ..resources._poller import Polled, TaskPoller
 
 log = logging.getLogger("twelvelabs_embed")
 
@@ -62,16 +67,17 @@ _PROGRESS = object()
 runs callbacks in the caller's thread only while the caller waits for an item)."""
 
 
-class EmbedJob:
+class EmbedJob(UploadSteps):
     """One run over ``inputs``; iterate :meth:`results` once."""
 
     def __init__(
         self,
-        tasks: AsyncTasksClient,
+        tasks: TasksApi,
         inputs: Sequence[JobInput],
         journal: Journal,
         store: PartStore | None,
         options: JobOptions,
+        poller: TaskPoller,
         *,
         gate: RateGate | None = None,
         on_progress: ProgressCallback | None = None,
@@ -90,8 +96,7 @@ class EmbedJob:
         self._out: asyncio.Queue[ItemResult | _Crash | object] = asyncio.Queue()
         self._progress_queued = False
         self._watching: dict[str, tuple[JobInput, float]] = {}
-        self._wake = asyncio.Event()
-        self._polls = asyncio.Semaphore(options.poll_concurrency)
+        self._poller = poller
         self._started = 0.0
         self._video_sec = 0.0
         self._finished = 0
@@ -265,151 +270,35 @@ class EmbedJob:
         await self._set(self.journal.failed(inp.key, code, message, retryable=retryable))
         self._emit(inp)
 
-    # --- uploads -------------------------------------------------------------------
-
-    async def _upload_worker(self) -> None:
-        while True:
-            inp = await self._uploads.get()
-            await self._create(inp)
-
-    async def _create(self, inp: JobInput) -> None:
-        try:
-            await self._fingerprint(inp)
-            request = await self._request(inp)
-        except (ApiError, OSError, ValueError, TypeError) as exc:
-            await self._fail(inp, exc, retryable=False)
-            return
-        errors = 0
-        while True:
-            try:
-                if self._entries[inp.key].state == "uploading":
-                    adopted = await self._reconcile(inp, self._entries[inp.key])
-                    if adopted is not None:
-                        log.info(
-                            "adopted task %s for %s (created before a crash)", adopted, inp.source
-                        )
-                        await self._created(inp, adopted)
-                        return
-                if await self._send_create(inp, request):
-                    return
-            except UploadError as exc:  # the file changed or became unreadable mid-upload
-                await self._fail(inp, exc, retryable=True)
-                return
-            except TRANSIENT as exc:  # 429s never get here: the gate handles them
-                errors += 1
-                if errors >= self.options.max_attempts:
-                    await self._fail(inp, exc, retryable=True)
-                    return
-                log.warning("create for %s failed (%s); retrying", inp.source, exc)
-                await asyncio.sleep(backoff_delay(errors - 1))
-
-    async def _send_create(self, inp: JobInput, request: Request) -> bool:
-        """One attempt through the gate; True when the input has moved on."""
-        await self.gate.acquire()
-        try:
-            attempt = uuid.uuid4().hex
-            await self._set(self.journal.begin_upload(inp.key, attempt, time.time()))
-            response = await self.tasks._transport.send(request)
-        except TooManyRequestsError as exc:
-            pause = self.gate.limited(exc.headers or {})
-            log.info("rate limited; all creates wait %.1f s", pause)
-            await self._set(self.journal.refused(inp.key))
-            return False
-        except AMBIGUOUS:
-            self.gate.released()  # the outcome is unknown: stay "uploading", reconcile next
-            raise
-        except ConflictError:
-            self.gate.released()
-            await self._set(self.journal.refused(inp.key))
-            raise
-        except ApiError as exc:
-            self.gate.released()
-            await self._set(self.journal.refused(inp.key))
-            await self._fail(inp, exc, retryable=False)
-            return True
-        except BaseException:
-            self.gate.released()
-            raise
-        finally:
-            self._upload_bytes.pop(inp.key, None)
-        self.gate.succeeded(response.headers)
-        created = parse(response, TasksCreateResponse)
-        if not created.id:
-            await self._fail(
-                inp, code="invalid_response", message="create returned no task id", retryable=True
-            )
-            return True
-        await self._created(inp, created.id)
-        return True
-
-    async def _created(self, inp: JobInput, task_id: str) -> None:
-        await self._set(self.journal.created(inp.key, task_id))
-        self._watch(inp)
-
-    async def _fingerprint(self, inp: JobInput) -> None:
-        if inp.kind != "file" or self._entries[inp.key].sha256 is not None:
-            return
-        now = identity.stamp(inp.locator)
-        if now is None:
-            return  # the create below fails with the OS's own reason
-        digest = await to_thread(identity.content_hash, inp.locator)
-        await self._set(self.journal.set_fingerprint(inp.key, now.size, now.mtime_ns, digest))
-
-    async def _request(self, inp: JobInput) -> Request:
-        def on_upload(sent: int, total: int | None) -> None:
-            self._upload_bytes[inp.key] = (sent, total or 0)
-            self._report()
-
-        return await self.tasks._create_request(
-            inp.model_name,
-            **inp.create_kwargs(),
-            on_upload_progress=on_upload,
-            request_options={"max_retries": 0},
-        )
-
-    async def _reconcile(self, inp: JobInput, e: Entry) -> str | None:
-        if e.attempt_started is None or resume.signature(inp) in self._ambiguous:
-            return None  # never attempted, or indistinguishable from another input
-        claimed = await self.journal.task_ids()
-        since = e.attempt_started - self.options.reconcile_window_sec
-        return await resume.find_lost_task(self.tasks, inp, since, claimed)
-
     # --- polling and retrieving -----------------------------------------------------
 
     def _watch(self, inp: JobInput) -> None:
         task_id = self._entries[inp.key].task_id
         assert task_id is not None
         self._watching[task_id] = (inp, time.monotonic())
-        self._wake.set()
+        self._poller.add(task_id)
 
     async def _poll_loop(self) -> None:
-        while True:
-            if not self._watching:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            await asyncio.gather(
-                *(self._poll(t, i, s) for t, (i, s) in list(self._watching.items()))
-            )
-            await asyncio.sleep(self.options.poll_interval)
+        rounds = self._poller.rounds()
+        async with aclosing(rounds):
+            async for answers in rounds:
+                for answer in answers:
+                    await self._polled(answer)
 
-    async def _poll(self, task_id: str, inp: JobInput, since: float) -> None:
-        async with self._polls:
-            try:
-                status = await self.tasks.status(task_id)
-            except NotFoundError:
-                del self._watching[task_id]
+    async def _polled(self, answer: Polled) -> None:
+        task_id = answer.task_id
+        inp, since = self._watching[task_id]
+        if answer.error is not None:
+            del self._watching[task_id]
+            if isinstance(answer.error, NotFoundError):
                 log.warning("task %s for %s is gone; creating it again", task_id, inp.source)
                 await self._set(self.journal.reset(inp.key))
                 self._uploads.put_nowait(inp)
-                return
-            except TRANSIENT as exc:
-                log.warning("polling task %s failed (%s); will poll again", task_id, exc)
-                return
-            except ApiError as exc:
-                del self._watching[task_id]
-                await self._fail(inp, exc, retryable=False)
-                return
+            else:
+                await self._fail(inp, answer.error, retryable=False)
+            return
+        status = answer.status
+        assert status is not None
         timeout = self.options.timeout
         if status.status == "ready":
             del self._watching[task_id]
@@ -424,6 +313,7 @@ class EmbedJob:
             await self._fail(inp, code=code, message=reason, retryable=False)
         elif timeout is not None and time.monotonic() - since > timeout:
             del self._watching[task_id]
+            self._poller.discard(task_id)
             message = f"task {task_id} did not finish within {timeout} s"
             await self._fail(inp, code="wait_timeout", message=message, retryable=True)
 
@@ -436,26 +326,29 @@ class EmbedJob:
         task_id = self._entries[inp.key].task_id
         assert task_id is not None
         errors = 0
-        while True:
-            try:
-                result = await self.tasks.retrieve(
-                    task_id, embedding_option=inp.params.get("embedding_option")
-                )
-                matrix = result.to_numpy()
-                break
-            except NotFoundError:
-                await self._set(self.journal.reset(inp.key))
-                self._uploads.put_nowait(inp)
-                return
-            except TRANSIENT as exc:
-                errors += 1
-                if errors >= self.options.max_attempts:
-                    await self._fail(inp, exc, retryable=True)
-                    return
-                await asyncio.sleep(backoff_delay(errors - 1))
-            except (ApiError, ValueError) as exc:
-                await self._fail(inp, exc, retryable=False)
-                return
+
+        def retry_in(exc: Exception, _attempt: int) -> float | None:
+            nonlocal errors
+            if isinstance(exc, NotFoundError) or not is_retryable(exc):
+                return None
+            errors += 1
+            return None if errors >= self.options.max_attempts else backoff_delay(errors - 1)
+
+        async def fetch(_attempt: int) -> tuple[TasksRetrieveResponse, EmbeddingMatrix]:
+            result = await self.tasks.retrieve(
+                task_id, embedding_option=inp.params.get("embedding_option")
+            )
+            return result, result.to_numpy()
+
+        try:
+            result, matrix = await with_attempts(fetch, retry_in)
+        except NotFoundError:
+            await self._set(self.journal.reset(inp.key))
+            self._uploads.put_nowait(inp)
+            return
+        except (TwelveLabsError, ValueError) as exc:
+            await self._fail(inp, exc, retryable=is_retryable(exc))
+            return
         if self.store is not None:
             model = result.model_name or inp.model_name
             await to_thread(self.store.write, task_id, inp.source, model, matrix)
@@ -464,21 +357,35 @@ class EmbedJob:
         self._emit(inp, embeddings=matrix)
 
 
+CREATE_DEFAULTS = (
+    "model_name",
+    "video_clip_length",
+    "video_embedding_scope",
+    "video_start_offset_sec",
+    "video_end_offset_sec",
+    "embedding_option",
+)
+"""The :class:`JobOptions` fields that are per-input parameters (an input mapping's win)."""
+
+
 async def run_job(
-    tasks: AsyncTasksClient,
+    tasks: TasksApi,
     inputs: Sequence[identity.InputLike],
-    defaults: dict[str, Any],
-    *,
-    journal: str | os.PathLike[str] | None,
-    out: str | os.PathLike[str] | None,
     options: JobOptions,
+    poller: TaskPoller,
+    *,
     on_progress: ProgressCallback | None = None,
 ) -> AsyncGenerator[ItemResult, None]:
-    """Open the journal and the result store, run the job, close both (also on Ctrl-C)."""
+    """Open the journal and the result store, run the job, close both (also on Ctrl-C).
+
+    ``poller`` is the client's one poller (``keep_running=True``, empty): the job adds
+    each task it creates. The client hands it in, so ``jobs/`` never imports the client.
+    """
+    defaults = {name: getattr(options, name) for name in CREATE_DEFAULTS}
     items = identity.make_inputs(inputs, defaults)
-    store = PartStore(out) if out is not None else None
-    async with Journal(journal) as opened:
-        job = EmbedJob(tasks, items, opened, store, options, on_progress=on_progress)
+    store = PartStore(options.out) if options.out is not None else None
+    async with Journal(options.journal) as opened:
+        job = EmbedJob(tasks, items, opened, store, options, poller, on_progress=on_progress)
         async with aclosing(job.results()) as results:
             async for item in results:
                 yield item

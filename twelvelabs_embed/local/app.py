@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from .app_keys import (
+    ASSETS,
     CLOCK,
     CONTROL,
     EXECUTOR,
@@ -22,10 +23,13 @@ from .app_keys import (
     SETTINGS,
     STORE,
     TASK_RUNNER,
+    V2_RUNNER,
+    V2_STORE,
 )
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
 from .control.plane import ControlPlane
+from .executors.factory import WORKER_PRELOAD, open_media_executor
 from .executors.process_pool import ProcessPoolMediaExecutor
 from .http.control_middleware import fault_middleware, request_log_middleware
 from .http.middlewares import add_version_header, auth_middleware, errors_middleware
@@ -35,13 +39,9 @@ from .settings import EngineSettings
 from .store import TaskStore
 from .task_runner import TaskRunner
 from .url_fetch import UrlFetcher
-
-WORKER_PRELOAD = (
-    "twelvelabs_embed.local.media.task_job",
-    "twelvelabs_embed.local.media.segments",
-    "av",
-)
-"""Imported once by the fork server so every worker starts warm."""
+from .v2_sources import NoAssets
+from .v2_store import V2TaskStore
+from .v2_task_runner import V2TaskRunner
 
 
 async def store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -50,15 +50,20 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     store = TaskStore(settings.db_path)
     await store.open()
     app[STORE] = store
+    v2_store = V2TaskStore(store)
+    await v2_store.open()
+    app[V2_STORE] = v2_store
+    app.setdefault(ASSETS, NoAssets())  # replaced by the engine's assets once they exist
     yield
     await store.close()
 
 
 async def executors_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    executor = ProcessPoolMediaExecutor(settings.workers, preload=WORKER_PRELOAD)
+    executor = await open_media_executor(settings)
     # Probing an upload happens while its request waits, so it must not queue behind
     # long embedding jobs; and a decoder crash must not take the server down with it.
+    # It stays local with any executor: uploads are on this machine.
     prober = ProcessPoolMediaExecutor(1, preload=WORKER_PRELOAD)
     app[EXECUTOR] = executor
     app[PROBE_EXECUTOR] = prober
@@ -99,7 +104,14 @@ async def task_runner_ctx(app: web.Application) -> AsyncIterator[None]:
         )
     app[INTAKE] = TaskIntake(app[SETTINGS], app[STORE], app[PROBE_EXECUTOR], runner, clock)
     await runner.start()
+    v2_runner = V2TaskRunner(
+        app[SETTINGS], app[V2_STORE], app[EXECUTOR], app[FETCHER], clock, app[LIFECYCLE]
+    )
+    app[V2_RUNNER] = v2_runner
+    app[LIFECYCLE].register(v2_runner)
+    await v2_runner.start()
     yield
+    await v2_runner.stop()
     await runner.stop()
 
 

@@ -21,7 +21,7 @@ from aiohttp import web
 from .._portal import Portal
 from ..testing.control import AsyncEngineControl, EngineControl
 from .app import make_app
-from .app_keys import TASK_RUNNER
+from .app_keys import TASK_RUNNER, V2_RUNNER
 from .main_guard import check_main_guard
 from .settings import API_PREFIX, EngineSettings
 
@@ -44,7 +44,7 @@ class LocalEngine:
             task states, clock, rate limits, request log); it needs the API key, so a
             random one is made when ``api_key`` is ``None``. See ``docs/testing.md``.
         **settings: any other ``EngineSettings`` field (``max_file_size``, ``retention_days``,
-            ``fetch_timeout_sec``, ...).
+            ``fetch_timeout_sec``, ``executor="ray"`` with ``ray_address=...``, ...).
     """
 
     def __init__(
@@ -123,9 +123,16 @@ class LocalEngine:
                 self._tmp = None
 
     async def wait_idle(self, timeout: float = 60.0) -> None:
-        """Wait until no task is queued or processing (handy in tests and scripts)."""
+        """Wait until no task (v1 or v2) is queued or processing (handy in tests and scripts)."""
         assert self.app is not None, "the engine is not running"
-        await asyncio.wait_for(self.app[TASK_RUNNER].idle.wait(), timeout)
+        v1, v2 = self.app[TASK_RUNNER].idle, self.app[V2_RUNNER].idle
+
+        async def both() -> None:
+            while not (v1.is_set() and v2.is_set()):
+                await v1.wait()
+                await v2.wait()
+
+        await asyncio.wait_for(both(), timeout)
 
     # --- addresses -----------------------------------------------------------------------
 

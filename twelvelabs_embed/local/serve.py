@@ -54,6 +54,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario",
         help="JSON file of faults, rate_limits, lifecycle and clock to load (with --control)",
     )
+    ray = p.add_argument_group("Ray cluster (extra [ray]; see docs/ray.md)")
+    ray.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="where videos are decoded and embedded: 'local' worker processes (default) "
+        "or a Ray cluster ('--workers' is then the most jobs in flight)",
+    )
+    ray.add_argument(
+        "--ray-address",
+        help="'auto' (the cluster this machine joined) or HOST:PORT of the head node "
+        "(default: RAY_ADDRESS, else a private single-machine Ray)",
+    )
+    ray.add_argument(
+        "--ray-shared-dir",
+        help="a directory at the same path on every node; videos over --ray-inline-max-mb "
+        "go through it instead of the object store",
+    )
+    ray.add_argument(
+        "--ray-shared-url", help="the URL serving --ray-shared-dir; workers download from it"
+    )
+    ray.add_argument(
+        "--ray-inline-max-mb",
+        type=float,
+        default=64,
+        help="largest video sent as bytes through Ray's object store (default 64)",
+    )
     p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return p
 
@@ -83,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             scenario = json.loads(Path(args.scenario).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             build_parser().error(f"--scenario {args.scenario}: {exc}")
+    if args.ray_shared_url and not args.ray_shared_dir:
+        build_parser().error(
+            "--ray-shared-url needs --ray-shared-dir (where the engine puts files)"
+        )
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s"
     )
@@ -98,6 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         control=args.control,
         seed=args.seed,
         scenario=scenario,
+        executor=args.executor,
+        ray_address=args.ray_address,
+        ray_shared_dir=args.ray_shared_dir,
+        ray_shared_url=args.ray_shared_url,
+        ray_inline_max_bytes=int(args.ray_inline_max_mb * (1 << 20)),
     )
     try:
         with contextlib.suppress(KeyboardInterrupt):

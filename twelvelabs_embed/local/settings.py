@@ -39,7 +39,19 @@ class EngineSettings:
             ``probe_timeout_sec`` is the same for the upload probe.
         control: serve the test-double control plane under ``/_engine/`` (needs a key).
         seed: seeds the fault rules' random draws (reproducible ``probability``).
+        max_json_body: largest JSON body (Embed API v2) the engine reads, in bytes; room
+            for a 36 MB file as base64 and the rest of the request.
         scenario: a scenario (faults, rate limits, lifecycle, clock) loaded at start.
+        executor: where jobs run: ``"local"`` (a process pool of ``workers``) or ``"ray"``
+            (a Ray cluster, extra ``[ray]``; ``workers`` is then the most jobs in flight).
+        ray_address: ``"auto"``, ``"HOST:PORT"`` of the head node, or ``None`` for Ray's
+            default (``RAY_ADDRESS``, else a private single-machine Ray).
+        ray_inline_max_bytes: videos up to this size reach Ray workers as bytes through
+            the object store; larger ones through ``ray_shared_dir`` when it is set.
+        ray_shared_dir: a directory mounted at the same path on every Ray node.
+        ray_shared_url: where ``ray_shared_dir`` is served over HTTP(S); workers then
+            download from it instead of reading the path.
+        ray_max_retries: Ray re-runs of a job whose worker process or node died.
     """
 
     data_dir: Path
@@ -59,6 +71,15 @@ class EngineSettings:
     control: bool = False
     seed: int | None = None
     scenario: Mapping[str, Any] | None = None
+    max_json_body: int = 64 * 1024 * 1024
+    executor: str = attrs.field(default="local", validator=attrs.validators.in_(("local", "ray")))
+    ray_address: str | None = None
+    ray_inline_max_bytes: int = 64 << 20
+    ray_shared_dir: Path | None = attrs.field(
+        default=None, converter=attrs.converters.optional(Path)
+    )
+    ray_shared_url: str | None = None
+    ray_max_retries: int = 1
 
     def __attrs_post_init__(self) -> None:
         if self.control and not self.api_key:

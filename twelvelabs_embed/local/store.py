@@ -10,15 +10,17 @@ while a task's segments are written. Vectors are stored as float32 blobs (2 KiB 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
 from .._sqlite import SingleWriterDatabase, transaction
+
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -130,6 +132,16 @@ class TaskStore:
 
     async def close(self) -> None:
         await self._db.close()
+
+    # --- for storage beside this one in the same database (v2 tasks) ------------------
+
+    async def run_write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(connection, *args)`` on the single writer thread."""
+        return await self._db.write(fn, *args)
+
+    async def run_read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(connection, *args)`` on a read-only connection."""
+        return await self._db.read(fn, *args)
 
     # --- writes ------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""What every resource shares: request options and turning a response into a model."""
+"""What every resource shares: request options, and turning a response into a model."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .._converter import structure
 from .._transport import Request, Response, Transport
 from .._upload import MultipartBody, UploadProgress
 from ..errors import ApiResponseValidationError
+from ..types.http_response import HttpResponse
 
 T = TypeVar("T")
 
@@ -85,5 +86,7 @@ def parse(resp: Response, cls: type[T]) -> T:
         ) from exc
 
 
-async def send(transport: Transport, request: Request, cls: type[T]) -> T:
-    return parse(await transport.send(request), cls)
+async def send(transport: Transport, request: Request, cls: type[T]) -> HttpResponse[T]:
+    """Send ``request`` (with the transport's retries) and parse the 2xx body as ``cls``."""
+    response = await transport.send(request)
+    return HttpResponse(parse(response, cls), response.status, response.headers, response.attempts)

@@ -1,48 +1,57 @@
-"""``client.embed.tasks``: the v1.3 video embedding task endpoints and their helpers."""
+"""``client.embed.tasks``: the v1.3 video embedding task endpoints and their helpers.
+
+Each endpoint method is a thin wrapper over its raw twin in
+:mod:`.embed_tasks_raw` (``tasks.with_raw_response.create(...)``). The wait helpers share
+the one poller (:mod:`._poller`); the bulk job (:mod:`twelvelabs_embed.jobs`) is imported
+only when ``embed_many`` runs, so importing the client loads neither it nor ``sqlite3``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import builtins
 import inspect
-import logging
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
+
+import attrs
+from typing_extensions import Unpack
 
 from .. import video_rules as rules
-from .._aio import cancel_and_wait, gather_or_cancel
-from .._preflight import check_create
-from .._transport import Request, Transport
-from .._upload import MultipartBody, UploadProgress, VideoFile, file_source, form_fields
-from ..errors import (
-    ApiConnectionError,
-    RequestTimeoutError,
-    ServerError,
-    TooManyRequestsError,
-    TwelveLabsError,
-    WaitTimeoutError,
-)
-from ..jobs.models import ItemResult, JobProgress
-from ..models import (
-    BulkResult,
+from .._aio import gather_or_cancel
+from .._transport import Transport
+from .._upload import UploadProgress, VideoFile
+from ..errors import TwelveLabsError
+from ..types.embed_tasks import (
+    EmbeddingOption,
+    EmbeddingScope,
+    MediaEmbeddingTask,
     TasksCreateResponse,
     TasksListResponse,
     TasksRetrieveResponse,
     TasksStatusResponse,
 )
-from ._base import RequestOptions, build_request, path_segment, send
+from ..types.jobs import BulkResult, ItemResult, JobOptions, JobOptionsDict, JobProgress
+from ._base import RequestOptions
+from ._poller import TaskPoller
+from .embed_tasks_raw import AsyncRawTasksClient
 from .pager import AsyncPager
 
-log = logging.getLogger("twelvelabs_embed")
+__all__ = [
+    "AsyncTasksClient",
+    "CreateEmbeddingsTaskVideoParams",
+    "EmbeddingOption",
+    "EmbeddingScope",
+    "ProgressCallback",
+    "StatusCallback",
+]
 
-EmbeddingOption = Literal["visual", "audio", "transcription", "visual-text"]
-EmbeddingScope = Literal["clip", "video"]
 StatusCallback = Callable[[TasksStatusResponse], Awaitable[None] | None]
 """Called with each polled status; may be a plain function or a coroutine function."""
-
-_TRANSIENT = (ApiConnectionError, ServerError, TooManyRequestsError, RequestTimeoutError)
+ProgressCallback = Callable[[JobProgress], Awaitable[None] | None]
+"""Called with a :class:`JobProgress` after every state change of a bulk job."""
 
 
 class CreateEmbeddingsTaskVideoParams(TypedDict, total=False):
@@ -65,11 +74,14 @@ async def _call(callback: Callable[..., Any] | None, *args: Any) -> None:
 
 
 class AsyncTasksClient:
-    """Create video embedding tasks, watch them and fetch their embeddings."""
+    """Create video embedding tasks, watch them and fetch their embeddings.
+
+    ``with_raw_response`` holds the raw twin of every endpoint method, answering with
+    an :class:`~twelvelabs_embed.types.HttpResponse` (body, status, headers, attempts).
+    """
 
     def __init__(self, transport: Transport, *, preflight: bool = True) -> None:
-        self._transport = transport
-        self._preflight = preflight
+        self.with_raw_response = AsyncRawTasksClient(transport, preflight=preflight)
 
     async def create(
         self,
@@ -101,7 +113,7 @@ class AsyncTasksClient:
             FileNotFoundError, PermissionError, IsADirectoryError: the path cannot be read.
             ApiConnectionError, ApiTimeoutError: no usable response after retries.
         """
-        request = await self._create_request(
+        raw = await self.with_raw_response.create(
             model_name,
             video_file=video_file,
             video_url=video_url,
@@ -112,73 +124,14 @@ class AsyncTasksClient:
             on_upload_progress=on_upload_progress,
             request_options=request_options,
         )
-        return await send(self._transport, request, TasksCreateResponse)
-
-    async def _create_request(
-        self,
-        model_name: str,
-        *,
-        video_file: VideoFile | None = None,
-        video_url: str | None = None,
-        video_start_offset_sec: float | None = None,
-        video_end_offset_sec: float | None = None,
-        video_clip_length: float | None = None,
-        video_embedding_scope: Sequence[EmbeddingScope] | EmbeddingScope | None = None,
-        on_upload_progress: UploadProgress | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> Request:
-        """Check the parameters (and probe the file), then build the replayable request.
-
-        Separate from :meth:`create` so a bulk job can send it itself and read the
-        response headers (``x-ratelimit-*``) that the parsed model does not keep.
-        """
-        scopes = (
-            [video_embedding_scope]
-            if isinstance(video_embedding_scope, str)
-            else list(video_embedding_scope)
-            if video_embedding_scope is not None
-            else None
-        )
-        source = file_source(video_file) if video_file is not None and not video_url else None
-        params = rules.CreateParams(
-            model_name=model_name,
-            video_url=video_url,
-            has_file=source is not None,
-            video_start_offset_sec=video_start_offset_sec,
-            video_end_offset_sec=video_end_offset_sec,
-            video_clip_length=video_clip_length,
-            video_embedding_scope=tuple(scopes) if scopes is not None else None,
-        )
-        await check_create(params, source, probe=self._preflight)
-        fields = form_fields(
-            [
-                ("model_name", model_name),
-                ("video_url", video_url),
-                ("video_start_offset_sec", video_start_offset_sec),
-                ("video_end_offset_sec", video_end_offset_sec),
-                ("video_clip_length", video_clip_length),
-                ("video_embedding_scope", scopes),
-            ]
-        )
-        body = MultipartBody(fields, "video_file" if source else None, source)
-        return build_request(
-            "POST",
-            "embed/tasks",
-            body=body,
-            options=request_options,
-            on_upload_progress=on_upload_progress,
-        )
+        return raw.data
 
     async def status(
         self, task_id: str, *, request_options: RequestOptions | None = None
     ) -> TasksStatusResponse:
         """The task's current status and metadata (no segments)."""
-        path = f"embed/tasks/{path_segment(task_id)}/status"
-        return await send(
-            self._transport,
-            build_request("GET", path, options=request_options),
-            TasksStatusResponse,
-        )
+        raw = await self.with_raw_response.status(task_id, request_options=request_options)
+        return raw.data
 
     async def retrieve(
         self,
@@ -188,12 +141,10 @@ class AsyncTasksClient:
         request_options: RequestOptions | None = None,
     ) -> TasksRetrieveResponse:
         """The task with its segments; ``embedding_option`` keeps only those options."""
-        options = [embedding_option] if isinstance(embedding_option, str) else embedding_option
-        params = [("embedding_option", o) for o in options or ()]
-        request = build_request(
-            "GET", f"embed/tasks/{path_segment(task_id)}", params=params, options=request_options
+        raw = await self.with_raw_response.retrieve(
+            task_id, embedding_option=embedding_option, request_options=request_options
         )
-        return await send(self._transport, request, TasksRetrieveResponse)
+        return raw.data
 
     async def list(
         self,
@@ -204,23 +155,22 @@ class AsyncTasksClient:
         page: int = 1,
         page_limit: int | None = None,
         request_options: RequestOptions | None = None,
-    ) -> AsyncPager:
+    ) -> AsyncPager[MediaEmbeddingTask]:
         """Tasks, newest first (the last 7 days unless a range is given).
 
         Returns the first requested page; ``async for task in pager`` walks the rest.
         """
-        filters = [
-            (k, str(v))
-            for k, v in (("started_at", started_at), ("ended_at", ended_at), ("status", status))
-            if v is not None
-        ]
 
         async def fetch(number: int) -> TasksListResponse:
-            params = [*filters, ("page", str(number))]
-            if page_limit is not None:
-                params.append(("page_limit", str(page_limit)))
-            request = build_request("GET", "embed/tasks", params=params, options=request_options)
-            return await send(self._transport, request, TasksListResponse)
+            raw = await self.with_raw_response.list(
+                started_at=started_at,
+                ended_at=ended_at,
+                status=status,
+                page=number,
+                page_limit=page_limit,
+                request_options=request_options,
+            )
+            return raw.data
 
         return AsyncPager(await fetch(page), page, fetch)
 
@@ -236,8 +186,9 @@ class AsyncTasksClient:
         """Poll until the task is ``ready`` or ``failed`` and return that final status.
 
         The first poll happens at once and ``callback`` sees every successful poll,
-        including the first. Transient failures (connection, 408, 429, 5xx) after the
-        transport's own retries are logged and polling goes on; other errors raise.
+        including the first. Errors worth retrying (connection, 408, 409, 429, 5xx, an
+        unreadable body) after the transport's own retries are logged and polling goes
+        on; other errors raise.
         A ``failed`` task is returned, not raised: check ``.status`` (and ``.error``).
 
         Raises:
@@ -288,76 +239,27 @@ class AsyncTasksClient:
         callback: StatusCallback | None,
         request_options: RequestOptions | None,
     ) -> AsyncGenerator[tuple[str, TasksStatusResponse], None]:
-        """``(task id as asked, final status)`` pairs: the one polling loop behind
-        :meth:`as_completed` and :meth:`wait_for_many`."""
-        if sleep_interval <= 0:
-            raise ValueError("sleep_interval must be greater than 0")
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        pending = list(dict.fromkeys(task_ids))
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        gate = asyncio.Semaphore(concurrency)
-        last: dict[str, TasksStatusResponse] = {}
+        """``(task id as asked, final status)`` pairs, from the one poller."""
 
-        async def poll(task_id: str) -> TasksStatusResponse | None:
-            async with gate:
-                try:
-                    return await self.status(task_id, request_options=request_options)
-                except _TRANSIENT as exc:
-                    log.warning("polling task %s failed (%s); will poll again", task_id, exc)
-                    return None
+        async def fetch(task_id: str) -> TasksStatusResponse:
+            return await self.status(task_id, request_options=request_options)
 
-        first_round = True
-        while pending:
-            remaining = None if deadline is None else deadline - loop.time()
-            if first_round and remaining is not None and remaining <= 0:
-                remaining = None  # timeout=0 still looks once (bounded by the transport)
-            first_round = False
-            polls = {t: asyncio.ensure_future(poll(t)) for t in pending}
-            try:
-                done, late = await asyncio.wait(
-                    polls.values(), timeout=remaining, return_when=asyncio.FIRST_EXCEPTION
-                )
-            except BaseException:
-                await cancel_and_wait(polls.values())
-                raise
-            failed = next((p for p in done if p.exception() is not None), None)
-            if late:
-                await cancel_and_wait(late)
-            if failed is not None:
-                raise failed.exception()  # type: ignore[misc]
-            finished = []
-            for task_id, fut in polls.items():
-                result = None if fut.cancelled() else fut.result()
-                if result is None:
-                    continue
-                last[task_id] = result
-                await _call(callback, result)
-                if result.status in rules.TERMINAL_STATUSES:
-                    finished.append(task_id)
-                    yield task_id, result
-            pending = [t for t in pending if t not in finished]
-            if not pending:
-                return
-            remaining = None if deadline is None else deadline - loop.time()
-            if late or (remaining is not None and remaining <= 0):
-                raise self._timeout(pending[0], timeout, last)
-            await asyncio.sleep(
-                sleep_interval if remaining is None else min(sleep_interval, remaining)
-            )
-
-    @staticmethod
-    def _timeout(
-        task_id: str, timeout: float | None, last: Mapping[str, TasksStatusResponse]
-    ) -> WaitTimeoutError:
-        seen = last.get(task_id)
-        state = seen.status if seen is not None else "unknown"
-        return WaitTimeoutError(
-            f"task {task_id} did not finish within {timeout} s (last status: {state})",
-            task_id=task_id,
-            last_status=seen,
+        poller = TaskPoller(
+            fetch, sleep_interval=sleep_interval, concurrency=concurrency, timeout=timeout
         )
+        for task_id in task_ids:
+            poller.add(task_id)
+        rounds = poller.rounds()
+        async with aclosing(rounds):
+            async for answers in rounds:
+                failed = next((a.error for a in answers if a.error is not None), None)
+                if failed is not None:
+                    raise failed
+                for answer in answers:
+                    assert answer.status is not None
+                    await _call(callback, answer.status)
+                    if answer.status.done:
+                        yield answer.task_id, answer.status
 
     async def wait_for_many(
         self,
@@ -417,21 +319,9 @@ class AsyncTasksClient:
         self,
         inputs: Iterable[str | os.PathLike[str] | Mapping[str, Any]],
         *,
-        model_name: str = rules.DEFAULT_MODEL,
-        journal: str | os.PathLike[str] | None = None,
-        out: str | os.PathLike[str] | None = None,
-        concurrency: int = 4,
-        poll_concurrency: int = 8,
-        poll_interval: float = 5.0,
-        video_clip_length: float | None = None,
-        video_embedding_scope: Sequence[EmbeddingScope] | EmbeddingScope | None = None,
-        video_start_offset_sec: float | None = None,
-        video_end_offset_sec: float | None = None,
-        embedding_option: Sequence[EmbeddingOption] | EmbeddingOption | None = None,
-        max_attempts: int = 5,
-        timeout: float | None = None,
-        retry_failed: bool = False,
-        on_progress: Callable[[JobProgress], Awaitable[None] | None] | None = None,
+        options: JobOptions | None = None,
+        on_progress: ProgressCallback | None = None,
+        **overrides: Unpack[JobOptionsDict],
     ) -> builtins.list[ItemResult]:
         """Embed a whole library: create, wait and retrieve every input, resumably.
 
@@ -439,33 +329,16 @@ class AsyncTasksClient:
             inputs: paths, directories (their video files, recursively), URLs, or dicts
                 with ``video_file``/``video_url`` and per-item create parameters
                 (``video_clip_length``, ``embedding_option``, ...) that win over these.
-            journal: SQLite file recording every input's state. Run again with the same
-                journal and finished inputs are skipped, created tasks are awaited (never
-                uploaded twice), transient failures retried and permanent ones kept.
-                ``None`` keeps it in memory (no resume).
-            out: ``.jsonl``, ``.npz`` or ``.parquet`` (``parquet`` extra): every segment of
-                the job with its provenance, float32. Rows are saved as each task ends.
-            concurrency: uploads (creates) in flight; ``poll_concurrency``: status and
-                retrieve requests in flight. One loop polls all tasks every ``poll_interval``.
-            max_attempts: tries per input for transient errors (429s do not count: a 429
-                pauses every create until the server's ``Retry-After``).
-            timeout: seconds a task may stay processing before it fails (retryable).
-            retry_failed: also retry the permanent failures a journal holds.
+            options: a :class:`JobOptions`; keyword arguments named as its fields
+                (``journal=``, ``out=``, ``concurrency=``, ``max_attempts=`` ...) override
+                it. See :class:`JobOptions` for what each one does.
             on_progress: called with a :class:`JobProgress` after every state change.
 
         Returns:
             One :class:`ItemResult` per input, in input order; failures are results, not
             exceptions. Raises ``JournalBusyError`` if another job holds the journal.
         """
-        items = self.iter_embed_many(
-            inputs, model_name=model_name, journal=journal, out=out, concurrency=concurrency,
-            poll_concurrency=poll_concurrency, poll_interval=poll_interval,
-            video_clip_length=video_clip_length, video_embedding_scope=video_embedding_scope,
-            video_start_offset_sec=video_start_offset_sec,
-            video_end_offset_sec=video_end_offset_sec, embedding_option=embedding_option,
-            max_attempts=max_attempts, timeout=timeout, retry_failed=retry_failed,
-            on_progress=on_progress,
-        )  # fmt: skip
+        items = self.iter_embed_many(inputs, options=options, on_progress=on_progress, **overrides)
         async with aclosing(items):
             found = [item async for item in items]
         return sorted(found, key=lambda item: item.index)
@@ -474,51 +347,26 @@ class AsyncTasksClient:
         self,
         inputs: Iterable[str | os.PathLike[str] | Mapping[str, Any]],
         *,
-        model_name: str = rules.DEFAULT_MODEL,
-        journal: str | os.PathLike[str] | None = None,
-        out: str | os.PathLike[str] | None = None,
-        concurrency: int = 4,
-        poll_concurrency: int = 8,
-        poll_interval: float = 5.0,
-        video_clip_length: float | None = None,
-        video_embedding_scope: Sequence[EmbeddingScope] | EmbeddingScope | None = None,
-        video_start_offset_sec: float | None = None,
-        video_end_offset_sec: float | None = None,
-        embedding_option: Sequence[EmbeddingOption] | EmbeddingOption | None = None,
-        max_attempts: int = 5,
-        timeout: float | None = None,
-        retry_failed: bool = False,
-        on_progress: Callable[[JobProgress], Awaitable[None] | None] | None = None,
+        options: JobOptions | None = None,
+        on_progress: ProgressCallback | None = None,
+        **overrides: Unpack[JobOptionsDict],
     ) -> AsyncGenerator[ItemResult, None]:
         """:meth:`embed_many`, yielding each :class:`ItemResult` as its input ends.
 
         Inputs finished by an earlier run come first (``resumed=True``). Close the
-        iterator (``async with aclosing(...)``) if you stop early: that stops the job
-        and writes the output for what is done.
+        iterator if you stop early: that stops the job and writes the output for what
+        is done.
         """
-        from ..jobs.models import JobOptions
-        from ..jobs.runner import run_job
+        from ..jobs.runner import run_job  # here: importing the client loads no jobs/sqlite3
 
-        options = JobOptions(
-            concurrency=concurrency,
-            poll_concurrency=poll_concurrency,
-            poll_interval=poll_interval,
-            max_attempts=max_attempts,
-            timeout=timeout,
-            retry_failed=retry_failed,
+        settings = attrs.evolve(options or JobOptions(), **overrides)
+        poller = TaskPoller(
+            self.status,
+            sleep_interval=settings.poll_interval,
+            concurrency=settings.poll_concurrency,
+            keep_running=True,
         )
-        defaults = {
-            "model_name": model_name,
-            "video_clip_length": video_clip_length,
-            "video_embedding_scope": video_embedding_scope,
-            "video_start_offset_sec": video_start_offset_sec,
-            "video_end_offset_sec": video_end_offset_sec,
-            "embedding_option": embedding_option,
-        }
-        job = run_job(
-            self, list(inputs), defaults, journal=journal, out=out, options=options,
-            on_progress=on_progress,
-        )  # fmt: skip
+        job = run_job(self, list(inputs), settings, poller, on_progress=on_progress)
         async with aclosing(job):
             async for item in job:
                 yield item

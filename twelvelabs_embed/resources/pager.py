@@ -1,40 +1,74 @@
 """Paged lists: iterate items across pages, or walk page by page.
 
-Unlike the official SDK's pager (``has_next`` always true, one empty request past the
-end, endless on a server that ignores ``page``), this one stops at ``page_info.total_page``,
-at the first empty page, or at a page that repeats the previous one.
+``AsyncPager[T]`` is generic in its items, as the official SDK's is
+(``AsyncPager[MediaEmbeddingTask]`` for ``tasks.list``). Unlike the official pager
+(``has_next`` always true, one empty request past the end, endless on a server that
+ignores ``page``), this one stops at ``page_info.total_page``, at the first empty page,
+or at a page that repeats the previous one.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Generic, Protocol, TypeVar
 
-from ..models import MediaEmbeddingTask, TasksListResponse, TasksListResponsePageInfo
+T_co = TypeVar("T_co", covariant=True)
 
 
-class AsyncPager:
-    """One page of tasks, with the means to fetch the following ones.
+class PageInfo(Protocol):
+    """The page facts a list body reports (``TasksListResponsePageInfo``)."""
 
-    ``async for task in pager`` yields every task from this page on;
+    @property
+    def limit_per_page(self) -> int | None: ...
+    @property
+    def page(self) -> int | None: ...
+    @property
+    def total_page(self) -> int | None: ...
+    @property
+    def total_results(self) -> int | None: ...
+
+
+class ListResponse(Protocol[T_co]):
+    """A list endpoint's body: ``data`` plus ``page_info`` (``TasksListResponse``)."""
+
+    @property
+    def data(self) -> Sequence[T_co] | None: ...
+    @property
+    def page_info(self) -> PageInfo | None: ...
+
+
+class Identified(Protocol):
+    @property
+    def id(self) -> str | None: ...
+
+
+ItemT = TypeVar("ItemT", bound=Identified)
+"""The item type of a pager: anything with an ``id`` (a repeated page is found by ids)."""
+
+
+class AsyncPager(Generic[ItemT]):
+    """One page of items, with the means to fetch the following ones.
+
+    ``async for task in pager`` yields every item from this page on;
     ``async for page in pager.iter_pages()`` yields this page and the next ones.
     """
 
     def __init__(
         self,
-        response: TasksListResponse,
+        response: ListResponse[ItemT],
         page: int,
-        fetch: Callable[[int], Awaitable[TasksListResponse]],
+        fetch: Callable[[int], Awaitable[ListResponse[ItemT]]],
     ) -> None:
-        self.response = response
-        self.page = page
+        self.response: ListResponse[ItemT] = response
+        self.page: int = page
         self._fetch = fetch
 
     @property
-    def items(self) -> list[MediaEmbeddingTask]:
+    def items(self) -> list[ItemT]:
         return list(self.response.data or [])
 
     @property
-    def page_info(self) -> TasksListResponsePageInfo | None:
+    def page_info(self) -> PageInfo | None:
         return self.response.page_info
 
     @property
@@ -47,10 +81,10 @@ class AsyncPager:
             return True
         return self.page < info.total_page
 
-    async def next_page(self) -> AsyncPager | None:
+    async def next_page(self) -> AsyncPager[ItemT] | None:
         """The following page, or ``None`` after the last one (no request is made then).
 
-        A server that ignores ``page`` and answers the same tasks again ends the walk too.
+        A server that ignores ``page`` and answers the same items again ends the walk too.
         """
         if not self.has_next:
             return None
@@ -60,16 +94,16 @@ class AsyncPager:
             return None
         return following
 
-    async def iter_pages(self) -> AsyncIterator[AsyncPager]:
-        pager: AsyncPager | None = self
+    async def iter_pages(self) -> AsyncIterator[AsyncPager[ItemT]]:
+        pager: AsyncPager[ItemT] | None = self
         while pager is not None:
             yield pager
             pager = await pager.next_page()
 
-    async def iter_items(self) -> AsyncIterator[MediaEmbeddingTask]:
+    async def iter_items(self) -> AsyncIterator[ItemT]:
         async for pager in self.iter_pages():
             for item in pager.items:
                 yield item
 
-    def __aiter__(self) -> AsyncIterator[MediaEmbeddingTask]:
+    def __aiter__(self) -> AsyncIterator[ItemT]:
         return self.iter_items()

@@ -22,8 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import IncompatibleEmbeddingsError
-from ..models import EmbeddingMatrix
 from ..results import COLUMNS, OFFSETS, LoadedResults, read_results
+from ..types import EmbeddingMatrix
 
 __all__ = ["Filters", "Hit", "SearchIndex", "unit_rows"]
 

@@ -120,3 +120,11 @@ def create_body(task_id: str) -> bytes:
 
 def error_body(code: str, message: str) -> bytes:
     return orjson.dumps({"code": code, "message": message})
+
+
+def v2_error_body(code: str, message: str, details: dict[str, Any] | None = None) -> bytes:
+    """The Embed API v2 error shape ``{"error": {"code", "message", "details"?}}``."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return orjson.dumps({"error": error})

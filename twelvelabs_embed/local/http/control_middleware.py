@@ -21,7 +21,7 @@ from ..control.faults import FaultAction, FaultSpecError, parse_header
 from ..control.limits import Refusal
 from ..control.request_log import UploadDigest
 from ..settings import CONTROL_PREFIX
-from .middlewares import json_error
+from .middlewares import json_error, wants_v2_errors
 from .problems import ApiProblem
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -86,7 +86,7 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
     if refusal is not None:
         if entry is not None:
             entry.rate_limited = True
-        response: web.StreamResponse = _too_many_requests(refusal)
+        response: web.StreamResponse = _too_many_requests(refusal, wants_v2_errors(request))
     else:
         response = await handler(request)
         created = request.get(CREATED_TASK)
@@ -121,7 +121,9 @@ async def _answer(request: web.Request, action: FaultAction, fault_id: str | Non
         _drop(request)
         return web.Response(status=499)
     assert action.status is not None
-    response = json_error(action.status, action.code or "", action.message or "")
+    response = json_error(
+        action.status, action.code or "", action.message or "", v2=wants_v2_errors(request)
+    )
     response.headers.update(action.headers)
     response.headers[INJECTED_HEADER] = fault_id or ""
     return response
@@ -148,7 +150,7 @@ def _drop(request: web.Request) -> None:
         transport.abort()
 
 
-def _too_many_requests(refusal: Refusal) -> web.Response:
+def _too_many_requests(refusal: Refusal, v2: bool) -> web.Response:
     lim = refusal.limit
     seconds = refusal.retry_after_ms / 1000
     what = "requests" if lim.dimension == "requests" else "minutes of video"
@@ -158,6 +160,7 @@ def _too_many_requests(refusal: Refusal) -> web.Response:
         "too_many_requests",
         f"You have exceeded the rate limit ({amount:g} {what} per {lim.window_ms / 1000:g} s)."
         f" Please try again later after {seconds:g} seconds.",
+        v2=v2,
     )
     response.headers["Retry-After"] = str(max(1, -(-refusal.retry_after_ms // 1000)))
     response.headers["retry-after-ms"] = str(refusal.retry_after_ms)

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from ..app_keys import SETTINGS
 from ..settings import API_PREFIX, API_VERSION
-from .bodies import error_body
+from .bodies import error_body, v2_error_body
 from .problems import ApiProblem
 
 log = logging.getLogger(__name__)
@@ -34,20 +34,40 @@ _HTTP_CODES = {
 }
 
 
-def json_error(status: int, code: str, message: str) -> web.Response:
-    return web.Response(
-        status=status, body=error_body(code, message), content_type="application/json"
-    )
+V2_PREFIX = f"{API_PREFIX}/embed-v2"
+V2_LIST = f"{API_PREFIX}/embed-v2/tasks"
+
+
+def wants_v2_errors(request: web.Request) -> bool:
+    """Embed API v2 answers errors as ``{"error": {...}}``, except the task list, whose
+    400 is documented in the flat v1 shape."""
+    path = request.path.rstrip("/")
+    if not path.startswith(V2_PREFIX):
+        return False
+    return not (request.method == "GET" and path == V2_LIST)
+
+
+def json_error(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    v2: bool = False,
+    details: dict[str, object] | None = None,
+) -> web.Response:
+    body = v2_error_body(code, message, details) if v2 else error_body(code, message)
+    return web.Response(status=status, body=body, content_type="application/json")
 
 
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request_id = secrets.token_hex(8)
     request[REQUEST_ID] = request_id
+    v2 = wants_v2_errors(request)
     try:
         response = await handler(request)
     except ApiProblem as p:
-        response = json_error(p.status, p.code, p.message)
+        response = json_error(p.status, p.code, p.message, v2=v2, details=p.details)
         if p.code == "video_filesize_too_large":
             response.force_close()  # do not read the rest of an oversized upload
     except (OSError, sqlite3.OperationalError) as exc:
@@ -56,20 +76,20 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             problem = _internal_error(request, request_id)
         else:
             log.error("request %s %s: %s (%s)", request.method, request.path, problem, exc)
-        response = json_error(problem.status, problem.code, problem.message)
+        response = json_error(problem.status, problem.code, problem.message, v2=v2)
         response.force_close()  # the rest of an upload may still be on its way
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         code, template = _HTTP_CODES.get(exc.status, (f"http_{exc.status}", exc.reason))
         response = json_error(
-            exc.status, code, template.format(path=request.path, method=request.method)
+            exc.status, code, template.format(path=request.path, method=request.method), v2=v2
         )
         if "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
     except Exception:
         problem = _internal_error(request, request_id)
-        response = json_error(problem.status, problem.code, problem.message)
+        response = json_error(problem.status, problem.code, problem.message, v2=v2)
     response.headers["X-Request-Id"] = request_id
     return response
 

@@ -17,6 +17,8 @@ from ... import video_rules as vr
 from ..app_keys import SETTINGS
 from ..settings import API_PREFIX, CONTROL_PREFIX
 from .control_openapi import control_paths
+from .openapi_v2 import SCHEMAS as V2_SCHEMAS
+from .openapi_v2 import paths as v2_paths
 
 _REF = "#/components/schemas/"
 _TASK_ID = {"type": "string", "pattern": "^[0-9a-f]{24}$", "example": "66419a20c70bb578439bd8f4"}
@@ -178,6 +180,16 @@ def _list_query(name: str, schema: dict[str, Any], description: str) -> dict[str
     return _query(name, schema, description + " Empty means absent.", allowEmptyValue=True)
 
 
+def _list_parameters() -> list[dict[str, Any]]:
+    return [
+        _list_query("started_at", {"type": "string", "format": "date-time"}, "Created at or after (RFC 3339)."),
+        _list_query("ended_at", {"type": "string", "format": "date-time"}, "Created at or before (RFC 3339)."),
+        _list_query("status", _STATUS, "Only tasks with this status."),
+        _list_query("page", {"type": "integer", "minimum": 1, "maximum": vr.MAX_PAGE, "default": 1}, "Page number; past the end gives an empty `data`."),
+        _list_query("page_limit", {"type": "integer", "minimum": 1, "maximum": vr.MAX_PAGE_LIMIT, "default": vr.DEFAULT_PAGE_LIMIT}, "Tasks per page."),
+    ]  # fmt: skip
+
+
 def build_openapi(control: bool = False) -> dict[str, Any]:
     """The document; ``control`` adds the ``/_engine/`` control plane's paths."""
     document: dict[str, Any] = {
@@ -203,13 +215,7 @@ def build_openapi(control: bool = False) -> dict[str, Any]:
                 "get": {
                     "operationId": "listEmbeddingTasks",
                     "summary": "List tasks, newest first (the last 7 days unless a range is given)",
-                    "parameters": [
-                        _list_query("started_at", {"type": "string", "format": "date-time"}, "Created at or after (RFC 3339)."),
-                        _list_query("ended_at", {"type": "string", "format": "date-time"}, "Created at or before (RFC 3339)."),
-                        _list_query("status", _STATUS, "Only tasks with this status."),
-                        _list_query("page", {"type": "integer", "minimum": 1, "maximum": vr.MAX_PAGE, "default": 1}, "Page number; past the end gives an empty `data`."),
-                        _list_query("page_limit", {"type": "integer", "minimum": 1, "maximum": vr.MAX_PAGE_LIMIT, "default": vr.DEFAULT_PAGE_LIMIT}, "Tasks per page."),
-                    ],
+                    "parameters": _list_parameters(),
                     "responses": {"200": _ok("ListResponse"), **_COMMON},
                 },
             },
@@ -238,6 +244,9 @@ def build_openapi(control: bool = False) -> dict[str, Any]:
             "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
         },
     }  # fmt: skip
+    document["info"]["description"] += " Also the v1 sync `/embed` and the Embed API v2."
+    document["paths"].update(v2_paths(_list_parameters(), _COMMON))
+    document["components"]["schemas"] = {**_SCHEMAS, **V2_SCHEMAS}
     if control:
         document["paths"].update(control_paths(CONTROL_PREFIX))
     return document

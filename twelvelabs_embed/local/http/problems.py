@@ -12,13 +12,18 @@ from ...video_rules import Violation, combine
 
 
 class ApiProblem(Exception):
-    """A refusal the client should see as ``status`` with body ``{"code", "message"}``."""
+    """A refusal the client should see as ``status`` with body ``{"code", "message"}``
+    (or ``{"error": {"code", "message", "details"}}`` on the v2 routes; ``details`` is
+    sent only there)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, details: dict[str, object] | None = None
+    ) -> None:
         super().__init__(status, code, message)
         self.status = status
         self.code = code
         self.message = message
+        self.details = details
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..settings import API_PREFIX, CONTROL_PREFIX
-from . import control, v1_tasks
+from . import control, v1_embed, v1_tasks, v2_embed, v2_tasks
 from .openapi import serve_openapi
 
 
@@ -19,6 +19,13 @@ def setup_routes(app: web.Application, *, control: bool = False) -> None:
         f"{API_PREFIX}/embed/tasks/{{task_id}}/status", v1_tasks.task_status, name="task_status"
     )
     r.add_get(f"{API_PREFIX}/embed/tasks/{{task_id}}", v1_tasks.retrieve_task, name="retrieve_task")
+    r.add_post(f"{API_PREFIX}/embed", v1_embed.create_embedding, name="create_embedding")
+    r.add_post(f"{API_PREFIX}/embed-v2", v2_embed.create_embeddings, name="create_embeddings_v2")
+    r.add_post(f"{API_PREFIX}/embed-v2/tasks", v2_tasks.create_task, name="create_task_v2")
+    r.add_get(f"{API_PREFIX}/embed-v2/tasks", v2_tasks.list_tasks, name="list_tasks_v2")
+    r.add_get(
+        f"{API_PREFIX}/embed-v2/tasks/{{task_id}}", v2_tasks.retrieve_task, name="retrieve_task_v2"
+    )
     r.add_get(f"{API_PREFIX}/openapi.json", serve_openapi, name="openapi")
     if control:
         setup_control_routes(app)

@@ -1,0 +1,229 @@
+"""Drives Embed API v2 tasks from ``processing`` to ``ready`` or ``failed``, in the background.
+
+Like the v1 runner: consumer coroutines drain a queue of task ids, the store is the
+source of truth (a restart re-queues every v2 task still ``processing``), a worker crash
+is retried up to :data:`MAX_ATTEMPTS` times, a hang is not. A ``url`` source is
+downloaded here, so a slow server never holds the create request. Failures carry the
+platform's own ``error.message`` wording, with the engine's reason after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from ..rules import embed_v2_limits as L
+from .control.clock import EngineClock
+from .control.lifecycle import Lifecycle
+from .executors.base import MediaExecutor, WorkerCrashed, WorkerTimedOut
+from .media.task_job import JobRefused
+from .media.v2_vectors import AvResult, combined_vector, embed_av
+from .settings import EngineSettings, discard
+from .url_fetch import FetchFailed, UrlFetcher
+from .v2_store import DataTuple, V2TaskRecord, V2TaskStore
+from .v2_work import av_spec, combined_spec, plan_from_json
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+
+
+class V2TaskRunner:
+    """Background processing of v2 tasks; ``start()`` / ``stop()``, ``submit(task_id)``.
+
+    It is also the v2 :class:`~.control.lifecycle.TaskFamily`: the control plane's
+    lifecycle (manual mode, delays, holds) applies to v2 tasks, and it fails, completes
+    and counts them through this runner.
+    """
+
+    name = "v2"
+
+    def __init__(
+        self,
+        settings: EngineSettings,
+        store: V2TaskStore,
+        executor: MediaExecutor,
+        fetcher: UrlFetcher,
+        clock: EngineClock,
+        lifecycle: Lifecycle,
+    ) -> None:
+        self._lifecycle = lifecycle
+        self._settings = settings
+        self._clock = clock
+        self._store = store
+        self._executor = executor
+        self._fetcher = fetcher
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pending = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    async def start(self) -> None:
+        await self.purge()
+        for task in await self._store.processing():
+            self.submit(task.id)
+        for i in range(max(1, self._settings.workers)):
+            self._tasks.append(asyncio.create_task(self._consume(), name=f"tl-v2-consumer-{i}"))
+        self._tasks.append(asyncio.create_task(self._purge_loop(), name="tl-v2-purger"))
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    def submit(self, task_id: str) -> None:
+        self._pending += 1
+        self.idle.clear()
+        self._queue.put_nowait(task_id)
+
+    def _resume(self, task_id: str) -> None:
+        """A delayed task's turn: it was counted as pending all along."""
+        self._queue.put_nowait(task_id)
+
+    def _done_one(self) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            self.idle.set()
+
+    # --- the v2 task family, for the control plane ------------------------------------
+
+    async def status_of(self, task_id: str) -> str | None:
+        task = await self._store.get(task_id)
+        return task.status if task else None
+
+    async def force_fail(self, task_id: str, code: str, message: str) -> bool:
+        """v2 failures carry only a message (the platform's shape); ``code`` is dropped."""
+        return await self._store.mark_failed(self._clock.now_ms(), task_id, message)
+
+    async def force_complete(self, task_id: str) -> str:
+        await self._process(task_id)
+        return await self.status_of(task_id) or "gone"
+
+    async def counts(self) -> dict[str, int]:
+        return await self._store.counts()
+
+    def queue_length(self) -> int:
+        return self._queue.qsize()
+
+    async def delete_all(self) -> None:
+        for path in await self._store.delete_all():
+            discard(path)
+
+    async def purge(self) -> int:
+        cutoff = self._settings.retention_cutoff_ms(self._clock.now_ms())
+        paths = await self._store.purge(cutoff)
+        for p in paths:
+            discard(p)
+        return len(paths)
+
+    async def _purge_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.purge_interval_sec)
+            try:
+                await self.purge()
+            except Exception:
+                log.exception("v2 retention purge failed")
+
+    async def _consume(self) -> None:
+        while True:
+            task_id = await self._queue.get()
+            decision = self._lifecycle.decide(task_id, self.submit)
+            if decision != "run":
+                if isinstance(decision, float):  # still pending: back in the queue later
+                    asyncio.get_running_loop().call_later(decision, self._resume, task_id)
+                else:  # parked until released: handed back through submit()
+                    self._done_one()
+                continue
+            try:
+                await self._process(task_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("v2 task %s: unexpected error", task_id)
+                with contextlib.suppress(Exception):
+                    await self._store.mark_failed(
+                        self._clock.now_ms(),
+                        task_id,
+                        "The embedding task failed. Please try again later.",
+                    )
+            finally:
+                self._done_one()
+
+    async def _process(self, task_id: str) -> None:
+        task = await self._store.get(task_id)
+        if task is None or task.status != "processing":
+            return
+        path = Path(task.media_path) if task.media_path else None
+        download = None
+        if task.input_url:
+            download = path = self._settings.media_dir / f"{task.id}.download"
+            try:
+                await self._fetcher.fetch(task.input_url, path)
+            except FetchFailed as exc:
+                await self._store.mark_failed(
+                    self._clock.now_ms(), task.id, f"{L.TASK_FAILED_FETCH}: {exc.message}"
+                )
+                return
+        try:
+            if path is None or not path.exists():
+                await self._store.mark_failed(self._clock.now_ms(), task.id, L.TASK_FAILED_FETCH)
+                return
+            await self._run(task, path)
+        finally:
+            if download is not None:
+                discard(download)
+            current = await self._store.get(task.id)
+            if (
+                current is not None
+                and current.status != "processing"
+                and task.media_path
+                and task.media_owned
+            ):
+                discard(task.media_path)
+                await self._store.set_media(task.id, None)
+
+    async def _run(self, task: V2TaskRecord, path: Path) -> None:
+        req = plan_from_json(task.plan)
+        timeout = self._settings.job_timeout_sec
+        encoder = self._settings.encoder
+        try:
+            if req.media is not None:
+                result: AvResult = await self._executor.run(
+                    embed_av, av_spec(req, path, encoder), timeout=timeout
+                )
+                rows: list[DataTuple] = [
+                    (r.start_sec, r.end_sec, r.embedding_option, r.embedding_scope, r.vector)
+                    for r in result.rows
+                ]
+                duration: float | None = result.duration
+            else:  # an image task: one asset-scope visual vector
+                spec = combined_spec(req, None, [("image", path)], encoder)
+                vector = await self._executor.run(combined_vector, spec, timeout=timeout)
+                rows, duration = [(None, None, "visual", "asset", vector)], None
+        except JobRefused as exc:
+            await self._store.mark_failed(
+                self._clock.now_ms(), task.id, f"{L.TASK_FAILED_MEDIA} ({exc.message})"
+            )
+        except WorkerTimedOut as exc:
+            await self._store.mark_failed(
+                self._clock.now_ms(),
+                task.id,
+                f"The embedding task could not complete processing. ({exc})",
+            )
+        except WorkerCrashed as exc:
+            attempts = await self._store.bump_attempts(task.id)
+            if attempts >= MAX_ATTEMPTS:
+                await self._store.mark_failed(
+                    self._clock.now_ms(),
+                    task.id,
+                    f"{L.TASK_FAILED_MEDIA} (the worker crashed {attempts} times: {exc})",
+                )
+            else:
+                log.warning("v2 task %s: worker crashed, re-queued (attempt %d)", task.id, attempts)
+                self.submit(task.id)
+        else:
+            await self._store.mark_ready(self._clock.now_ms(), task.id, duration, rows)
