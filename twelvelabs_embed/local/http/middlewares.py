@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REQUEST_ID = web.RequestKey("request_id", str)
 OPEN_PATHS = frozenset({f"{API_PREFIX}/openapi.json"})
+OPEN_ROUTES = frozenset({"upload_chunk"})
+"""Routes whose URL carries its own credential (presigned chunk PUTs, ``routes.py``)."""
 
 _HTTP_CODES = {
     404: ("not_found", "The requested URL {path} was not found."),
@@ -125,7 +127,8 @@ def storage_problem(exc: BaseException) -> ApiProblem | None:
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """``x-api-key`` must match the configured key (constant-time); no key = open engine."""
     expected = request.app[SETTINGS].api_key
-    if expected is not None and request.path not in OPEN_PATHS:
+    open_route = request.match_info.route.name in OPEN_ROUTES
+    if expected is not None and request.path not in OPEN_PATHS and not open_route:
         sent = request.headers.get("x-api-key", "")
         if not hmac.compare_digest(_b(sent), _b(expected)):
             raise ApiProblem(
