@@ -22,6 +22,7 @@ from twelvelabs_embed import AsyncTwelveLabs
 from twelvelabs_embed.local.engine import LocalEngine
 from twelvelabs_embed.local.media.encoders import load_encoder, project
 from twelvelabs_embed.search import SearchIndex
+from twelvelabs_embed.search.query import embed_query
 
 CHOSEN = ("chelsea.png", "coffee.png", "motorcycle_left.png", "rocket.jpg", "camera.png")
 
@@ -52,7 +53,10 @@ def test_text_and_frames_are_deterministic(encoder) -> None:  # type: ignore[no-
     assert float(a @ encoder.encode_text("a kitten")) > float(a @ encoder.encode_text("a rocket"))
 
 
-async def _embed(videos: list[Path], out: Path, data: Path) -> None:
+async def _embed_and_query(
+    videos: list[Path], out: Path, data: Path, texts: list[str]
+) -> list[np.ndarray]:
+    """Embed the videos (v1 tasks), then the texts through the v2 sync endpoint."""
     async with (
         LocalEngine(data_dir=data, workers=1, encoder="semantic") as engine,
         AsyncTwelveLabs(engine.api_key, base_url=engine.base_url) as client,
@@ -60,7 +64,9 @@ async def _embed(videos: list[Path], out: Path, data: Path) -> None:
         results = await client.embed.tasks.embed_many(
             videos, out=out, video_clip_length=4, poll_interval=0.2, timeout=400
         )
-    assert all(r.state == "retrieved" for r in results), results
+        assert all(r.state == "retrieved" for r in results), results
+        index = SearchIndex.from_results(out)
+        return [await embed_query(client, index, text=t) for t in texts]
 
 
 @pytest.mark.timeout(600)
@@ -71,10 +77,12 @@ def test_engine_clips_are_found_by_text(encoder, tmp_path: Path) -> None:  # typ
         for i, n in enumerate(CHOSEN[:3])
     ]
     out = tmp_path / "vectors.npz"
-    asyncio.run(_embed(videos, out, tmp_path / "engine"))
+    texts = [PHOTOS[n] for n in CHOSEN[:3]]
+    queries = asyncio.run(_embed_and_query(videos, out, tmp_path / "engine", texts))
     index = SearchIndex.from_results(out)
-    for video, name in zip(videos, CHOSEN[:3], strict=True):
-        # the engine's text path: encode_text, projected with the visual option's salt
-        query = project(encoder.encode_text(PHOTOS[name]), 512, salt="marengo3.0/visual/semantic")
+    for video, name, query in zip(videos, CHOSEN[:3], queries, strict=True):
         hits = index.search(query, k=3, filters=None)
         assert hits[0].source == str(video) and hits[0].embedding_option == "visual", hits
+        # the v2 text vector is the encoder's, projected with the visual option's salt
+        own = project(encoder.encode_text(PHOTOS[name]), 512, salt="marengo3.0/visual/semantic")
+        np.testing.assert_allclose(query, own, atol=1e-5)
