@@ -1149,7 +1149,7 @@ class SyncPager(Generic[ItemT]):
         return self._portal.iterate(self._async.iter_pages(), SyncPager)
 
     def iter_items(self) -> Iterator[ItemT]:
-        """Every item from this page on, each id once."""
+        """Every item from this page on, each id once per walk."""
         return self._portal.iterate(self._async.iter_items())
 
     def __iter__(self) -> Iterator[ItemT]:
