@@ -3,7 +3,10 @@
 One object owns the database (datasette's rule, :mod:`twelvelabs_embed._sqlite`): a
 single thread holds the only connection and runs every statement, so each state change
 is one short transaction and the event loop never blocks on disk. A lock file keeps a
-second process off the journal.
+second process off the journal: an exclusive ``flock`` on the database file itself, so
+every name for it (a symlink, a hard link) meets the same lock. The schema carries a
+version (``PRAGMA user_version``); a file that is not a journal, or one written by a
+newer version, is refused with one line that names it (:class:`~.errors.JournalError`).
 
 States, and what a crash in each one means for the next run::
 
@@ -24,13 +27,13 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import attrs
 
 from .._aio import to_thread
 from .._sqlite import SingleWriterDatabase, transaction
-from ..errors import JournalBusyError
+from ..errors import JournalBusyError, JournalError
 from .identity import JobInput
 
 STATES = ("pending", "uploading", "processing", "ready", "retrieved", "failed")
@@ -61,7 +64,10 @@ CREATE TABLE IF NOT EXISTS inputs (
     updated REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS inputs_state ON inputs (state);
+PRAGMA user_version = 1;
 """
+JOURNAL_VERSION = 1
+"""The schema's version, in ``PRAGMA user_version`` (0: a journal from before versions)."""
 _COLUMNS = (
     "key, source, state, size, mtime_ns, sha256, attempt_id, attempt_started, attempts,"
     " task_id, error_code, error_message, retryable, segments, dimension, duration"
@@ -132,18 +138,38 @@ class Journal:
 
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
         self.path = Path(path) if path is not None else None
-        self._db = SingleWriterDatabase(self.path, _SCHEMA, name="tl-journal")
-        self._lock: IO[str] | None = None
+        self._db = SingleWriterDatabase(
+            self.path, _SCHEMA, name="tl-journal", check=self._check_version
+        )
+        self._lock: int | None = None
 
     async def __aenter__(self) -> Journal:
         try:
             if self.path is not None:
                 self._lock = await to_thread(_take_lock, self.path)
             await self._db.open()
-        except BaseException:
+        except BaseException as exc:
             await self.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise JournalError(
+                    f"journal {self.path} is not a twelvelabs-embed journal ({exc})"
+                ) from exc
             raise
         return self
+
+    def _check_version(self, conn: sqlite3.Connection) -> None:
+        """Refuse a newer schema, or a database that is not a journal, before writing."""
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > JOURNAL_VERSION:
+            raise JournalError(
+                f"journal {self.path} was written by a newer twelvelabs-embed (schema "
+                f"{version}, this one reads {JOURNAL_VERSION}); upgrade, or use another journal"
+            )
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "inputs" not in tables:
+            raise JournalError(
+                f"journal {self.path} is an SQLite database but not a twelvelabs-embed journal"
+            )
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
@@ -152,8 +178,8 @@ class Journal:
         try:
             await self._db.close()
         finally:
-            if self._lock is not None:
-                self._lock.close()
+            if self._lock is not None:  # after the database: closing an fd of the file
+                os.close(self._lock)  # drops this process's SQLite locks on it
                 self._lock = None
 
     @staticmethod
@@ -280,15 +306,28 @@ class Journal:
         )
 
 
-def _take_lock(path: Path) -> IO[str]:
-    lock = open(path.with_name(path.name + ".lock"), "w")  # noqa: SIM115 - held open
+def _take_lock(path: Path) -> int:
+    """An exclusive ``flock`` on the journal file itself (created if missing), held by the
+    returned descriptor; any other name for the same file meets the same lock.
+
+    Raises:
+        JournalBusyError: another process holds it.
+        JournalError: the path is a directory or cannot be opened.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except IsADirectoryError:
+        raise JournalError(f"journal {path} is a directory, not a journal file") from None
+    except OSError as exc:
+        raise JournalError(f"journal {path} cannot be opened: {exc.strerror}") from None
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no cross-process guard
-        return lock
+        return fd
     try:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        lock.close()
+        os.close(fd)
         raise JournalBusyError(f"journal {path} is in use by another job") from None
-    return lock
+    return fd

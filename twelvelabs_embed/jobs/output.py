@@ -6,8 +6,9 @@ only after that does the journal mark the input ``retrieved``. The output file
 (``.jsonl``, ``.npz`` or ``.parquet``) is then built from the parts of the inputs the
 journal says are retrieved, in input order, so a part written just before a crash, and
 not yet counted by the journal, never reaches it twice: it is overwritten when that task
-is retrieved again. The parts directory is removed once every input has ended; a later
-re-run takes rows back from the output file itself.
+is retrieved again. The parts directory is removed once every input has ended and the
+output is written (when that final write fails, the parts stay and the error says where);
+a later re-run takes rows back from the output file itself.
 """
 
 from __future__ import annotations
@@ -107,7 +108,15 @@ class PartStore:
             arrays[column] = np.concatenate(
                 [p[column].astype(np.float64) for p in pieces] or [np.zeros(0)]
             )
-        write_columns(self.out, arrays, durable=True)
+        try:
+            write_columns(self.out, arrays, durable=True)
+        except OSError as exc:  # keep the parts: they are the results
+            raise OSError(
+                exc.errno,
+                f"{exc.strerror}; every result is kept in {self.dir} (one .npz per task, "
+                "read them with twelvelabs_embed.results.read_results, or run again with "
+                "the same --journal and a writable --out)",
+            ) from exc
         return int(arrays["vectors"].shape[0])
 
     def cleanup(self) -> None:
