@@ -52,6 +52,10 @@ INPUTS: list[tuple[str, str]] = [
     ("twelvelabs_embed.resources.embed_tasks", "AsyncTasksClient"),
     ("twelvelabs_embed.resources.embed_tasks_raw", "AsyncRawTasksClient"),
     ("twelvelabs_embed.resources.pager", "AsyncPager"),
+    ("twelvelabs_embed.resources.assets", "AsyncAssetsClient"),
+    ("twelvelabs_embed.resources.assets_raw", "AsyncRawAssetsClient"),
+    ("twelvelabs_embed.resources.multipart_upload", "AsyncMultipartUploadClient"),
+    ("twelvelabs_embed.resources.assets_raw", "AsyncRawMultipartUploadClient"),
 ]
 ROOT_CLASS = "AsyncTwelveLabs"
 """Owns the portal: its ``__init__`` is mirrored and its ``close`` stops the loop."""
@@ -62,13 +66,20 @@ NAMES_MAP: dict[str, str] = {
     "AsyncTasksClient": "TasksClient",
     "AsyncRawTasksClient": "RawTasksClient",
     "AsyncPager": "SyncPager",
+    "AsyncAssetsClient": "AssetsClient",
+    "AsyncRawAssetsClient": "RawAssetsClient",
+    "AsyncMultipartUploadClient": "MultipartUploadClient",
+    "AsyncRawMultipartUploadClient": "RawMultipartUploadClient",
     "AsyncIterator": "Iterator",
     "AsyncGenerator": "Iterator",
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",
     "__aiter__": "__iter__",
 }
-CALLBACK_TYPES = frozenset({"StatusCallback", "ProgressCallback", "UploadProgress"})
+CALLBACK_TYPES = frozenset(
+    {"StatusCallback", "ProgressCallback", "UploadProgress", "AssetUploadProgressCallback",
+     "BytesSentCallback"}
+)  # fmt: skip
 """Type aliases of callbacks; the core awaits what they return, so the sync client can
 run them in the caller's thread."""
 HEADER = (

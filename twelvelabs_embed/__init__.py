@@ -6,7 +6,15 @@ loads neither the bulk job engine (:mod:`.jobs`) nor ``sqlite3``: ``embed_many``
 when it runs.
 """
 
-from ._sync import EmbedClient, RawTasksClient, SyncPager, TasksClient, TwelveLabs
+from ._sync import (
+    AssetsClient,
+    EmbedClient,
+    MultipartUploadClient,
+    RawTasksClient,
+    SyncPager,
+    TasksClient,
+    TwelveLabs,
+)
 from ._upload import UploadProgress, VideoFile
 from ._version import __version__
 from .client import AsyncTwelveLabs
@@ -16,11 +24,14 @@ from .errors import (
     ApiKeyInvalidError,
     ApiResponseValidationError,
     ApiTimeoutError,
+    AssetUploadError,
     AuthenticationError,
     BadGatewayError,
     BadRequestError,
     ConflictError,
+    ContentTooLargeError,
     ContentTypeInvalidError,
+    FileTooLargeForBase64Error,
     ForbiddenError,
     GatewayTimeoutError,
     IncompatibleEmbeddingsError,
@@ -65,7 +76,9 @@ from .resources import (
     StatusCallback,
 )
 from .resources._base import RequestOptions
+from .resources.assets import AsyncAssetsClient
 from .resources.embed_tasks import ProgressCallback
+from .resources.multipart_upload import AsyncMultipartUploadClient
 from .types import (
     AsyncHttpResponse,
     AudioEmbeddingMetadata,
@@ -92,6 +105,7 @@ from .types import (
     TasksStatusResponse,
     TasksStatusResponseVideoEmbedding,
     TaskStatus,
+    UploadResult,
     VideoEmbeddingMetadata,
     VideoSegment,
     segments_to_matrix,
@@ -103,8 +117,12 @@ __all__ = [
     "ApiKeyInvalidError",
     "ApiResponseValidationError",
     "ApiTimeoutError",
+    "AssetUploadError",
+    "AssetsClient",
+    "AsyncAssetsClient",
     "AsyncEmbedClient",
     "AsyncHttpResponse",
+    "AsyncMultipartUploadClient",
     "AsyncPager",
     "AsyncRawTasksClient",
     "AsyncTasksClient",
@@ -117,12 +135,14 @@ __all__ = [
     "BaseEmbeddingMetadata",
     "BulkResult",
     "ConflictError",
+    "ContentTooLargeError",
     "ContentTypeInvalidError",
     "CreateEmbeddingsTaskVideoParams",
     "EmbedClient",
     "EmbeddingMatrix",
     "EmbeddingOption",
     "EmbeddingScope",
+    "FileTooLargeForBase64Error",
     "ForbiddenError",
     "GatewayTimeoutError",
     "HttpResponse",
@@ -137,6 +157,7 @@ __all__ = [
     "MediaEmbeddingTask",
     "MediaEmbeddingTaskAudioEmbedding",
     "MediaEmbeddingTaskVideoEmbedding",
+    "MultipartUploadClient",
     "NotFoundError",
     "NotReplayableError",
     "ParameterInvalidError",
@@ -171,6 +192,7 @@ __all__ = [
     "UnprocessableEntityError",
     "UploadError",
     "UploadProgress",
+    "UploadResult",
     "VideoDurationTooLongError",
     "VideoDurationTooShortError",
     "VideoEmbeddingMetadata",

@@ -71,6 +71,12 @@ def _structure_int(value: Any, _: type) -> int:
     return value
 
 
+def _structure_bool(value: Any, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {value!r}")
+    return value
+
+
 def _structure_str_list(value: Any, _: type) -> list[str]:
     if not isinstance(value, list):
         raise TypeError(f"expected a list of strings, got {type(value).__name__}")
@@ -185,6 +191,7 @@ def configure_converter(c: cattrs.Converter) -> None:
     c.register_structure_hook(str, _structure_str)
     c.register_structure_hook(float, _structure_float)
     c.register_structure_hook(int, _structure_int)
+    c.register_structure_hook(bool, _structure_bool)  # else bool, an int, takes int's hook
     c.register_structure_hook_func(lambda t: t == list[str], _structure_str_list)
     task_error = _structure_factory(TaskError, c)
     # an ``error`` sent as plain text still tells the caller why the task failed

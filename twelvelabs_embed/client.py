@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 from ._local_client import LocalClientContext
 from ._transport import Transport
 from .errors import TwelveLabsError
+from .resources.assets import AsyncAssetsClient
 from .resources.embed import AsyncEmbedClient
+from .resources.multipart_upload import AsyncMultipartUploadClient
 
 DEFAULT_BASE_URL = "https://api.twelvelabs.io/v1.3"
 API_KEY_ENV = "TWELVE_LABS_API_KEY"
@@ -81,6 +83,8 @@ class AsyncTwelveLabs:
             connection_limit=connection_limit,
         )
         self.embed = AsyncEmbedClient(self._transport, preflight=preflight)
+        self.assets = AsyncAssetsClient(self._transport)
+        self.multipart_upload = AsyncMultipartUploadClient(self._transport)
 
     @classmethod
     def local(

@@ -3,10 +3,33 @@
 #   twelvelabs_embed/resources/embed.py,
 #   twelvelabs_embed/resources/embed_tasks.py,
 #   twelvelabs_embed/resources/embed_tasks_raw.py,
-#   twelvelabs_embed/resources/pager.py;
+#   twelvelabs_embed/resources/pager.py,
+#   twelvelabs_embed/resources/assets.py,
+#   twelvelabs_embed/resources/assets_raw.py,
+#   twelvelabs_embed/resources/multipart_upload.py;
 # DO NOT EDIT. Change the async original and run `python tools/generate_sync.py`.
 """Generated sync twins of the async classes; see :mod:`.client`."""
 
-from .client import EmbedClient, RawTasksClient, SyncPager, TasksClient, TwelveLabs
+from .client import (
+    AssetsClient,
+    EmbedClient,
+    MultipartUploadClient,
+    RawAssetsClient,
+    RawMultipartUploadClient,
+    RawTasksClient,
+    SyncPager,
+    TasksClient,
+    TwelveLabs,
+)
 
-__all__ = ["EmbedClient", "RawTasksClient", "SyncPager", "TasksClient", "TwelveLabs"]
+__all__ = [
+    "AssetsClient",
+    "EmbedClient",
+    "MultipartUploadClient",
+    "RawAssetsClient",
+    "RawMultipartUploadClient",
+    "RawTasksClient",
+    "SyncPager",
+    "TasksClient",
+    "TwelveLabs",
+]

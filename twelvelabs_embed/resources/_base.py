@@ -9,6 +9,7 @@ from urllib.parse import quote
 import cattrs
 import orjson
 
+from .._bytes_body import BytesBody
 from .._converter import structure
 from .._transport import Request, Response, Transport
 from .._upload import MultipartBody, UploadProgress
@@ -38,7 +39,7 @@ def build_request(
     path: str,
     *,
     params: Sequence[tuple[str, str]] | None = None,
-    body: MultipartBody | None = None,
+    body: MultipartBody | BytesBody | None = None,
     options: RequestOptions | None = None,
     on_upload_progress: UploadProgress | None = None,
 ) -> Request:
