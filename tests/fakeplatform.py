@@ -20,6 +20,8 @@ import orjson
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.fake_v2 import FakeV2, sync_embed, v2_route
+
 
 @attrs.define
 class Recorded:
@@ -80,6 +82,8 @@ class FakePlatform:
         self.faults: dict[tuple[str, str], deque[Fault]] = {}
         self.segments_per_task = 3
         self.dimension = 512
+        self.v2 = FakeV2(segments=3, dimension=512, polls_until_ready=polls_until_ready)
+        """The Embed API v2 routes' state (``tests/fake_v2.py``)."""
         self.in_flight = 0
         """Requests being handled right now; ``max_in_flight`` is the most seen at once."""
         self.max_in_flight = 0
@@ -88,7 +92,8 @@ class FakePlatform:
 
     # --- scripting ---------------------------------------------------------------
     def script(self, method: str, route: str, *faults: Fault) -> None:
-        """Queue faults for ``route`` (``create``, ``status``, ``retrieve``, ``list``)."""
+        """Queue faults for ``route`` (``create``, ``status``, ``retrieve``, ``list``; v2:
+        ``v2_create``, ``v2_task_create``, ``v2_list``, ``v2_retrieve``; ``sync_create``)."""
         self.faults.setdefault((method, route), deque()).extend(faults)
 
     def when_in_flight(self, n: int) -> asyncio.Event:
@@ -193,6 +198,12 @@ class FakePlatform:
         return web.Response(status=fault.status, body=body, headers=headers)
 
     async def _serve(self, request: web.Request, route: str, body: bytes) -> web.StreamResponse:
+        if route.startswith("v2_"):
+            return self.v2.serve(route, request, body)
+        if route == "sync_create":
+            fields, _ = parse_multipart(body, request.headers.get("Content-Type", ""))
+            files = [n for n in ("image_file", "audio_file") if f'name="{n}"'.encode() in body]
+            return sync_embed(fields, files, self.dimension)
         if route == "create":
             return self._create(request, body)
         if route == "list":
@@ -283,6 +294,9 @@ class FakePlatform:
 
 def _route(method: str, path: str) -> str:
     parts = path.strip("/").split("/")
+    v2 = v2_route(method, parts)
+    if v2 is not None:
+        return v2
     if parts[-2:] == ["embed", "tasks"]:
         return "create" if method == "POST" else "list"
     if parts[-1] == "status":

@@ -19,7 +19,17 @@ from typing import Any
 
 from tests.fakeplatform import FakePlatform
 from twelvelabs_embed import TwelveLabs
-from twelvelabs_embed._sync.client import EmbedClient, RawTasksClient, SyncPager, TasksClient
+from twelvelabs_embed._sync.client import (
+    EmbedClient,
+    RawEmbedClient,
+    RawTasksClient,
+    RawV2Client,
+    RawV2TasksClient,
+    SyncPager,
+    TasksClient,
+    V2Client,
+    V2TasksClient,
+)
 from twelvelabs_embed.client import AsyncTwelveLabs
 from twelvelabs_embed.resources import (
     AsyncEmbedClient,
@@ -27,6 +37,9 @@ from twelvelabs_embed.resources import (
     AsyncRawTasksClient,
     AsyncTasksClient,
 )
+from twelvelabs_embed.resources.embed_sync_raw import AsyncRawEmbedClient
+from twelvelabs_embed.resources.embed_v2 import AsyncV2Client, AsyncV2TasksClient
+from twelvelabs_embed.resources.embed_v2_raw import AsyncRawV2Client, AsyncRawV2TasksClient
 
 ASYNC_TWIN: dict[type, type] = {
     TwelveLabs: AsyncTwelveLabs,
@@ -34,6 +47,11 @@ ASYNC_TWIN: dict[type, type] = {
     TasksClient: AsyncTasksClient,
     RawTasksClient: AsyncRawTasksClient,
     SyncPager: AsyncPager,
+    RawEmbedClient: AsyncRawEmbedClient,
+    V2Client: AsyncV2Client,
+    V2TasksClient: AsyncV2TasksClient,
+    RawV2Client: AsyncRawV2Client,
+    RawV2TasksClient: AsyncRawV2TasksClient,
 }
 
 

@@ -46,6 +46,8 @@ class Request:
     timeout: float | None = None
     max_retries: int | None = None
     on_upload_progress: UploadProgress | None = None
+    headers: Mapping[str, str] | None = None
+    """Sent with this request only, over the client's own headers."""
 
 
 @attrs.frozen
@@ -163,10 +165,10 @@ class Transport:
         session = self._get_session()
         url = self.base_url + req.path
         data: StreamingPayload | BytesPayload | None = None
-        headers = None
+        headers = dict(req.headers) if req.headers else None
         if req.body is not None:
             data = req.body.payload(req.on_upload_progress, write_timeout=timeout)
-            headers = {"Content-Type": req.body.content_type}
+            headers = {**(headers or {}), "Content-Type": req.body.content_type}
         try:
             with map_exceptions(timeout):
                 async with session.request(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
@@ -82,8 +83,13 @@ class AsyncTwelveLabs:
             headers=headers,
             connection_limit=connection_limit,
         )
-        self.embed = AsyncEmbedClient(self._transport, preflight=preflight)
         self.assets = AsyncAssetsClient(self._transport)
+
+        async def upload_asset(path: Path, media_type: str) -> str:
+            # a local file over the base64 allowance of a v2 request goes up as an asset
+            return (await self.assets.upload(path, file_type=media_type)).asset_id
+
+        self.embed = AsyncEmbedClient(self._transport, preflight=preflight, upload=upload_asset)
         self.multipart_upload = AsyncMultipartUploadClient(self._transport)
 
     @classmethod

@@ -53,3 +53,21 @@ async def test_each_kind_really_runs_its_own_client(fake: FakePlatform, client_k
     async with client:
         await client.embed.tasks.list()
     assert fake.count("GET", "list") == 1
+
+
+async def test_additional_headers_go_with_that_call_only(fake: FakePlatform) -> None:
+    from tests.client.conftest import make_client
+
+    async with make_client(fake, preflight=False) as client:
+        await client.embed.tasks.list(request_options={"additional_headers": {"X-Trace": "2"}})
+        await client.embed.tasks.create(
+            "marengo3.0",
+            video_file=b"data",
+            request_options={"additional_headers": {"X-Engine-Fault": "503"}},
+        )
+        await client.embed.tasks.list()
+    listed, created, plain = fake.requests
+    assert listed.headers["X-Trace"] == "2" and "X-Trace" not in plain.headers
+    assert created.headers["X-Engine-Fault"] == "503"
+    assert created.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert created.headers["x-api-key"] == fake.api_key

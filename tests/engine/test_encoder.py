@@ -184,3 +184,28 @@ def test_efficientnet_lite0_gives_real_imagenet_features() -> None:
     shifted = enc4(np.roll(stripes, 3, axis=1))
     # a slightly shifted image stays closer to itself than to unrelated content
     assert float(a @ shifted) > max(float(a @ b), float(a @ c))
+
+
+@pytest.mark.parametrize("spec", ["descriptor", "torchscript", "efficientnet-lite0", "semantic"])
+def test_encode_clips_is_encode_frames_per_clip(spec: str, tmp_path: Path) -> None:
+    """Batched clips (one forward pass for 40 frames across two batches) give each clip
+    what ``encode_frames`` gives it alone."""
+    if spec != "descriptor":
+        torch = pytest.importorskip("torch")
+        if spec == "efficientnet-lite0":
+            pytest.importorskip("efficientnet_lite_pytorch")
+        else:
+            net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU())
+            torch.jit.script(net).save(str(tmp_path / "m.pt"))
+            spec = f"torchscript:{tmp_path / 'm.pt'}@32"
+    try:
+        enc = load_encoder(spec)
+    except RuntimeError as exc:  # the model extra is not installed
+        pytest.skip(str(exc))
+    side = enc.frame_size
+    frames = np.random.default_rng(1).integers(0, 256, (40, side, side, 3), dtype=np.uint8)
+    clips = enc.encode_clips(frames, 4)
+    assert len(clips) == 10
+    for i, got in enumerate(clips):
+        alone = enc.encode_frames(frames[4 * i : 4 * i + 4])
+        np.testing.assert_allclose(got, alone, rtol=1e-4, atol=1e-5)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
 from tests.videos import make_audio_only, make_garbage, make_video, truncate
-from twelvelabs_embed.local.media.frames import AUDIO_RATE, read_audio, read_frames
+from twelvelabs_embed.local.media.descriptor import audio_descriptor
+from twelvelabs_embed.local.media.frames import AUDIO_RATE, read_audio, read_frames, read_media
 from twelvelabs_embed.media_probe import ProbeFailed, probe_video
 
 
@@ -18,6 +20,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("frames")
     make_video(d / "av.mp4", duration=6.0, fps=15, audio=True, seed=1, gop=15)
     make_video(d / "long_gop.mp4", duration=6.0, fps=15, seed=2)
+    make_video(d / "intra.mp4", duration=6.0, fps=15, seed=3, gop=1)
     make_audio_only(d / "sound.m4a", 5.0)
     return d
 
@@ -78,3 +81,67 @@ def test_rule_breaking_videos_are_what_they_say(tmp_path: Path) -> None:
     assert short.duration is not None and abs(short.duration - 2.0) < 0.15
     assert (small.width, small.height) == (320, 240)
     assert (wide.width, wide.height) == (1000, 360)
+
+
+def _every_frame(path: Path, size: int) -> dict[float, np.ndarray]:
+    """Every frame of a small file, scaled as the reader scales, by its own time."""
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        return {
+            float(f.time): f.to_ndarray(
+                width=size, height=size, format="rgb24", interpolation="AREA"
+            )
+            for f in c.decode(s)
+        }
+
+
+def _keyframe_times(path: Path) -> set[float]:
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        return {
+            float(p.pts * s.time_base) for p in c.demux(s) if p.is_keyframe and p.pts is not None
+        }
+
+
+@pytest.mark.parametrize("name", ["av.mp4", "long_gop.mp4", "intra.mp4"])
+def test_each_image_is_the_frame_at_its_time(media: Path, name: str) -> None:
+    """Whatever path decodes them (keyframe pass, keyframe seeks, decoding on), the images
+    are the frames the times say, decoded in full (the loop filter is kept here)."""
+    targets = [0.4, 1.0, 1.7, 2.5, 3.1, 4.4, 5.9]
+    got = read_frames(media / name, targets, size=32, tolerance=0.3, fast=False)
+    every = _every_frame(media / name, 32)
+    for t, img in zip(got.times, got.images, strict=True):
+        assert np.array_equal(img, every[float(t)])
+    assert np.all(np.abs(got.times - targets) <= 0.3 + 1e-6)
+
+
+def test_keyframes_stand_in_when_near(media: Path) -> None:
+    """A keyframe each second and a 0.5 s tolerance: every target gets a keyframe, the
+    nearest one."""
+    keys = _keyframe_times(media / "av.mp4")
+    targets = [0.3, 1.2, 1.9, 3.4, 4.6]
+    got = read_frames(media / "av.mp4", targets, size=32, tolerance=0.5)
+    assert set(got.times.tolist()) <= keys
+    assert got.times.tolist() == [min(keys, key=lambda k: abs(k - t)) for t in targets]
+
+
+def test_audio_from_the_shared_pass_matches_its_own_read(media: Path) -> None:
+    """read_media decodes the audio in the keyframe pass. From the start of the file the
+    samples are read_audio's exactly; after a seek the resampler starts at another phase
+    and place), so there the sound, not the samples, must match."""
+    for lo, hi in ((0.0, 6.0), (1.0, 4.0), (5.0, 8.0)):
+        targets = [t for t in (lo + 0.5, lo + 1.5, lo + 2.5) if t < 6.0]
+        frames, sound = read_media(
+            media / "av.mp4", targets, size=32, tolerance=0.5, audio=(lo, hi)
+        )
+        alone = read_audio(media / "av.mp4", lo, hi)
+        assert sound is not None and alone is not None
+        assert frames.images.shape[0] == len(targets)
+        if lo == 0.0:
+            assert np.array_equal(sound, alone)
+        else:
+            assert sound.shape == alone.shape
+            a, b = audio_descriptor(sound, AUDIO_RATE), audio_descriptor(alone, AUDIO_RATE)
+            assert float(a @ b) > 0.99
+    _, none = read_media(media / "long_gop.mp4", [1.0], audio=(0.0, 2.0))
+    assert none is None

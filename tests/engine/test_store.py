@@ -124,3 +124,100 @@ async def test_purge_returns_media(store: TaskStore, tmp_path: Path) -> None:
 def test_rfc3339_milliseconds() -> None:
     assert bodies.rfc3339(1_727_346_559_968) == "2024-09-26T10:29:19.968Z"
     assert bodies.rfc3339(0) == "1970-01-01T00:00:00.000Z"
+
+
+async def test_pages_read_from_the_end_match_the_order_from_the_start(store: TaskStore) -> None:
+    """Late pages are read backwards (cheaper with many tasks); with ties in created_ms,
+    filters and partial pages, every page is the slice of the one full ordering."""
+    base = now_ms()
+    statuses = ("ready", "failed", "processing")
+    made = [task(i, base - (i // 3) * 1000, statuses[i % 3]) for i in range(37)]
+    for t in made:
+        await store.insert(t)
+    newest_first = sorted(made, key=lambda t: (t.created_ms, t.id), reverse=True)
+    cases = [
+        (None, None, None),
+        (None, None, "failed"),
+        (base - 8000, base - 2000, None),
+        (base - 8000, None, "ready"),
+    ]
+    for frm, to, status in cases:
+        want = [
+            t.id
+            for t in newest_first
+            if (frm is None or t.created_ms >= frm)
+            and (to is None or t.created_ms <= to)
+            and (status is None or t.status == status)
+        ]
+        for limit in (1, 4, 10, 50):
+            for offset in range(0, len(want) + 3):
+                page, total = await store.list_page(
+                    created_from_ms=frm, created_to_ms=to, status=status, offset=offset, limit=limit
+                )
+                assert total == len(want)
+                assert [t.id for t in page] == want[offset : offset + limit], (frm, to, status)
+
+
+async def test_counts_follow_every_change(store: TaskStore) -> None:
+    """The per-status counts (kept by triggers) always equal a count of the rows."""
+    base = now_ms()
+    for i in range(6):
+        await store.insert(task(i, base - i * 1000))
+    await store.mark_ready(f"{0:024x}", 4.0, ["visual"], segs(1), at_ms=base)
+    await store.mark_failed(f"{1:024x}", "video_file_broken", "no", at_ms=base)
+    await store.mark_ready(f"{1:024x}", 4.0, ["visual"], segs(1), at_ms=base)  # not processing
+    assert await store.counts() == {"ready": 1, "failed": 1, "processing": 4}
+    assert (await store.list_page(created_from_ms=None, created_to_ms=None, status="processing",
+                                  offset=0, limit=1))[1] == 4  # fmt: skip
+    await store.purge(base - 3500)  # tasks 4 and 5
+    assert await store.counts() == {"ready": 1, "failed": 1, "processing": 2}
+    await store.delete_all()
+    assert await store.counts() == {}
+
+
+async def test_a_store_written_before_task_vectors_still_reads(tmp_path: Path) -> None:
+    """A file from before the vector matrix and the counts table: its segment rows keep
+    their vectors, and the counts are filled once from the rows on open."""
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        CREATE TABLE tasks (id TEXT PRIMARY KEY, model_name TEXT NOT NULL, status TEXT NOT NULL,
+            created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, input_url TEXT,
+            input_filename TEXT, clip_length REAL, start_offset REAL, end_offset REAL,
+            scopes TEXT NOT NULL, options TEXT, duration REAL, error_code TEXT,
+            error_message TEXT, media_path TEXT, attempts INTEGER NOT NULL DEFAULT 0);
+        CREATE INDEX tasks_status ON tasks (status);
+        CREATE TABLE segments (task_id TEXT NOT NULL, seq INTEGER NOT NULL,
+            start_sec REAL NOT NULL, end_sec REAL NOT NULL, option TEXT NOT NULL,
+            scope TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (task_id, seq)) WITHOUT ROWID;
+        """
+    )
+    old = segs(2)
+    ids = [f"{i:024x}" for i in range(3)]
+    for i, tid in enumerate(ids):
+        status = "ready" if i < 2 else "failed"
+        conn.execute(
+            "INSERT INTO tasks (id, model_name, status, created_ms, updated_ms, scopes)"
+            " VALUES (?, 'marengo3.0', ?, ?, ?, 'clip')",
+            (tid, status, now_ms(), now_ms()),
+        )
+    conn.executemany(
+        "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(ids[0], k, *seg) for k, seg in enumerate(old)],
+    )
+    conn.commit()
+    conn.close()
+    store = TaskStore(path)
+    await store.open()
+    try:
+        assert await store.counts() == {"ready": 2, "failed": 1}
+        got = await store.segments(ids[0], ["audio"])
+        assert [np.asarray(s.vector).tobytes() for s in got] == [s[4] for s in old[2:]]
+        await store.insert(task(9, now_ms()))  # new rows land next to the old ones
+        await store.mark_ready(f"{9:024x}", 4.0, ["visual", "audio"], old, at_ms=now_ms())
+        new = await store.segments(f"{9:024x}")
+        assert [np.asarray(s.vector).tobytes() for s in new] == [s[4] for s in old]
+        assert await store.counts() == {"ready": 3, "failed": 1}
+    finally:
+        await store.close()

@@ -88,6 +88,8 @@ async def fetcher_ctx(app: web.Application) -> AsyncIterator[None]:
         connect_timeout=s.fetch_connect_timeout_sec,
         read_timeout=s.fetch_read_timeout_sec,
         max_redirects=s.max_redirects,
+        min_rate=s.fetch_min_rate,
+        grace=s.fetch_grace_sec,
     )
     async with fetcher:
         app[FETCHER] = fetcher

@@ -33,6 +33,10 @@ class EngineSettings:
         fetch_timeout_sec: total time allowed for one ``video_url`` download.
         fetch_connect_timeout_sec / fetch_read_timeout_sec: per-connect and per-read limits.
         max_redirects: redirects followed for ``video_url``; each hop is re-checked.
+        max_downloads: ``video_url`` downloads at once (they never hold a media worker).
+        fetch_min_rate / fetch_grace_sec: a download's response headers must arrive
+            within ``fetch_grace_sec``, and from then on its average rate must stay at or
+            above ``fetch_min_rate`` bytes/s, or it fails as too slow.
         encoder: which encoder turns frames into vectors (``media.segments.ClipPlan.encoder``).
         job_timeout_sec: longest one video may decode and embed before its worker is
             stopped and the task fails (a hung decoder must not hold a task forever);
@@ -67,6 +71,9 @@ class EngineSettings:
     fetch_connect_timeout_sec: float = 10.0
     fetch_read_timeout_sec: float = 60.0
     max_redirects: int = 3
+    max_downloads: int = 4
+    fetch_min_rate: float = 32 * 1024
+    fetch_grace_sec: float = 30.0
     encoder: str = "descriptor"
     job_timeout_sec: float = 3600.0
     probe_timeout_sec: float = 120.0

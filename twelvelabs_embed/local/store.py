@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tasks_created ON tasks (created_ms DESC, id DESC);
-CREATE INDEX IF NOT EXISTS tasks_status ON tasks (status);
+DROP INDEX IF EXISTS tasks_status;
+CREATE INDEX IF NOT EXISTS tasks_status_created ON tasks (status, created_ms DESC, id DESC);
 CREATE TABLE IF NOT EXISTS segments (
     task_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -54,7 +55,37 @@ CREATE TABLE IF NOT EXISTS segments (
     vector BLOB NOT NULL,
     PRIMARY KEY (task_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS task_vectors (
+    task_id TEXT PRIMARY KEY,
+    matrix BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS task_counts (
+    status TEXT PRIMARY KEY,
+    n INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO task_counts (status, n)
+    SELECT status, COUNT(*) FROM tasks WHERE NOT EXISTS (SELECT 1 FROM task_counts)
+    GROUP BY status;
+CREATE TRIGGER IF NOT EXISTS tasks_counted AFTER INSERT ON tasks BEGIN
+    INSERT INTO task_counts (status, n) VALUES (NEW.status, 1)
+        ON CONFLICT (status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS tasks_uncounted AFTER DELETE ON tasks BEGIN
+    UPDATE task_counts SET n = n - 1 WHERE status = OLD.status;
+END;
+CREATE TRIGGER IF NOT EXISTS tasks_recounted AFTER UPDATE OF status ON tasks
+WHEN OLD.status IS NOT NEW.status BEGIN
+    UPDATE task_counts SET n = n - 1 WHERE status = OLD.status;
+    INSERT INTO task_counts (status, n) VALUES (NEW.status, 1)
+        ON CONFLICT (status) DO UPDATE SET n = n + 1;
+END;
 """
+# Why the shape: a 2 KiB vector in its segment row leaves SQLite one row per 4 KiB page
+# (about half of the file was slack), so a task's vectors are one float32 matrix in
+# ``task_vectors`` (row ``seq`` is segment ``seq``) and its segment rows stay small; rows
+# written before carry their vector in ``segments.vector`` and are read as they are.
+# ``task_counts`` (kept by triggers, filled once from an older file) makes list totals
+# and the control plane's counts O(1) instead of a scan of every task.
 
 _TASK_COLUMNS = (
     "id, model_name, status, created_ms, updated_ms, input_url, input_filename, clip_length,"
@@ -192,10 +223,16 @@ class TaskStore:
             if not updated:
                 return False
             conn.execute("DELETE FROM segments WHERE task_id = ?", (task_id,))
+            conn.execute("DELETE FROM task_vectors WHERE task_id = ?", (task_id,))
             conn.executemany(
-                "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(task_id, i, *seg) for i, seg in enumerate(segments)],
+                "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, X'')",
+                [(task_id, i, *seg[:4]) for i, seg in enumerate(segments)],
             )
+            if segments:
+                conn.execute(
+                    "INSERT INTO task_vectors VALUES (?, ?)",
+                    (task_id, b"".join(seg[4] for seg in segments)),
+                )
         return True
 
     async def mark_failed(
@@ -253,6 +290,7 @@ class TaskStore:
             ).fetchall()
             ids = [(r[0],) for r in rows]
             conn.executemany("DELETE FROM segments WHERE task_id = ?", ids)
+            conn.executemany("DELETE FROM task_vectors WHERE task_id = ?", ids)
             conn.executemany("DELETE FROM tasks WHERE id = ?", ids)
         return [r[1] for r in rows if r[1]]
 
@@ -266,6 +304,7 @@ class TaskStore:
             rows = conn.execute("SELECT media_path FROM tasks WHERE media_path IS NOT NULL")
             paths = [r[0] for r in rows.fetchall()]
             conn.execute("DELETE FROM segments")
+            conn.execute("DELETE FROM task_vectors")
             conn.execute("DELETE FROM tasks")
         return paths
 
@@ -277,7 +316,7 @@ class TaskStore:
 
     @staticmethod
     def _counts(conn: sqlite3.Connection) -> dict[str, int]:
-        rows = conn.execute("SELECT status, COUNT(*) FROM tasks GROUP BY status").fetchall()
+        rows = conn.execute("SELECT status, n FROM task_counts WHERE n > 0").fetchall()
         return {str(status): int(n) for status, n in rows}
 
     async def get(self, task_id: str, *, not_before_ms: int = 0) -> TaskRecord | None:
@@ -302,15 +341,31 @@ class TaskStore:
     def _segments(
         conn: sqlite3.Connection, task_id: str, options: tuple[str, ...]
     ) -> list[SegmentRecord]:
-        sql = "SELECT start_sec, end_sec, option, scope, vector FROM segments WHERE task_id = ?"
+        sql = "SELECT start_sec, end_sec, option, scope, vector, seq FROM segments"
+        sql += " WHERE task_id = ?"
         args: list[Any] = [task_id]
         if options:
             sql += f" AND option IN ({', '.join('?' * len(options))})"
             args += options
-        rows = conn.execute(sql + " ORDER BY seq", args).fetchall()
-        return [
-            SegmentRecord(r[0], r[1], r[2], r[3], np.frombuffer(r[4], dtype="<f4")) for r in rows
-        ]
+        conn.execute("BEGIN")
+        try:
+            rows = conn.execute(sql + " ORDER BY seq", args).fetchall()
+            blob = conn.execute(
+                "SELECT matrix FROM task_vectors WHERE task_id = ?", (task_id,)
+            ).fetchone()
+            if blob is not None:
+                n = conn.execute(
+                    "SELECT COUNT(*) FROM segments WHERE task_id = ?", (task_id,)
+                ).fetchone()[0]
+        finally:
+            conn.execute("COMMIT")
+        if blob is None:  # written before task_vectors: each row holds its vector
+            return [
+                SegmentRecord(r[0], r[1], r[2], r[3], np.frombuffer(r[4], dtype="<f4"))
+                for r in rows
+            ]
+        matrix = np.frombuffer(blob[0], dtype="<f4").reshape(n, -1)
+        return [SegmentRecord(r[0], r[1], r[2], r[3], matrix[r[5]]) for r in rows]
 
     async def list_page(
         self,
@@ -349,12 +404,26 @@ class TaskStore:
         cond = " AND ".join(where)
         conn.execute("BEGIN")
         try:
-            total = conn.execute(f"SELECT COUNT(*) FROM tasks WHERE {cond}", args).fetchone()[0]
-            rows = conn.execute(
-                f"SELECT {_TASK_COLUMNS} FROM tasks WHERE {cond}"
-                " ORDER BY created_ms DESC, id DESC LIMIT ? OFFSET ?",
-                [*args, limit, offset],
-            ).fetchall()
+            if created_from_ms is None and created_to_ms is None:
+                count = "SELECT COALESCE(SUM(n), 0) FROM task_counts"
+                count += " WHERE status = ?" if status is not None else ""
+                total = conn.execute(count, args).fetchone()[0]
+            else:
+                total = conn.execute(f"SELECT COUNT(*) FROM tasks WHERE {cond}", args).fetchone()[0]
+            # Offset pages cost what they skip; a page nearer the end is read from the end.
+            from_end = total - offset - limit
+            if offset > 0 and from_end < offset:
+                rows = conn.execute(
+                    f"SELECT {_TASK_COLUMNS} FROM tasks WHERE {cond}"
+                    " ORDER BY created_ms ASC, id ASC LIMIT ? OFFSET ?",
+                    [*args, max(0, min(limit, total - offset)), max(0, from_end)],
+                ).fetchall()[::-1]
+            else:
+                rows = conn.execute(
+                    f"SELECT {_TASK_COLUMNS} FROM tasks WHERE {cond}"
+                    " ORDER BY created_ms DESC, id DESC LIMIT ? OFFSET ?",
+                    [*args, limit, offset],
+                ).fetchall()
         finally:
             conn.execute("COMMIT")
         return [_task(r) for r in rows], int(total)

@@ -24,6 +24,7 @@ class RequestOptions(TypedDict, total=False):
 
     timeout_in_seconds: float
     max_retries: int
+    additional_headers: Mapping[str, str]
     additional_query_parameters: Mapping[str, str]
 
 
@@ -56,6 +57,7 @@ def build_request(
         timeout=opts.get("timeout_in_seconds"),
         max_retries=opts.get("max_retries"),
         on_upload_progress=on_upload_progress,
+        headers=opts.get("additional_headers"),
     )
 
 

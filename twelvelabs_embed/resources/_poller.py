@@ -15,28 +15,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Generic, Protocol
+from typing import Generic, Protocol, TypeVar
 
 import attrs
-from typing_extensions import TypeVar
 
 from .._aio import cancel_and_wait
 from ..errors import WaitTimeoutError, is_retryable
-from ..types.embed_tasks import TasksStatusResponse
 
 log = logging.getLogger("twelvelabs_embed")
 
 
-class Finishable(Protocol):
-    """What a poll answers: a task's status, or an asset (``AssetDetail``)."""
+class Pollable(Protocol):
+    """What a poll answers: a v1 ``TasksStatusResponse`` or a v2 ``EmbeddingTaskResponse``."""
 
     @property
     def status(self) -> str | None: ...
+
     @property
     def done(self) -> bool: ...
 
 
-S = TypeVar("S", bound=Finishable, default=TasksStatusResponse)
+S = TypeVar("S", bound=Pollable)
+FetchStatus = Callable[[str], Awaitable[S]]
 
 
 @attrs.frozen

@@ -47,6 +47,13 @@ class Encoder(Protocol):
         """(K, H, W, 3) uint8 RGB -> (D0,) float32."""
         ...
 
+    def encode_clips(self, frames: np.ndarray, per_clip: int) -> list[np.ndarray]:
+        """(C * per_clip, H, W, 3) uint8 RGB, clip after clip -> one (D0,) per clip.
+
+        The same as ``encode_frames`` on each clip's frames; a model runs them in batches.
+        """
+        ...
+
     def encode_audio(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
         """Mono float32 samples -> (D1,) float32."""
         ...
@@ -61,12 +68,19 @@ class DescriptorEncoder:
     def encode_frames(self, frames: np.ndarray) -> np.ndarray:
         return visual_descriptor(frames)
 
+    def encode_clips(self, frames: np.ndarray, per_clip: int) -> list[np.ndarray]:
+        k = per_clip
+        return [visual_descriptor(frames[i : i + k]) for i in range(0, len(frames), k)]
+
     def encode_audio(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
         return audio_descriptor(samples, sample_rate)
 
 
 class _TorchImageEncoder:
     """A torch image model over frames; audio falls back to the weight-free summary."""
+
+    BATCH = 32
+    """Frames per forward pass: every clip of a video shares the passes."""
 
     def __init__(self, name: str, model: Any, input_size: int) -> None:
         import torch
@@ -76,18 +90,33 @@ class _TorchImageEncoder:
         self._mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
         self._std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
-    def encode_frames(self, frames: np.ndarray) -> np.ndarray:
+    def _features(self, frames: np.ndarray) -> Any:
+        """(N, D0) features, one forward pass per ``BATCH`` frames."""
         torch = self._torch
-        x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
-        if x.shape[-1] != self.frame_size or x.shape[-2] != self.frame_size:
-            size = (self.frame_size, self.frame_size)
-            x = torch.nn.functional.interpolate(x, size=size, mode="bilinear", antialias=True)
-        with torch.inference_mode():
-            y = self._model((x - self._mean) / self._std)
-        if y.ndim == 4:  # a feature map: global average pool
-            y = y.mean(dim=(2, 3))
-        out: np.ndarray = y.reshape(y.shape[0], -1).mean(0).numpy().astype(np.float32)
+        parts = []
+        for i in range(0, len(frames), self.BATCH):
+            chunk = np.ascontiguousarray(frames[i : i + self.BATCH])
+            x = torch.from_numpy(chunk).permute(0, 3, 1, 2).float() / 255.0
+            if x.shape[-1] != self.frame_size or x.shape[-2] != self.frame_size:
+                size = (self.frame_size, self.frame_size)
+                x = torch.nn.functional.interpolate(x, size=size, mode="bilinear", antialias=True)
+            with torch.inference_mode():
+                y = self._model((x - self._mean) / self._std)
+            if y.ndim == 4:  # a feature map: global average pool
+                y = y.mean(dim=(2, 3))
+            parts.append(y.reshape(y.shape[0], -1))
+        return torch.cat(parts)
+
+    def encode_frames(self, frames: np.ndarray) -> np.ndarray:
+        out: np.ndarray = self._features(frames).mean(0).numpy().astype(np.float32)
         return out
+
+    def encode_clips(self, frames: np.ndarray, per_clip: int) -> list[np.ndarray]:
+        feats = self._features(frames)
+        return [
+            feats[i : i + per_clip].mean(0).numpy().astype(np.float32)
+            for i in range(0, len(frames), per_clip)
+        ]
 
     def encode_audio(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
         return audio_descriptor(samples, sample_rate)

@@ -1,11 +1,22 @@
 """Decoding for the engine: a few small frames per clip, and the audio track as 16 kHz mono.
 
-Full decoding of 1080p H.264 runs at about real time x10 on two cores, too slow for the
-engine, so :func:`read_frames` decodes only what the targets need: it reads the keyframe
-index by demuxing (no decoding), seeks only when a keyframe lies between the decoder and
-the next target, and accepts the first frame within ``tolerance`` of each target, so a
-keyframe near a target costs one decoded frame. Frames are scaled to a small square inside
-FFmpeg (area averaging), never in NumPy. Every FFmpeg failure becomes
+Decoding every frame of 1080p H.264 runs at about ten times real time on two cores, too
+slow for the engine, so :func:`read_media` decodes only what the targets need:
+
+- The keyframe index comes from the container (MP4: no I/O at all) or, failing that, from
+  one demux pass without decoding.
+- A target with a keyframe within ``tolerance`` takes that keyframe. When those keyframes
+  are a good share of all keyframes in the span, one forward pass decodes keyframes only
+  (``skip_frame = NONKEY``: every other frame is dropped before it is decoded) and, in
+  the same pass, the audio; when they are few, each is reached by a seek.
+- The other targets (a target past the end) decode on from the keyframe before them,
+  seeking only when a keyframe lies between the decoder and the next target, and accept
+  the first frame within ``tolerance`` (a keyframe inside it, if any). When they are many
+  (long GOPs), every target is read this way, in one forward pass; frames nothing refers
+  to (most B-frames) are skipped when the tolerance allows.
+
+FFmpeg's own threads decode; each kept frame is scaled once, inside FFmpeg (area
+averaging), straight to the encoder's square. Every FFmpeg failure becomes
 :class:`~twelvelabs_embed.media_probe.ProbeFailed`.
 """
 
@@ -19,10 +30,19 @@ from typing import Any
 import attrs
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from ...media_probe import ProbeFailed
 
 AUDIO_RATE = 16_000
+DENSE_KEY_SHARE = 0.25
+"""Decode every keyframe of the span in one pass when at least this share of them is used;
+below it, seek to each used keyframe instead (all-intra files, very short GOPs)."""
+STRAYS_SHARE = 0.5
+"""When more targets than this share have no keyframe near them (long GOPs), every target
+is decoded on in one pass: a keyframe pass first would decode some keyframes twice."""
+NONREF_TOLERANCE_SEC = 0.25
+"""Targets decoded on skip non-reference frames when they may be this far from the target."""
 _DECODE_ERRORS = (av.FFmpegError, OSError, ValueError, IndexError, RuntimeError, EOFError)
 
 
@@ -36,6 +56,14 @@ class Frames:
 
     images: np.ndarray
     times: np.ndarray
+
+
+@attrs.define
+class _Pick:
+    """The best frame found so far for one target (absolute time, scaled image)."""
+
+    time: float
+    image: np.ndarray
 
 
 def _open(path: str | os.PathLike[str]) -> Any:
@@ -52,13 +80,40 @@ def _start_sec(stream: Any) -> float:
 
 
 def _keyframe_times(container: Any, stream: Any) -> list[float]:
-    """Keyframe times (absolute seconds, sorted) from packet flags, without decoding."""
+    """Keyframe times (absolute seconds, sorted), for planning only (frames are matched by
+    their decoded times). From the container's index when it has one: MP4 indexes by
+    decode time, so the entries are shifted to start at the stream's start. Otherwise by
+    demuxing the stream without decoding."""
+    tb = stream.time_base
+    try:
+        entries = stream.index_entries
+        keys = [e.timestamp for e in entries if e.is_keyframe] if len(entries) else []
+    except (AttributeError, *_DECODE_ERRORS):
+        keys = []
+    if keys:
+        shift = (stream.start_time or 0) - entries[0].timestamp
+        return sorted(float((k + shift) * tb) for k in keys)
     times = []
     for packet in container.demux(stream):
         if packet.is_keyframe and packet.pts is not None:
-            times.append(float(packet.pts * stream.time_base))
+            times.append(float(packet.pts * tb))
     times.sort()
     return times
+
+
+_Window = tuple[float, float, float]
+
+
+def _window(target: float, t0: float, tol: float) -> tuple[float, float, float]:
+    """(want, near, latest): a frame in [want, latest] may stand in for the target."""
+    return t0 + target - tol, t0 + target, t0 + target + tol
+
+
+def _key_inside(keyframes: list[float], want: float, near: float, latest: float) -> float | None:
+    lo = bisect.bisect_left(keyframes, want)
+    hi = bisect.bisect_right(keyframes, latest)
+    inside = keyframes[lo:hi]
+    return min(inside, key=lambda k: abs(k - near)) if inside else None
 
 
 def _seek_point(
@@ -79,10 +134,20 @@ def _seek_point(
     return None
 
 
-def _small(frame: Any, size: int) -> np.ndarray:
-    img: np.ndarray = frame.to_ndarray(
-        width=size, height=size, format="rgb24", interpolation="AREA"
-    )
+def _seek(container: Any, stream: Any, keyframes: list[float], key: float) -> None:
+    """Seek so that decoding starts at the keyframe planned at ``key``: aim halfway to the
+    next keyframe, so an index time a frame or two off still lands on this keyframe."""
+    i = bisect.bisect_right(keyframes, key)
+    aim = (key + keyframes[i]) / 2 if i < len(keyframes) else key + 0.25
+    container.seek(max(0, round(aim / stream.time_base)), stream=stream, backward=True)
+
+
+def _small(frame: Any, size: int, reformatter: Any = None) -> np.ndarray:
+    """One FFmpeg reformat straight to ``size`` x ``size`` RGB (area averaging), through
+    one reformatter per read: a fresh scaler per frame costs more than the scaling."""
+    scaler = reformatter if reformatter is not None else VideoReformatter()
+    small = scaler.reformat(frame, width=size, height=size, format="rgb24", interpolation="AREA")
+    img: np.ndarray = small.to_ndarray()
     rotation = int(getattr(frame, "rotation", 0) or 0)
     if rotation % 360:
         img = np.ascontiguousarray(np.rot90(img, k=(rotation // 90) % 4))
@@ -99,13 +164,35 @@ def read_frames(
 ) -> Frames:
     """One small RGB frame per target time (seconds from the start of the video stream).
 
+    See :func:`read_media`, of which this is the video half.
+    """
+    frames, _ = read_media(path, targets, size=size, tolerance=tolerance, fast=fast)
+    return frames
+
+
+def read_media(
+    path: str | os.PathLike[str],
+    targets: Sequence[float],
+    *,
+    size: int = 96,
+    tolerance: float = 0.5,
+    fast: bool = True,
+    audio: tuple[float, float] | None = None,
+    rate: int = AUDIO_RATE,
+) -> tuple[Frames, np.ndarray | None]:
+    """Frames at ``targets`` and, when ``audio`` = (start, end) is given, that range of
+    the first audio stream, from one opening of the file.
+
     Args:
         targets: times in increasing order.
         size: side of the square output; aspect ratio is not kept (crop-robust features
             are computed on a fixed grid).
-        tolerance: the first frame at or after ``target - tolerance`` is accepted, which
-            lets a nearby keyframe stand in for an exact seek-and-decode.
+        tolerance: a frame within ``tolerance`` of a target may stand in for it (a
+            keyframe there is preferred, the nearest one); without one, the first frame
+            at or after ``target - tolerance``.
         fast: skip the deblocking filter, invisible after downscaling and ~25% faster.
+        audio: seconds from the video start; the samples come back as by
+            :func:`read_audio` (``None`` without an audio stream).
 
     Raises:
         ProbeFailed: no video stream, or decoding fails, or nothing decodes.
@@ -115,52 +202,177 @@ def read_frames(
     container = _open(path)
     try:
         with container:
-            return _read(container, targets, size, tolerance, fast)
+            return _MediaReader(container, size, tolerance, fast).read(targets, audio, rate)
     except ProbeFailed:
         raise
     except _DECODE_ERRORS as exc:
         raise ProbeFailed(f"decoding failed: {exc}") from exc
 
 
-def _read(container: Any, targets: Sequence[float], size: int, tol: float, fast: bool) -> Frames:
-    if not container.streams.video:
-        raise ProbeFailed("no video stream")
-    stream = container.streams.video[0]
-    t0 = _start_sec(stream)
-    keyframes = _keyframe_times(container, stream)
-    stream.thread_type = "AUTO"
-    if fast:
-        stream.codec_context.options = {"skip_loop_filter": "all"}
-    images: list[np.ndarray] = []
-    times: list[float] = []
-    decoder: Iterator[Any] | None = None
-    last: Any = None  # the last decoded frame
-    for target in targets:
-        want, near = t0 + target - tol, t0 + target
-        pos = -1.0 if last is None or last.time is None else float(last.time)
-        if pos >= want:
-            images.append(images[-1])
-            times.append(pos - t0)
-            continue
-        seek_to = _seek_point(keyframes, want, near, tol, pos)
-        if decoder is None or seek_to is not None:
-            at = seek_to if seek_to is not None else t0
-            container.seek(round(at / stream.time_base), stream=stream, backward=True)
-            decoder = container.decode(stream)
-        found = None
-        for frame in decoder:
-            last = frame
-            if frame.time is None or frame.time >= want:
-                found = frame
+class _MediaReader:
+    """One open container: plans which frames serve which targets, then decodes them."""
+
+    def __init__(self, container: Any, size: int, tol: float, fast: bool) -> None:
+        if not container.streams.video:
+            raise ProbeFailed("no video stream")
+        self.container = container
+        self.stream = stream = container.streams.video[0]
+        self.size, self.tol = size, tol
+        self.scaler = VideoReformatter()
+        self.t0 = _start_sec(stream)
+        self.keyframes = _keyframe_times(container, stream)
+        stream.thread_type = "AUTO"
+        if fast:
+            stream.codec_context.options = {"skip_loop_filter": "all"}
+
+    def read(
+        self, targets: Sequence[float], audio: tuple[float, float] | None, rate: int
+    ) -> tuple[Frames, np.ndarray | None]:
+        picks: list[_Pick | None] = [None] * len(targets)
+        windows = [_window(t, self.t0, self.tol) for t in targets]
+        planned = [_key_inside(self.keyframes, *w) for w in windows]
+        served = [i for i, k in enumerate(planned) if k is not None]
+        keys = sorted({k for k in planned if k is not None})
+        sound: np.ndarray | None = None
+        audio_here = audio is not None and bool(self.container.streams.audio)
+        if len(targets) - len(served) > STRAYS_SHARE * len(targets):
+            served, keys = [], []  # decoding on serves those keyframes on the way
+        if keys:
+            lo = bisect.bisect_left(self.keyframes, keys[0])
+            hi = bisect.bisect_right(self.keyframes, keys[-1])
+            if len(keys) >= DENSE_KEY_SHARE * (hi - lo):
+                wanted = audio if audio_here else None
+                sound = self._keyframe_pass(served, windows, picks, keys, wanted, rate)
+            else:
+                self._keyframe_seeks(served, windows, picks, planned)
+        rest = [i for i in range(len(targets)) if picks[i] is None]
+        if rest:
+            self._decode_on(rest, windows, picks)
+        if audio_here and sound is None:
+            assert audio is not None
+            sound = _read_audio(self.container, self.t0 + audio[0], self.t0 + audio[1], rate)
+        if not picks:
+            raise ProbeFailed("no frame was requested or decoded")
+        done = [p for p in picks if p is not None]
+        images = np.stack([p.image for p in done])
+        times = np.asarray([p.time - self.t0 for p in done], dtype=np.float64)
+        return Frames(images, times), sound
+
+    def _offer(
+        self,
+        frame: Any,
+        t: float,
+        idx: Sequence[int],
+        windows: list[_Window],
+        picks: list[_Pick | None],
+    ) -> None:
+        """Keep ``frame`` for every target in ``idx`` it serves better than its current pick."""
+        image = None
+        for i in idx:
+            want, near, latest = windows[i]
+            if not want <= t <= latest:
+                continue
+            best = picks[i]
+            if best is None or abs(t - near) < abs(best.time - near):
+                image = _small(frame, self.size, self.scaler) if image is None else image
+                picks[i] = _Pick(t, image)
+
+    def _keyframe_pass(
+        self,
+        idx: list[int],
+        windows: list[_Window],
+        picks: list[_Pick | None],
+        keys: list[float],
+        audio: tuple[float, float] | None,
+        rate: int,
+    ) -> np.ndarray | None:
+        """Decode keyframes only, forward from the first used one (and the audio range in
+        the same demux pass); returns the audio, or None when none was asked for."""
+        stream, ctx = self.stream, self.stream.codec_context
+        first, stop = keys[0], max(windows[i][2] for i in idx)
+        astream = sound = None
+        if audio is not None:
+            a_start, a_end = self.t0 + audio[0], self.t0 + audio[1]
+            j = bisect.bisect_right(self.keyframes, a_start - 0.5)
+            first = min(first, self.keyframes[j - 1] if j else 0.0)
+            astream = self.container.streams.audio[0]
+            sound = _AudioSink(a_start, a_end, rate)
+        ctx.skip_frame = "NONKEY"
+        _seek(self.container, stream, self.keyframes, first)
+        video_done = False
+        streams = (stream,) if astream is None else (stream, astream)
+        for packet in self.container.demux(*streams):
+            if packet.stream is stream:
+                if video_done:
+                    continue
+                for frame in packet.decode():
+                    if frame.time is None:
+                        continue
+                    t = float(frame.time)
+                    if t > stop:
+                        video_done = True
+                        break
+                    self._offer(frame, t, idx, windows, picks)
+            elif sound is not None and not sound.done:
+                for aframe in packet.decode():
+                    sound.add(aframe)
+            if video_done and (sound is None or sound.done):
                 break
-        if found is None and last is None:
-            raise ProbeFailed("the video stream holds no decodable frame")
-        frame = found if found is not None else last
-        images.append(_small(frame, size))
-        times.append(float(frame.time or 0.0) - t0)
-    if not images:
-        raise ProbeFailed("no frame was requested or decoded")
-    return Frames(np.stack(images), np.asarray(times, dtype=np.float64))
+        ctx.skip_frame = "DEFAULT"
+        return None if sound is None else sound.result()
+
+    def _keyframe_seeks(
+        self,
+        idx: list[int],
+        windows: list[_Window],
+        picks: list[_Pick | None],
+        planned: list[float | None],
+    ) -> None:
+        """Decode each used keyframe after a seek of its own (keyframes are dense)."""
+        stream = self.stream
+        stream.codec_context.skip_frame = "NONKEY"
+        for key in sorted({k for i in idx if (k := planned[i]) is not None}):
+            _seek(self.container, stream, self.keyframes, key)
+            for frame in self.container.decode(stream):
+                if frame.time is not None:
+                    self._offer(frame, float(frame.time), idx, windows, picks)
+                    break
+        stream.codec_context.skip_frame = "DEFAULT"
+
+    def _decode_on(self, idx: list[int], windows: list[_Window], picks: list[_Pick | None]) -> None:
+        """Every other target: the first frame at or after ``want`` (the last frame for a
+        target past the end), decoding forward and seeking only past a keyframe."""
+        container, stream = self.container, self.stream
+        if self.tol >= NONREF_TOLERANCE_SEC:
+            # Frames no other frame refers to (most B-frames) are never the only frame
+            # within a tolerance this wide; skipping them saves a third or more of the work.
+            stream.codec_context.skip_frame = "NONREF"
+        decoder: Iterator[Any] | None = None
+        last: Any = None
+        for n, i in enumerate(idx):
+            want, near, _ = windows[i]
+            pos = -1.0 if last is None or last.time is None else float(last.time)
+            if pos >= want:
+                prev = picks[idx[n - 1]] if n else None
+                picks[i] = _Pick(pos, prev.image if prev else _small(last, self.size, self.scaler))
+                continue
+            seek_to = _seek_point(self.keyframes, want, near, self.tol, pos)
+            if decoder is None or seek_to is not None:
+                if seek_to is None:
+                    container.seek(0, stream=stream, backward=True)
+                else:
+                    _seek(container, stream, self.keyframes, seek_to)
+                decoder = container.decode(stream)
+            found = None
+            for frame in decoder:
+                last = frame
+                if frame.time is None or frame.time >= want:
+                    found = frame
+                    break
+            if found is None and last is None:
+                raise ProbeFailed("the video stream holds no decodable frame")
+            frame = found if found is not None else last
+            picks[i] = _Pick(float(frame.time or 0.0), _small(frame, self.size, self.scaler))
 
 
 def read_audio(
@@ -184,22 +396,46 @@ def read_audio(
         raise ProbeFailed(f"audio decoding failed: {exc}") from exc
 
 
+class _AudioSink:
+    """Resamples decoded audio frames into a zero-padded mono buffer for [start, end).
+
+    (Batching frames into one resampler call per few seconds was measured: no faster,
+    and it moves the samples by the resampler's delay, so frames go in one by one.)
+    """
+
+    def __init__(self, start: float, end: float, rate: int) -> None:
+        self.start, self.end, self.rate = start, end, rate
+        self.out = np.zeros(max(0, round((end - start) * rate)), dtype=np.float32)
+        self.resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        self.done = False
+
+    def add(self, frame: Any) -> None:
+        if frame.time is None or self.done:
+            return
+        t = float(frame.time)
+        if t >= self.end:
+            self.done = True
+            return
+        for chunk in self.resampler.resample(frame):
+            _place(self.out, chunk.to_ndarray().reshape(-1), t - self.start, self.rate)
+            t += chunk.samples / self.rate
+
+    def result(self) -> np.ndarray:
+        return self.out
+
+
 def _read_audio(container: Any, start: float, end: float, rate: int) -> np.ndarray:
     stream = container.streams.audio[0]
-    out = np.zeros(max(0, round((end - start) * rate)), dtype=np.float32)
-    if start > 0.5:
-        container.seek(round((start - 0.5) / stream.time_base), stream=stream, backward=True)
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-    for frame in container.decode(stream):
-        if frame.time is None:
-            continue
-        t = float(frame.time)
-        if t >= end:
+    sink = _AudioSink(start, end, rate)
+    # Half a second of lead-in: AAC and the resampler need the frames before ``start``
+    # (a seek to or before the first packet reads from the very start of the file).
+    container.seek(round((start - 0.5) / stream.time_base), stream=stream, backward=True)
+    for packet in container.demux(stream):
+        for frame in packet.decode():
+            sink.add(frame)
+        if sink.done:
             break
-        for chunk in resampler.resample(frame):
-            _place(out, chunk.to_ndarray().reshape(-1), t - start, rate)
-            t += chunk.samples / rate
-    return out
+    return sink.result()
 
 
 def _place(out: np.ndarray, samples: np.ndarray, at: float, rate: int) -> None:

@@ -1,10 +1,10 @@
 """One pure function the engine's worker processes call: a video file and a clip plan in,
 the platform's segment rows out.
 
-Frames are sampled, not fully decoded: ``SAMPLES_PER_CLIP`` frames per clip, each the
-first decodable frame near an evenly spaced target (see :func:`.frames.read_frames`), which
-keeps a 1080p job several times faster than real-time decoding. Audio is decoded once for
-the whole range.
+Frames are sampled, not fully decoded: ``SAMPLES_PER_CLIP`` frames per clip, each a
+keyframe or the first decodable frame near an evenly spaced target (see
+:func:`.frames.read_media`), which keeps a 1080p job many times faster than real-time
+decoding. Audio is decoded once for the whole range, in the same pass where it can be.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import numpy as np
 
 from ...video_rules import MODELS
 from .encoders import Encoder, load_encoder, project
-from .frames import AUDIO_RATE, read_audio, read_frames
+from .files import MEDIA_FILE
+from .frames import AUDIO_RATE, Frames, read_media
 
 SAMPLES_PER_CLIP = 4
 MAX_TOLERANCE_SEC = 0.75
@@ -36,7 +37,7 @@ class SegmentVector:
 class ClipPlan:
     """What to embed: ``clips`` from :func:`video_rules.plan_clips`, in time order."""
 
-    path: str
+    path: str = attrs.field(metadata=MEDIA_FILE)
     model_name: str
     clips: tuple[tuple[float, float], ...]
     scopes: tuple[str, ...]  # ("clip",) or ("clip", "video")
@@ -64,9 +65,20 @@ def embed_video(plan: ClipPlan) -> list[SegmentVector]:
     if not plan.clips:
         return []
     encoder = load_encoder(plan.encoder)
-    visual = _visual_descriptors(plan, encoder)
-    audio = _audio_descriptors(plan, encoder) if "audio" in spec.embedding_options else None
     span = (plan.clips[0][0], plan.clips[-1][1])
+    shortest = min(end - start for start, end in plan.clips)
+    frames, samples = read_media(
+        plan.path,
+        [t for start, end in plan.clips for t in _targets(start, end)],
+        size=encoder.frame_size,
+        tolerance=min(MAX_TOLERANCE_SEC, shortest / (2 * SAMPLES_PER_CLIP)),
+        audio=span if "audio" in spec.embedding_options else None,
+        rate=AUDIO_RATE,
+    )
+    visual = _visual_descriptors(plan, encoder, frames)
+    audio = None
+    if "audio" in spec.embedding_options:
+        audio = _audio_descriptors(plan, encoder, samples)
     rows: list[SegmentVector] = []
     for option in spec.embedding_options:
         descs = audio if option == "audio" else visual
@@ -92,20 +104,17 @@ def _targets(start: float, end: float) -> list[float]:
     return [start + (i + 0.5) * step for i in range(SAMPLES_PER_CLIP)]
 
 
-def _visual_descriptors(plan: ClipPlan, encoder: Encoder) -> list[np.ndarray]:
-    targets = [t for start, end in plan.clips for t in _targets(start, end)]
-    shortest = min(end - start for start, end in plan.clips)
-    tolerance = min(MAX_TOLERANCE_SEC, shortest / (2 * SAMPLES_PER_CLIP))
-    frames = read_frames(plan.path, targets, size=encoder.frame_size, tolerance=tolerance)
-    k = SAMPLES_PER_CLIP
-    return [
-        encoder.encode_frames(frames.images[i * k : (i + 1) * k]) for i in range(len(plan.clips))
-    ]
+def _visual_descriptors(plan: ClipPlan, encoder: Encoder, frames: Frames) -> list[np.ndarray]:
+    out = encoder.encode_clips(frames.images, SAMPLES_PER_CLIP)
+    if len(out) != len(plan.clips):
+        raise ValueError(f"{len(out)} clip descriptors for {len(plan.clips)} clips")
+    return out
 
 
-def _audio_descriptors(plan: ClipPlan, encoder: Encoder) -> list[np.ndarray]:
+def _audio_descriptors(
+    plan: ClipPlan, encoder: Encoder, samples: np.ndarray | None
+) -> list[np.ndarray]:
     lo = plan.clips[0][0]
-    samples = read_audio(plan.path, lo, plan.clips[-1][1], rate=AUDIO_RATE)
     if samples is None:
         samples = np.zeros(0, np.float32)  # no audio stream: silence, see embed_video
     out = []

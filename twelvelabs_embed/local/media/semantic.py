@@ -217,6 +217,7 @@ class SemanticEncoder:
 
     name = "semantic"
     frame_size = 224
+    CLIP_BATCH = 32
 
     def __init__(
         self,
@@ -234,6 +235,24 @@ class SemanticEncoder:
         """(K, H, W, 3) uint8 RGB -> (384,) float32 in the sentence space."""
         logits = self._classifier.logits(frames)
         return conse_mix(logits, self._classes, top_k=self.top_k, temperature=self.temperature)
+
+    def encode_clips(self, frames: np.ndarray, per_clip: int) -> list[np.ndarray]:
+        """Every clip's frames through the classifier in batches of ``CLIP_BATCH`` frames."""
+        logits = np.concatenate(
+            [
+                self._classifier.logits(frames[i : i + self.CLIP_BATCH])
+                for i in range(0, len(frames), self.CLIP_BATCH)
+            ]
+        )
+        return [
+            conse_mix(
+                logits[i : i + per_clip],
+                self._classes,
+                top_k=self.top_k,
+                temperature=self.temperature,
+            )
+            for i in range(0, len(frames), per_clip)
+        ]
 
     def encode_text(self, text: str) -> np.ndarray:
         """A text's sentence embedding (384,) float32, comparable with clip vectors."""

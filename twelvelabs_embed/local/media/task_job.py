@@ -14,6 +14,7 @@ import numpy as np
 
 from ... import video_rules
 from ...media_probe import ProbeFailed, probe_video
+from .files import MEDIA_FILE
 
 SegmentRow = tuple[float, float, str, str, bytes]
 """start, end, embedding_option, embedding_scope, float32 little-endian vector bytes."""
@@ -36,13 +37,16 @@ class JobRefused(Exception):
 
 @attrs.frozen
 class JobSpec:
-    path: str
+    path: str = attrs.field(metadata=MEDIA_FILE)
     model_name: str
     start: float | None
     end: float | None
     clip_length: float | None
     scopes: tuple[str, ...]
     encoder: str = "descriptor"
+    duration: float | None = None
+    """Set when the file was probed and checked already (an upload, at create): the
+    worker then skips its own probe and goes straight to decoding."""
 
 
 @attrs.frozen
@@ -79,10 +83,13 @@ def embed_task(spec: JobSpec) -> JobResult:
     """Run one task end to end; raises ``JobRefused`` for videos the platform would refuse."""
     from .segments import ClipPlan, embed_video
 
-    facts = probe(spec.path)
-    check_media(spec, facts)
-    assert facts.duration is not None  # check_media refuses an unknown duration
-    clips = video_rules.plan_clips(facts.duration, spec.start, spec.end, spec.clip_length)
+    duration = spec.duration
+    if duration is None:
+        facts = probe(spec.path)
+        check_media(spec, facts)
+        assert facts.duration is not None  # check_media refuses an unknown duration
+        duration = facts.duration
+    clips = video_rules.plan_clips(duration, spec.start, spec.end, spec.clip_length)
     if not clips:
         raise JobRefused.of(
             [video_rules.file_broken("No clip could be cut from the requested range.")]
@@ -107,4 +114,4 @@ def embed_task(spec: JobSpec) -> JobResult:
                 blob,
             )
         )
-    return JobResult(facts.duration, tuple(options), rows)
+    return JobResult(duration, tuple(options), rows)
