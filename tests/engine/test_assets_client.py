@@ -237,3 +237,18 @@ def test_url_ranges() -> None:
     assert url_ranges([5, 1, 2, 3, 9], 2) == [(1, 2), (3, 1), (5, 1), (9, 1)]
     assert url_ranges(range(1, 121), 50) == [(1, 50), (51, 50), (101, 20)]
     assert hashlib.md5(b"").hexdigest()  # the ETag algorithm S3 uses for one part
+
+
+async def test_a_v2_file_over_the_base64_allowance_goes_up_as_an_asset(
+    eng: LocalEngine, client: AsyncTwelveLabs, media: dict[str, Path], tmp_path: Path
+) -> None:
+    big = sparse_padded(media["good"], tmp_path / "big.mp4", 37 * 1024 * 1024)
+    events: list[Any] = []
+    out = await client.embed.v_2.create(
+        input_type="video", model_name="marengo3.0", video={"media_source": big},
+        on_media_source=events.append,
+    )  # fmt: skip
+    assert out.data and len(out.data[0].embedding) == 512
+    (event,) = events
+    assert event.sent_as == "asset_id" and event.asset_id
+    assert (await client.assets.retrieve(event.asset_id)).status == "ready"

@@ -315,12 +315,12 @@ class LargeUpload:
         digest = hashlib.md5(usedforsecurity=False)
         sent = 0
 
-        async def body() -> AsyncIterator[bytes]:
+        async def body() -> AsyncIterator[bytes | bytearray]:
             nonlocal sent
             while sent < length:
                 n = min(PIECE, length - sent)
-                data = await to_thread(os.pread, fd, n, offset + sent)
-                if len(data) != n:
+                data = bytearray(n)  # made here, in the loop's thread: see _read_into
+                if await to_thread(_read_into, fd, data, offset + sent) != n:
                     raise UploadError(f"{self._path} changed while it was being uploaded")
                 digest.update(data)
                 sent += n
@@ -422,6 +422,20 @@ class LargeUpload:
         result = self._progress(event)
         if inspect.isawaitable(result):
             await result
+
+
+def _read_into(fd: int, buf: bytearray, offset: int) -> int:
+    """Fill ``buf`` from ``offset``; returns the bytes read.
+
+    The buffer comes from the caller: worker threads that allocate megabyte buffers
+    each grow a malloc arena of their own, which glibc keeps, so memory would grow with
+    the number of threads instead of staying about concurrency x 1 MiB.
+    """
+    if hasattr(os, "preadv"):
+        return os.preadv(fd, [buf], offset)
+    data = os.pread(fd, len(buf), offset)  # Windows
+    buf[: len(data)] = data
+    return len(data)
 
 
 def _expiring(url: PresignedUrlChunk) -> bool:
