@@ -41,7 +41,11 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
         return await handler(request)
     plane = request.app[CONTROL]
     entry = plane.requests.start(
-        plane.clock.now_ms(), request.method, request.path, request.match_info.route.name
+        plane.clock.now_ms(),
+        request.method,
+        request.path,
+        request.match_info.route.name,
+        list(request.query.items()),
     )
     request[LOG_ENTRY] = entry
     started = time.perf_counter()
@@ -121,9 +125,13 @@ async def _answer(request: web.Request, action: FaultAction, fault_id: str | Non
         _drop(request)
         return web.Response(status=499)
     assert action.status is not None
-    response = json_error(
-        action.status, action.code or "", action.message or "", v2=wants_v2_errors(request)
-    )
+    if action.body is not None:
+        response = web.Response(status=action.status, body=action.body)
+        response.headers["Content-Type"] = action.content_type or "application/octet-stream"
+    else:
+        response = json_error(
+            action.status, action.code or "", action.message or "", v2=wants_v2_errors(request)
+        )
     response.headers.update(action.headers)
     response.headers[INJECTED_HEADER] = fault_id or ""
     return response
