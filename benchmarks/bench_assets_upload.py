@@ -168,14 +168,15 @@ def run(report: Report, size_mb: int, reps: int, concurrency: int) -> None:
         }
         disk: list[int] = []
         try:
-            for _ in range(reps):
+            for rep in range(reps):
                 for case in (RAW, OURS, OFFICIAL):  # interleaved: the same conditions for each
                     engine.clear()
                     start = time.perf_counter()
                     if case == RAW:
                         asyncio.run(raw_upload(engine.base_url, path, concurrency))
                     elif case == OURS:
-                        asyncio.run(ours_upload(engine.base_url, path, concurrency, work / "state"))
+                        state = work / f"state-{rep}"  # a fresh record: each rep uploads in full
+                        asyncio.run(ours_upload(engine.base_url, path, concurrency, state))
                     else:
                         disk.append(official_upload(engine.base_url, path, concurrency))
                     rows[case].samples.append(time.perf_counter() - start)
