@@ -57,6 +57,10 @@ INPUTS: list[tuple[str, str]] = [
     ("twelvelabs_embed.resources.embed_v2_raw", "AsyncRawV2Client"),
     ("twelvelabs_embed.resources.embed_v2_raw", "AsyncRawV2TasksClient"),
     ("twelvelabs_embed.resources.pager", "AsyncPager"),
+    ("twelvelabs_embed.resources.assets", "AsyncAssetsClient"),
+    ("twelvelabs_embed.resources.assets_raw", "AsyncRawAssetsClient"),
+    ("twelvelabs_embed.resources.multipart_upload", "AsyncMultipartUploadClient"),
+    ("twelvelabs_embed.resources.assets_raw", "AsyncRawMultipartUploadClient"),
 ]
 ROOT_CLASS = "AsyncTwelveLabs"
 """Owns the portal: its ``__init__`` is mirrored and its ``close`` stops the loop."""
@@ -72,6 +76,10 @@ NAMES_MAP: dict[str, str] = {
     "AsyncRawV2Client": "RawV2Client",
     "AsyncRawV2TasksClient": "RawV2TasksClient",
     "AsyncPager": "SyncPager",
+    "AsyncAssetsClient": "AssetsClient",
+    "AsyncRawAssetsClient": "RawAssetsClient",
+    "AsyncMultipartUploadClient": "MultipartUploadClient",
+    "AsyncRawMultipartUploadClient": "RawMultipartUploadClient",
     "AsyncIterator": "Iterator",
     "AsyncGenerator": "Iterator",
     "__aenter__": "__enter__",
@@ -85,6 +93,8 @@ CALLBACK_TYPES = frozenset(
         "UploadProgress",
         "V2StatusCallback",
         "MediaSourceCallback",
+        "AssetUploadProgressCallback",
+        "BytesSentCallback",
     }
 )
 """Type aliases of callbacks; the core awaits what they return, so the sync client can

@@ -7,7 +7,9 @@ when it runs.
 """
 
 from ._sync import (
+    AssetsClient,
     EmbedClient,
+    MultipartUploadClient,
     RawEmbedClient,
     RawTasksClient,
     RawV2Client,
@@ -27,6 +29,7 @@ from .errors import (
     ApiKeyInvalidError,
     ApiResponseValidationError,
     ApiTimeoutError,
+    AssetUploadError,
     AuthenticationError,
     BadGatewayError,
     BadRequestError,
@@ -89,7 +92,9 @@ from .resources import (
     V2StatusCallback,
 )
 from .resources._base import RequestOptions
+from .resources.assets import AsyncAssetsClient
 from .resources.embed_tasks import ProgressCallback
+from .resources.multipart_upload import AsyncMultipartUploadClient
 from .types import (
     AsyncHttpResponse,
     AudioEmbeddingMetadata,
@@ -116,6 +121,7 @@ from .types import (
     TasksStatusResponse,
     TasksStatusResponseVideoEmbedding,
     TaskStatus,
+    UploadResult,
     VideoEmbeddingMetadata,
     VideoSegment,
     segments_to_matrix,
@@ -163,11 +169,15 @@ __all__ = [
     "ApiKeyInvalidError",
     "ApiResponseValidationError",
     "ApiTimeoutError",
+    "AssetUploadError",
+    "AssetsClient",
+    "AsyncAssetsClient",
     "AsyncAudioInputRequest",
     "AsyncDocumentInputRequest",
     "AsyncEmbedClient",
     "AsyncHttpResponse",
     "AsyncImageInputRequest",
+    "AsyncMultipartUploadClient",
     "AsyncPager",
     "AsyncRawEmbedClient",
     "AsyncRawTasksClient",
@@ -228,6 +238,7 @@ __all__ = [
     "MediaSourceEvent",
     "MultiInputMediaSource",
     "MultiInputRequest",
+    "MultipartUploadClient",
     "NotFoundError",
     "NotReplayableError",
     "ParameterInvalidError",
@@ -273,6 +284,7 @@ __all__ = [
     "UnprocessableEntityError",
     "UploadError",
     "UploadProgress",
+    "UploadResult",
     "V2Client",
     "V2StatusCallback",
     "V2TasksClient",

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
 from ._local_client import LocalClientContext
 from ._transport import MAX_RESPONSE_BYTES, Transport
 from .errors import TwelveLabsError
+from .resources.assets import AsyncAssetsClient
 from .resources.embed import AsyncEmbedClient
+from .resources.multipart_upload import AsyncMultipartUploadClient
 
 DEFAULT_BASE_URL = "https://api.twelvelabs.io/v1.3"
 API_KEY_ENV = "TWELVE_LABS_API_KEY"
@@ -91,7 +94,14 @@ class AsyncTwelveLabs:
             deadline=deadline,
             max_response_bytes=max_response_bytes,
         )
-        self.embed = AsyncEmbedClient(self._transport, preflight=preflight)
+        self.assets = AsyncAssetsClient(self._transport)
+
+        async def upload_asset(path: Path, media_type: str) -> str:
+            # a local file over the base64 allowance of a v2 request goes up as an asset
+            return (await self.assets.upload(path, file_type=media_type)).asset_id
+
+        self.embed = AsyncEmbedClient(self._transport, preflight=preflight, upload=upload_asset)
+        self.multipart_upload = AsyncMultipartUploadClient(self._transport)
 
     @classmethod
     def local(

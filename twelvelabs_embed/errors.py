@@ -30,6 +30,7 @@ __all__ = [
     "ApiKeyInvalidError",
     "ApiResponseValidationError",
     "ApiTimeoutError",
+    "AssetUploadError",
     "AuthenticationError",
     "BadGatewayError",
     "BadRequestError",
@@ -370,6 +371,29 @@ class UploadError(TwelveLabsError):
     Not resent by the transport; a bulk job marks the input for a later run."""
 
     retryable = True
+
+
+class AssetUploadError(TwelveLabsError):
+    """A large upload could not finish: a chunk kept failing, the session expired, or
+    the platform refused the assembled file (``message`` says which).
+
+    The upload id and the chunks already confirmed are kept (see ``assets.upload``), so
+    running the same upload again sends only what is missing.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        upload_id: str | None = None,
+        asset_id: str | None = None,
+        chunk_index: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.upload_id = upload_id
+        self.asset_id = asset_id
+        self.chunk_index = chunk_index
 
 
 class NotReplayableError(TwelveLabsError, RuntimeError):

@@ -5,7 +5,6 @@ Every test runs on the async and the sync client (``tests/sync_adapter.py``)."""
 from __future__ import annotations
 
 import base64
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ from tests.fakeplatform import FakePlatform, Fault, parse_multipart
 from twelvelabs_embed import AsyncTwelveLabs
 from twelvelabs_embed.errors import (
     ContentTooLargeError,
-    FileTooLargeForBase64Error,
     NotFoundError,
     ParameterInvalidError,
     WaitTimeoutError,
@@ -97,20 +95,6 @@ async def test_local_path_goes_as_base64_and_says_so(
         len(clip.read_bytes()),
         "base64_string",
     )
-
-
-async def test_a_file_over_the_base64_allowance_is_refused_before_sending(
-    fake: FakePlatform, fake_client: AsyncTwelveLabs, tmp_path: Path
-) -> None:
-    big = tmp_path / "big.mp4"
-    with big.open("wb") as f:  # sparse: 37 MB of nothing on disk
-        f.truncate(37 * 1024 * 1024)
-    with pytest.raises(FileTooLargeForBase64Error) as err:
-        await fake_client.embed.v_2.create(
-            input_type="video", model_name="marengo3.0", video={"media_source": big}
-        )
-    assert "upload it as an asset" in str(err.value) and err.value.size == os.path.getsize(big)
-    assert fake.requests == []
 
 
 async def test_preflight_refuses_what_the_rules_refuse(

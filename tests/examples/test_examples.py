@@ -116,3 +116,12 @@ def test_embed_v2_sync(tmp_path: Path) -> None:
     lines = proc.stdout.splitlines()
     assert lines[0] == "ready clips start at [0.0, 4.0]", proc.stdout
     assert lines[1].startswith("[[1.")
+
+
+def test_upload_large_file_resumes(tmp_path: Path) -> None:
+    proc = run_example("upload_large_file.py", [], tmp_path)
+    lines = proc.stdout.splitlines()
+    assert "interrupted; running the same call again resumes it" in lines
+    assert lines[-2].endswith("is ready: resumed=True,")
+    sent = int(lines[-1].split()[1])
+    assert 0 < sent < 38 and lines[-1].endswith(f"of {300 * 1024 * 1024} bytes")

@@ -6,13 +6,20 @@
 #   twelvelabs_embed/resources/embed_sync_raw.py,
 #   twelvelabs_embed/resources/embed_v2.py,
 #   twelvelabs_embed/resources/embed_v2_raw.py,
-#   twelvelabs_embed/resources/pager.py;
+#   twelvelabs_embed/resources/pager.py,
+#   twelvelabs_embed/resources/assets.py,
+#   twelvelabs_embed/resources/assets_raw.py,
+#   twelvelabs_embed/resources/multipart_upload.py;
 # DO NOT EDIT. Change the async original and run `python tools/generate_sync.py`.
 """Generated sync twins of the async classes; see :mod:`.client`."""
 
 from .client import (
+    AssetsClient,
     EmbedClient,
+    MultipartUploadClient,
+    RawAssetsClient,
     RawEmbedClient,
+    RawMultipartUploadClient,
     RawTasksClient,
     RawV2Client,
     RawV2TasksClient,
@@ -24,8 +31,12 @@ from .client import (
 )
 
 __all__ = [
+    "AssetsClient",
     "EmbedClient",
+    "MultipartUploadClient",
+    "RawAssetsClient",
     "RawEmbedClient",
+    "RawMultipartUploadClient",
     "RawTasksClient",
     "RawV2Client",
     "RawV2TasksClient",

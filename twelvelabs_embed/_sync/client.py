@@ -6,7 +6,10 @@
 #   twelvelabs_embed/resources/embed_sync_raw.py,
 #   twelvelabs_embed/resources/embed_v2.py,
 #   twelvelabs_embed/resources/embed_v2_raw.py,
-#   twelvelabs_embed/resources/pager.py;
+#   twelvelabs_embed/resources/pager.py,
+#   twelvelabs_embed/resources/assets.py,
+#   twelvelabs_embed/resources/assets_raw.py,
+#   twelvelabs_embed/resources/multipart_upload.py;
 # DO NOT EDIT. Change the async original and run `python tools/generate_sync.py`.
 """The sync client, generated from the async core.
 
@@ -30,8 +33,15 @@ from twelvelabs_embed._local_client import LocalClientContext
 from twelvelabs_embed._portal import Portal
 from twelvelabs_embed._transport import MAX_RESPONSE_BYTES
 from twelvelabs_embed._upload import UploadProgress, VideoFile
+from twelvelabs_embed._upload import UploadProgress as BytesSentCallback
 from twelvelabs_embed.client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SEC, AsyncTwelveLabs
 from twelvelabs_embed.resources._base import RequestOptions
+from twelvelabs_embed.resources._large_upload import AssetUploadProgressCallback
+from twelvelabs_embed.resources.assets import AsyncAssetsClient
+from twelvelabs_embed.resources.assets_raw import (
+    AsyncRawAssetsClient,
+    AsyncRawMultipartUploadClient,
+)
 from twelvelabs_embed.resources.embed import AsyncEmbedClient
 from twelvelabs_embed.resources.embed_sync_raw import AsyncRawEmbedClient, MediaFile
 from twelvelabs_embed.resources.embed_tasks import (
@@ -44,7 +54,23 @@ from twelvelabs_embed.resources.embed_tasks_raw import AsyncRawTasksClient, Prep
 from twelvelabs_embed.resources.embed_v2 import AsyncV2Client, AsyncV2TasksClient, V2StatusCallback
 from twelvelabs_embed.resources.embed_v2_raw import AsyncRawV2Client, AsyncRawV2TasksClient
 from twelvelabs_embed.resources.media_sources import MediaSourceCallback
+from twelvelabs_embed.resources.multipart_upload import AsyncMultipartUploadClient
 from twelvelabs_embed.resources.pager import AsyncPager, ItemT, ListResponse, PageInfo
+from twelvelabs_embed.rules import assets as asset_rules
+from twelvelabs_embed.types.assets import (
+    Asset,
+    AssetDetail,
+    AssetsListResponse,
+    ChunkInfo,
+    CompletedChunk,
+    CreateAssetUploadResponse,
+    GetUploadStatusResponse,
+    IncompleteUploadSummary,
+    ListIncompleteUploadsResponse,
+    ReportChunkBatchResponse,
+    RequestAdditionalPresignedUrLsResponse,
+    UploadResult,
+)
 from twelvelabs_embed.types.embed_sync import EmbeddingResponse
 from twelvelabs_embed.types.embed_tasks import (
     EmbeddingOption,
@@ -61,8 +87,12 @@ from twelvelabs_embed.types.http_response import HttpResponse
 from twelvelabs_embed.types.jobs import BulkResult, ItemResult, JobOptions, JobOptionsDict
 
 __all__ = [
+    "AssetsClient",
     "EmbedClient",
+    "MultipartUploadClient",
+    "RawAssetsClient",
     "RawEmbedClient",
+    "RawMultipartUploadClient",
     "RawTasksClient",
     "RawV2Client",
     "RawV2TasksClient",
@@ -130,7 +160,9 @@ class TwelveLabs:
             max_response_bytes=max_response_bytes,
         )
         self._portal = Portal(self._async.close)
+        self.assets = AssetsClient(self._async.assets, self._portal)
         self.embed = EmbedClient(self._async.embed, self._portal)
+        self.multipart_upload = MultipartUploadClient(self._async.multipart_upload, self._portal)
 
     @property
     def api_key(self) -> str | None:
@@ -1154,3 +1186,478 @@ class SyncPager(Generic[ItemT]):
 
     def __iter__(self) -> Iterator[ItemT]:
         return self._portal.iterate(self._async.__aiter__())
+
+
+class AssetsClient:
+    """Create, list and delete assets; upload large local files resumably."""
+
+    def __init__(self, async_: AsyncAssetsClient, portal: Portal) -> None:
+        """Wraps an ``AsyncAssetsClient``; the client makes it, not your code."""
+        self._async = async_
+        self._portal = portal
+        self.with_raw_response = RawAssetsClient(self._async.with_raw_response, self._portal)
+
+    def create(
+        self,
+        *,
+        method: str,
+        file: VideoFile | None = None,
+        url: str | None = None,
+        filename: str | None = None,
+        enable_hls: bool | None = None,
+        enable_thumbnail: bool | None = None,
+        user_metadata: str | Mapping[str, Any] | None = None,
+        on_upload_progress: BytesSentCallback | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> Asset:
+        """Create an asset from a local ``file`` (``method="direct"``, up to 200 MB) or a
+        public ``url`` (``method="url"``). It starts ``processing``: wait with
+        :meth:`wait_for_ready` before using its id.
+
+        Sync client: ``on_upload_progress`` runs in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.create,
+            method=method,
+            file=file,
+            url=url,
+            filename=filename,
+            enable_hls=enable_hls,
+            enable_thumbnail=enable_thumbnail,
+            user_metadata=user_metadata,
+            on_upload_progress=self._portal.marshal(on_upload_progress),
+            request_options=request_options,
+        )
+
+    def retrieve(
+        self, asset_id: str, *, request_options: RequestOptions | None = None
+    ) -> AssetDetail:
+        return self._portal.call(self._async.retrieve, asset_id, request_options=request_options)
+
+    def list(
+        self,
+        *,
+        page: int = 1,
+        page_limit: int | None = None,
+        asset_ids: str | Sequence[str] | None = None,
+        asset_types: str | Sequence[str] | None = None,
+        filename: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> SyncPager[AssetDetail]:
+        """Assets, newest first; ``for asset in pager`` walks every page."""
+        return SyncPager(
+            self._portal.call(
+                self._async.list,
+                page=page,
+                page_limit=page_limit,
+                asset_ids=asset_ids,
+                asset_types=asset_types,
+                filename=filename,
+                request_options=request_options,
+            ),
+            self._portal,
+        )
+
+    def delete(
+        self,
+        asset_id: str,
+        *,
+        force: bool | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> None:
+        """Delete the asset (``ConflictError`` while something still uses it)."""
+        self._portal.call(
+            self._async.delete, asset_id, force=force, request_options=request_options
+        )
+
+    def wait_for_ready(
+        self, asset_id: str, *, sleep_interval: float = 2.0, timeout: float | None = None
+    ) -> AssetDetail:
+        """Poll until the asset is ``ready`` and return it.
+
+        Raises:
+            AssetUploadError: the asset ``failed`` (the message says why).
+            WaitTimeoutError: ``timeout`` seconds passed first.
+        """
+        return self._portal.call(
+            self._async.wait_for_ready, asset_id, sleep_interval=sleep_interval, timeout=timeout
+        )
+
+    def upload(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        file_type: str | None = None,
+        filename: str | None = None,
+        multipart_threshold: int = asset_rules.DIRECT_MAX_BYTES,
+        concurrency: int = 4,
+        batch_size: int = 10,
+        max_retries: int = 5,
+        retry_delay: float = 1.0,
+        resume: bool = True,
+        state_dir: str | os.PathLike[str] | None = None,
+        user_metadata: Mapping[str, Any] | None = None,
+        progress_callback: AssetUploadProgressCallback | None = None,
+        wait: bool = True,
+        sleep_interval: float = 1.0,
+        timeout: float | None = None,
+    ) -> UploadResult:
+        """Upload a local file and (by default) wait until the asset is ``ready``.
+
+        Files up to ``multipart_threshold`` bytes (200 MB) go in one direct upload; larger
+        ones (up to 10 GB) through the multipart flow, ``concurrency`` chunks at a time,
+        read straight from the file (memory: about ``concurrency`` MiB), retried, with
+        expired URLs replaced and ETags reported in batches. With ``resume`` the session is
+        recorded in ``state_dir`` (default: the user cache dir,
+        ``.../twelvelabs-embed/uploads``), so calling ``upload`` again after Ctrl-C, a crash
+        or a lost network sends only the chunks the platform does not have yet.
+        ``progress_callback`` gets an :class:`UploadProgress` (bytes and chunks confirmed,
+        bytes in flight).
+
+        Raises:
+            AssetUploadError: a chunk kept failing, the session expired, or the asset failed.
+            WaitTimeoutError: ``timeout`` seconds passed before the asset was ready.
+
+        Sync client: ``progress_callback`` runs in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.upload,
+            path,
+            file_type=file_type,
+            filename=filename,
+            multipart_threshold=multipart_threshold,
+            concurrency=concurrency,
+            batch_size=batch_size,
+            max_retries=max_retries,
+            retry_delay=retry_delay,
+            resume=resume,
+            state_dir=state_dir,
+            user_metadata=user_metadata,
+            progress_callback=self._portal.marshal(progress_callback),
+            wait=wait,
+            sleep_interval=sleep_interval,
+            timeout=timeout,
+        )
+
+
+class RawAssetsClient:
+    """The ``/assets`` endpoints with the HTTP facts."""
+
+    def __init__(self, async_: AsyncRawAssetsClient, portal: Portal) -> None:
+        """Wraps an ``AsyncRawAssetsClient``; the client makes it, not your code."""
+        self._async = async_
+        self._portal = portal
+
+    def create(
+        self,
+        *,
+        method: str,
+        file: VideoFile | None = None,
+        url: str | None = None,
+        filename: str | None = None,
+        enable_hls: bool | None = None,
+        enable_thumbnail: bool | None = None,
+        user_metadata: str | Mapping[str, Any] | None = None,
+        on_upload_progress: UploadProgress | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[Asset]:
+        """``assets.create`` with the HTTP facts; same parameters and errors.
+
+        Sync client: ``on_upload_progress`` runs in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.create,
+            method=method,
+            file=file,
+            url=url,
+            filename=filename,
+            enable_hls=enable_hls,
+            enable_thumbnail=enable_thumbnail,
+            user_metadata=user_metadata,
+            on_upload_progress=self._portal.marshal(on_upload_progress),
+            request_options=request_options,
+        )
+
+    def retrieve(
+        self, asset_id: str, *, request_options: RequestOptions | None = None
+    ) -> HttpResponse[AssetDetail]:
+        return self._portal.call(self._async.retrieve, asset_id, request_options=request_options)
+
+    def list(
+        self,
+        *,
+        page: int = 1,
+        page_limit: int | None = None,
+        asset_ids: str | Sequence[str] | None = None,
+        asset_types: str | Sequence[str] | None = None,
+        filename: str | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[AssetsListResponse]:
+        """One page of ``assets.list`` with the HTTP facts."""
+        return self._portal.call(
+            self._async.list,
+            page=page,
+            page_limit=page_limit,
+            asset_ids=asset_ids,
+            asset_types=asset_types,
+            filename=filename,
+            request_options=request_options,
+        )
+
+    def delete(
+        self,
+        asset_id: str,
+        *,
+        force: bool | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[None]:
+        return self._portal.call(
+            self._async.delete, asset_id, force=force, request_options=request_options
+        )
+
+
+class MultipartUploadClient:
+    """Upload local files of up to 10 GB in chunks, and resume them."""
+
+    def __init__(self, async_: AsyncMultipartUploadClient, portal: Portal) -> None:
+        """Wraps an ``AsyncMultipartUploadClient``; the client makes it, not your code."""
+        self._async = async_
+        self._portal = portal
+        self.with_raw_response = RawMultipartUploadClient(
+            self._async.with_raw_response, self._portal
+        )
+
+    def create(
+        self,
+        *,
+        filename: str,
+        type: str,
+        total_size: int,
+        enable_hls: bool | None = None,
+        enable_thumbnail: bool | None = None,
+        user_metadata: Mapping[str, Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> CreateAssetUploadResponse:
+        """Start a session: its ``upload_id``, ``chunk_size``, ``total_chunks`` and the
+        first presigned URLs (``type``: ``video``, ``audio`` or ``image``)."""
+        return self._portal.call(
+            self._async.create,
+            filename=filename,
+            type=type,
+            total_size=total_size,
+            enable_hls=enable_hls,
+            enable_thumbnail=enable_thumbnail,
+            user_metadata=user_metadata,
+            request_options=request_options,
+        )
+
+    def report_chunk_batch(
+        self,
+        upload_id: str,
+        *,
+        completed_chunks: Sequence[CompletedChunk],
+        request_options: RequestOptions | None = None,
+    ) -> ReportChunkBatchResponse:
+        """Report uploaded chunks with their ETags; the last one completes the upload."""
+        return self._portal.call(
+            self._async.report_chunk_batch,
+            upload_id,
+            completed_chunks=completed_chunks,
+            request_options=request_options,
+        )
+
+    def get_additional_presigned_urls(
+        self,
+        upload_id: str,
+        *,
+        start: int,
+        count: int,
+        request_options: RequestOptions | None = None,
+    ) -> RequestAdditionalPresignedUrLsResponse:
+        """Fresh URLs for chunks ``start`` .. ``start + count - 1`` (at most 50)."""
+        return self._portal.call(
+            self._async.get_additional_presigned_urls,
+            upload_id,
+            start=start,
+            count=count,
+            request_options=request_options,
+        )
+
+    def get_status(
+        self,
+        upload_id: str,
+        *,
+        page: int = 1,
+        page_limit: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> SyncPager[ChunkInfo]:
+        """Each chunk's status (``completed``, ``pending``, ``failed``), page by page;
+        the session's totals are on ``pager.response``."""
+        return SyncPager(
+            self._portal.call(
+                self._async.get_status,
+                upload_id,
+                page=page,
+                page_limit=page_limit,
+                request_options=request_options,
+            ),
+            self._portal,
+        )
+
+    def list_incomplete_uploads(
+        self,
+        *,
+        page: int = 1,
+        page_limit: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> SyncPager[IncompleteUploadSummary]:
+        """Sessions still ``active`` (not every chunk reported, not expired)."""
+        return SyncPager(
+            self._portal.call(
+                self._async.list_incomplete_uploads,
+                page=page,
+                page_limit=page_limit,
+                request_options=request_options,
+            ),
+            self._portal,
+        )
+
+    def upload_file(
+        self,
+        file_path: str | os.PathLike[str],
+        *,
+        filename: str | None = None,
+        file_type: str | None = None,
+        batch_size: int = 10,
+        max_workers: int = 5,
+        progress_callback: AssetUploadProgressCallback | None = None,
+        max_retries: int = 3,
+        retry_delay: float = 1.0,
+        resume: bool = True,
+        state_dir: str | os.PathLike[str] | None = None,
+        user_metadata: Mapping[str, Any] | None = None,
+    ) -> UploadResult:
+        """Upload a local file through the multipart flow, resumably (the official helper's
+        name and parameters, without its temporary chunk copies; ``file_type`` defaults
+        to ``video``).
+
+        Chunks are read straight from the file, ``max_workers`` at a time; each is retried
+        up to ``max_retries`` times (``retry_delay`` doubling), and reported in batches of
+        ``batch_size``. With ``resume`` (default) the session is recorded in ``state_dir``
+        (default: the user cache dir, ``.../twelvelabs-embed/uploads``): running the same
+        call again after an interruption sends only the chunks the platform lacks.
+        Returns once every chunk is reported; the asset is then ``processing``
+        (``client.assets.upload`` also waits until it is ``ready``).
+
+        Raises:
+            AssetUploadError: a chunk kept failing or the session expired.
+            FileNotFoundError: no such file.
+
+        Sync client: ``progress_callback`` runs in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.upload_file,
+            file_path,
+            filename=filename,
+            file_type=file_type,
+            batch_size=batch_size,
+            max_workers=max_workers,
+            progress_callback=self._portal.marshal(progress_callback),
+            max_retries=max_retries,
+            retry_delay=retry_delay,
+            resume=resume,
+            state_dir=state_dir,
+            user_metadata=user_metadata,
+        )
+
+
+class RawMultipartUploadClient:
+    """The ``/assets/multipart-uploads`` endpoints with the HTTP facts."""
+
+    def __init__(self, async_: AsyncRawMultipartUploadClient, portal: Portal) -> None:
+        """Wraps an ``AsyncRawMultipartUploadClient``; the client makes it, not your code."""
+        self._async = async_
+        self._portal = portal
+
+    def create(
+        self,
+        *,
+        filename: str,
+        type: str,
+        total_size: int,
+        enable_hls: bool | None = None,
+        enable_thumbnail: bool | None = None,
+        user_metadata: Mapping[str, Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[CreateAssetUploadResponse]:
+        return self._portal.call(
+            self._async.create,
+            filename=filename,
+            type=type,
+            total_size=total_size,
+            enable_hls=enable_hls,
+            enable_thumbnail=enable_thumbnail,
+            user_metadata=user_metadata,
+            request_options=request_options,
+        )
+
+    def report_chunk_batch(
+        self,
+        upload_id: str,
+        *,
+        completed_chunks: Sequence[CompletedChunk],
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[ReportChunkBatchResponse]:
+        return self._portal.call(
+            self._async.report_chunk_batch,
+            upload_id,
+            completed_chunks=completed_chunks,
+            request_options=request_options,
+        )
+
+    def get_additional_presigned_urls(
+        self,
+        upload_id: str,
+        *,
+        start: int,
+        count: int,
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[RequestAdditionalPresignedUrLsResponse]:
+        return self._portal.call(
+            self._async.get_additional_presigned_urls,
+            upload_id,
+            start=start,
+            count=count,
+            request_options=request_options,
+        )
+
+    def get_status(
+        self,
+        upload_id: str,
+        *,
+        page: int = 1,
+        page_limit: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[GetUploadStatusResponse]:
+        """One page of the session's chunks, with its totals."""
+        return self._portal.call(
+            self._async.get_status,
+            upload_id,
+            page=page,
+            page_limit=page_limit,
+            request_options=request_options,
+        )
+
+    def list_incomplete_uploads(
+        self,
+        *,
+        page: int = 1,
+        page_limit: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[ListIncompleteUploadsResponse]:
+        return self._portal.call(
+            self._async.list_incomplete_uploads,
+            page=page,
+            page_limit=page_limit,
+            request_options=request_options,
+        )

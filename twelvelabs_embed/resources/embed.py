@@ -12,14 +12,17 @@ from ._base import RequestOptions
 from .embed_sync_raw import AsyncRawEmbedClient, MediaFile
 from .embed_tasks import AsyncTasksClient
 from .embed_v2 import AsyncV2Client
+from .media_sources import AssetUpload
 
 
 class AsyncEmbedClient:
     """``client.embed``: ``tasks``, ``v_2``, and :meth:`create` (v1 sync)."""
 
-    def __init__(self, transport: Transport, *, preflight: bool = True) -> None:
+    def __init__(
+        self, transport: Transport, *, preflight: bool = True, upload: AssetUpload | None = None
+    ) -> None:
         self.tasks = AsyncTasksClient(transport, preflight=preflight)
-        self.v_2 = AsyncV2Client(transport)
+        self.v_2 = AsyncV2Client(transport, upload=upload)
         self.with_raw_response = AsyncRawEmbedClient(transport)
 
     async def create(

@@ -7,6 +7,24 @@ take and report, :mod:`.http_response` what a raw twin returns; :mod:`.embed_v2`
 
 from __future__ import annotations
 
+from .assets import (
+    Asset,
+    AssetDetail,
+    AssetError,
+    AssetsListResponse,
+    ChunkInfo,
+    CompletedChunk,
+    CreateAssetUploadResponse,
+    GetUploadStatusResponse,
+    IncompleteUploadSummary,
+    ListIncompleteUploadsResponse,
+    PresignedUrlChunk,
+    ReportChunkBatchResponse,
+    RequestAdditionalPresignedUrLsResponse,
+    TechnicalMetadata,
+    UploadResult,
+)
+from .assets import UploadProgress as AssetUploadProgress
 from .embed_sync import (
     AudioEmbeddingResult,
     EmbeddingResponse,
@@ -57,6 +75,22 @@ from .http_response import AsyncHttpResponse, HttpResponse
 from .jobs import BulkResult, ItemResult, JobOptions, JobOptionsDict, JobProgress
 
 __all__ = [
+    "Asset",
+    "AssetDetail",
+    "AssetError",
+    "AssetsListResponse",
+    "ChunkInfo",
+    "CompletedChunk",
+    "CreateAssetUploadResponse",
+    "GetUploadStatusResponse",
+    "IncompleteUploadSummary",
+    "ListIncompleteUploadsResponse",
+    "PresignedUrlChunk",
+    "ReportChunkBatchResponse",
+    "RequestAdditionalPresignedUrLsResponse",
+    "TechnicalMetadata",
+    "UploadResult",
+    "AssetUploadProgress",
     "AsyncHttpResponse",
     "AudioEmbeddingMetadata",
     "AudioSegment",
