@@ -50,3 +50,21 @@ def test_merge_from_memory_equals_merge_from_disk(tmp_path: Path) -> None:
             np.testing.assert_array_equal(got[key], value)
     assert kept[0] == 0 and 0 < kept[2500] < 5 and kept[1 << 20] == 5
     assert list(from_disk["source"][:2]) == ["v0.mp4", "v0.mp4"]  # the caller's spelling
+
+
+def test_cleanup_takes_the_parts_away_at_once_and_a_leftover_is_swept(tmp_path: Path) -> None:
+    import threading
+
+    store = PartStore(tmp_path / "out.npz")
+    store.write("task0", "v0.mp4", "marengo3.0", matrix(0, 3))
+    store.cleanup()
+    assert not store.dir.exists()  # renamed away before cleanup returns
+    for t in threading.enumerate():
+        if t.name == "tl-parts-cleanup":
+            t.join(30)
+    assert [p.name for p in tmp_path.iterdir()] == []
+    # a directory a killed process left half-deleted goes with the next store beside it
+    left = tmp_path / ".out.npz.parts.removing-1-2"
+    (left / "x").mkdir(parents=True)
+    PartStore(tmp_path / "out.npz")
+    assert not left.exists()
