@@ -2,9 +2,26 @@
 
 It records every request (method, path, query, headers, raw body) and answers with a
 tiny in-memory task store, unless a scripted fault is queued for that route: an error
-status, a delay, a dropped connection, a truncated body. Tests use it for the cases the
-real engine should never produce (5xx, 429, broken bodies); the local engine covers the
-rest.
+status, a delay, a dropped connection, a truncated body.
+
+Client tests run against the engine's control plane (``tests/engine_double.py``); this
+fake stays only for what the engine cannot do:
+
+* show the raw request: multipart bytes and boundary (a retry resends identical bytes,
+  a filename's escaping), headers (``User-Agent``, no ``x-api-key``, ``Content-Length``),
+  the undecoded path (an id that must stay in its segment). The engine's request log
+  keeps form fields and an upload's digest, never bytes or headers;
+* take bytes that are not a video as a video (the engine probes every upload and
+  refuses them), e.g. hundreds of MB of zeros to measure the client's memory;
+* answer in ways the engine's rules do not: a body sent one byte at a time
+  (``trickle``), a drop before reading the upload (``consume_body=False``), latency
+  after the upload was read whole (the engine's latency comes before its handler);
+* hold an answer until N requests are in flight (``when_in_flight``), to see a
+  concurrency bound reached;
+* finish a task after an exact number of polls (``polls_until_ready``), to count a
+  poller's rounds;
+* rate-limit creates in fixed windows while recording when each arrived, to replay
+  how a job's rate gate paced them.
 """
 
 from __future__ import annotations
@@ -19,6 +36,8 @@ import attrs
 import orjson
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from tests.fake_v2 import FakeV2, sync_embed, v2_route
 
 
 @attrs.define
@@ -80,6 +99,8 @@ class FakePlatform:
         self.faults: dict[tuple[str, str], deque[Fault]] = {}
         self.segments_per_task = 3
         self.dimension = 512
+        self.v2 = FakeV2(segments=3, dimension=512, polls_until_ready=polls_until_ready)
+        """The Embed API v2 routes' state (``tests/fake_v2.py``)."""
         self.in_flight = 0
         """Requests being handled right now; ``max_in_flight`` is the most seen at once."""
         self.max_in_flight = 0
@@ -88,7 +109,8 @@ class FakePlatform:
 
     # --- scripting ---------------------------------------------------------------
     def script(self, method: str, route: str, *faults: Fault) -> None:
-        """Queue faults for ``route`` (``create``, ``status``, ``retrieve``, ``list``)."""
+        """Queue faults for ``route`` (``create``, ``status``, ``retrieve``, ``list``; v2:
+        ``v2_create``, ``v2_task_create``, ``v2_list``, ``v2_retrieve``; ``sync_create``)."""
         self.faults.setdefault((method, route), deque()).extend(faults)
 
     def when_in_flight(self, n: int) -> asyncio.Event:
@@ -193,6 +215,12 @@ class FakePlatform:
         return web.Response(status=fault.status, body=body, headers=headers)
 
     async def _serve(self, request: web.Request, route: str, body: bytes) -> web.StreamResponse:
+        if route.startswith("v2_"):
+            return self.v2.serve(route, request, body)
+        if route == "sync_create":
+            fields, _ = parse_multipart(body, request.headers.get("Content-Type", ""))
+            files = [n for n in ("image_file", "audio_file") if f'name="{n}"'.encode() in body]
+            return sync_embed(fields, files, self.dimension)
         if route == "create":
             return self._create(request, body)
         if route == "list":
@@ -283,6 +311,9 @@ class FakePlatform:
 
 def _route(method: str, path: str) -> str:
     parts = path.strip("/").split("/")
+    v2 = v2_route(method, parts)
+    if v2 is not None:
+        return v2
     if parts[-2:] == ["embed", "tasks"]:
         return "create" if method == "POST" else "list"
     if parts[-1] == "status":

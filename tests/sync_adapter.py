@@ -17,9 +17,19 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
-from tests.fakeplatform import FakePlatform
+from tests.engine_double import Server
 from twelvelabs_embed import TwelveLabs
-from twelvelabs_embed._sync.client import EmbedClient, RawTasksClient, SyncPager, TasksClient
+from twelvelabs_embed._sync.client import (
+    EmbedClient,
+    RawEmbedClient,
+    RawTasksClient,
+    RawV2Client,
+    RawV2TasksClient,
+    SyncPager,
+    TasksClient,
+    V2Client,
+    V2TasksClient,
+)
 from twelvelabs_embed.client import AsyncTwelveLabs
 from twelvelabs_embed.resources import (
     AsyncEmbedClient,
@@ -27,6 +37,9 @@ from twelvelabs_embed.resources import (
     AsyncRawTasksClient,
     AsyncTasksClient,
 )
+from twelvelabs_embed.resources.embed_sync_raw import AsyncRawEmbedClient
+from twelvelabs_embed.resources.embed_v2 import AsyncV2Client, AsyncV2TasksClient
+from twelvelabs_embed.resources.embed_v2_raw import AsyncRawV2Client, AsyncRawV2TasksClient
 
 ASYNC_TWIN: dict[type, type] = {
     TwelveLabs: AsyncTwelveLabs,
@@ -34,13 +47,18 @@ ASYNC_TWIN: dict[type, type] = {
     TasksClient: AsyncTasksClient,
     RawTasksClient: AsyncRawTasksClient,
     SyncPager: AsyncPager,
+    RawEmbedClient: AsyncRawEmbedClient,
+    V2Client: AsyncV2Client,
+    V2TasksClient: AsyncV2TasksClient,
+    RawV2Client: AsyncRawV2Client,
+    RawV2TasksClient: AsyncRawV2TasksClient,
 }
 
 
-def make_sync_client(fake: FakePlatform, **kwargs: Any) -> AsyncSurface:
+def make_sync_client(server: Server, **kwargs: Any) -> AsyncSurface:
     """Like ``tests.client.conftest.make_client``, but a sync client behind the surface."""
     kwargs.setdefault("timeout", 5.0)
-    return AsyncSurface(TwelveLabs(fake.api_key, base_url=fake.base_url, **kwargs))
+    return AsyncSurface(TwelveLabs(server.api_key, base_url=server.base_url, **kwargs))
 
 
 def adapt(value: Any) -> Any:

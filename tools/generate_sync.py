@@ -51,6 +51,11 @@ INPUTS: list[tuple[str, str]] = [
     ("twelvelabs_embed.resources.embed", "AsyncEmbedClient"),
     ("twelvelabs_embed.resources.embed_tasks", "AsyncTasksClient"),
     ("twelvelabs_embed.resources.embed_tasks_raw", "AsyncRawTasksClient"),
+    ("twelvelabs_embed.resources.embed_sync_raw", "AsyncRawEmbedClient"),
+    ("twelvelabs_embed.resources.embed_v2", "AsyncV2Client"),
+    ("twelvelabs_embed.resources.embed_v2", "AsyncV2TasksClient"),
+    ("twelvelabs_embed.resources.embed_v2_raw", "AsyncRawV2Client"),
+    ("twelvelabs_embed.resources.embed_v2_raw", "AsyncRawV2TasksClient"),
     ("twelvelabs_embed.resources.pager", "AsyncPager"),
 ]
 ROOT_CLASS = "AsyncTwelveLabs"
@@ -61,6 +66,11 @@ NAMES_MAP: dict[str, str] = {
     "AsyncEmbedClient": "EmbedClient",
     "AsyncTasksClient": "TasksClient",
     "AsyncRawTasksClient": "RawTasksClient",
+    "AsyncRawEmbedClient": "RawEmbedClient",
+    "AsyncV2Client": "V2Client",
+    "AsyncV2TasksClient": "V2TasksClient",
+    "AsyncRawV2Client": "RawV2Client",
+    "AsyncRawV2TasksClient": "RawV2TasksClient",
     "AsyncPager": "SyncPager",
     "AsyncIterator": "Iterator",
     "AsyncGenerator": "Iterator",
@@ -68,7 +78,15 @@ NAMES_MAP: dict[str, str] = {
     "__aexit__": "__exit__",
     "__aiter__": "__iter__",
 }
-CALLBACK_TYPES = frozenset({"StatusCallback", "ProgressCallback", "UploadProgress"})
+CALLBACK_TYPES = frozenset(
+    {
+        "StatusCallback",
+        "ProgressCallback",
+        "UploadProgress",
+        "V2StatusCallback",
+        "MediaSourceCallback",
+    }
+)
 """Type aliases of callbacks; the core awaits what they return, so the sync client can
 run them in the caller's thread."""
 HEADER = (

@@ -11,7 +11,7 @@ Rules, all registered in :func:`configure_converter`:
   unknown keys in its ``extra`` mapping instead of failing or dropping them;
 * ``created_at``/``updated_at`` are RFC 3339 strings -> aware ``datetime``;
 * a text field takes a JSON string only (cattrs would ``str()`` an object or a list
-  into a made-up task id or status); numbers take numbers (not strings or booleans),
+  into a made-up task id or status); numbers take numbers (not strings or booleans), booleans only booleans,
   whole numbers only where an int is declared, string lists only lists of strings;
 * a task ``error`` sent as plain text becomes ``TaskError(message=...)``;
 * a segment's ``float`` list (and a v2 ``embedding``/``embedding_uncertainty``) is checked in one C-level pass (``sum``; no per-element
@@ -61,6 +61,12 @@ def _structure_float(value: Any, _: type) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a number, got {type(value).__name__}")
     return float(value)
+
+
+def _structure_bool(value: Any, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {value!r}")
+    return value
 
 
 def _structure_int(value: Any, _: type) -> int:
@@ -118,12 +124,13 @@ def _is_request(cl: Any) -> bool:
 
 
 def _request_unstructure_factory(cl: type[Any], c: cattrs.Converter) -> Any:
-    renames: dict[str, Any] = {
-        a.name: override(rename=_REQUEST_WIRE_NAMES[a.name])
+    # by each value's own class: a field may hold a request class, a dict, or a local
+    # path standing in for a media source (resolved later by the resource)
+    fields: dict[str, Any] = {
+        a.name: override(rename=_REQUEST_WIRE_NAMES.get(a.name), unstruct_hook=c.unstructure)
         for a in attrs.fields(cl)
-        if a.name in _REQUEST_WIRE_NAMES
     }
-    inner = make_dict_unstructure_fn(cl, c, **renames)
+    inner = make_dict_unstructure_fn(cl, c, **fields)
 
     def unstructure(obj: Any) -> dict[str, Any]:
         return {k: v for k, v in inner(obj).items() if v is not None}
@@ -185,6 +192,7 @@ def configure_converter(c: cattrs.Converter) -> None:
     c.register_structure_hook(str, _structure_str)
     c.register_structure_hook(float, _structure_float)
     c.register_structure_hook(int, _structure_int)
+    c.register_structure_hook(bool, _structure_bool)  # else the int hook (bool is an int)
     c.register_structure_hook_func(lambda t: t == list[str], _structure_str_list)
     task_error = _structure_factory(TaskError, c)
     # an ``error`` sent as plain text still tells the caller why the task failed

@@ -18,6 +18,7 @@ import aiohttp
 import attrs
 import orjson
 
+from ._bytes_body import BytesBody, BytesPayload
 from ._retry import backoff_delay, retry_delay, with_attempts
 from ._upload import MultipartBody, StreamingPayload, UploadProgress
 from ._version import __version__
@@ -41,10 +42,12 @@ class Request:
     method: str
     path: str
     params: Sequence[tuple[str, str]] | None = None
-    body: MultipartBody | None = None
+    body: MultipartBody | BytesBody | None = None
     timeout: float | None = None
     max_retries: int | None = None
     on_upload_progress: UploadProgress | None = None
+    headers: Mapping[str, str] | None = None
+    """Sent with this request only, over the client's own headers."""
 
 
 @attrs.frozen
@@ -161,11 +164,11 @@ class Transport:
         """
         session = self._get_session()
         url = self.base_url + req.path
-        data: StreamingPayload | None = None
-        headers = None
+        data: StreamingPayload | BytesPayload | None = None
+        headers = dict(req.headers) if req.headers else None
         if req.body is not None:
             data = req.body.payload(req.on_upload_progress, write_timeout=timeout)
-            headers = {"Content-Type": req.body.content_type}
+            headers = {**(headers or {}), "Content-Type": req.body.content_type}
         try:
             with map_exceptions(timeout):
                 async with session.request(

@@ -68,3 +68,13 @@ async def test_an_unknown_executor_is_refused(tmp_path: Path) -> None:
 def test_the_missing_extra_error_is_an_os_error() -> None:
     """``serve`` reports OSErrors as "cannot start: ..." rather than a traceback."""
     assert issubclass(ExecutorUnavailable, OSError)
+
+
+def test_ray_flags_without_the_ray_executor_are_refused(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "twelvelabs_embed.local", "--data-dir", str(tmp_path),
+         "--ray-address", "auto"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "--ray-address and --ray-shared-* need --executor ray" in out.stderr

@@ -100,3 +100,19 @@ def test_a_script_without_the_main_guard_is_told_what_to_write(tmp_path: Path) -
     )
     assert 'if __name__ == "__main__":' in proc.stderr
     assert "video_file_broken" not in proc.stderr and proc.stderr.count("Traceback") == 1
+
+
+def test_embed_v2_offline_with_the_sample(tmp_path: Path) -> None:
+    proc = run_example("embed_v2.py", [], tmp_path)
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "sample.mp4 sent as base64_string"
+    assert lines[1:4] == [f"shot {a}-{b} s: 512 floats" for a, b in ((0, 4), (4, 8), (8, 12))]
+    assert "task ready (10, 256)" in lines and "text vector: 512 floats" in lines
+
+
+def test_embed_v2_sync(tmp_path: Path) -> None:
+    video = make_video(tmp_path / "mine.mp4", duration=8.0, fps=10, audio=True)
+    proc = run_example("embed_v2_sync.py", [str(video)], tmp_path)
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "ready clips start at [0.0, 4.0]", proc.stdout
+    assert lines[1].startswith("[[1.")

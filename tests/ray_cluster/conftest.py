@@ -25,6 +25,8 @@ RAY_ENV = {
     "RAY_USAGE_STATS_ENABLED": "0",
     # Other test processes share this machine's memory: never let Ray's monitor kill ours.
     "RAY_memory_monitor_refresh_ms": "0",
+    # A removed node is declared dead after 5 missed 1 s health checks (default 5 x 3 s).
+    "RAY_health_check_period_ms": "1000",
 }
 NODE = {"num_cpus": 1, "object_store_memory": 128 << 20}
 

@@ -15,10 +15,14 @@ import pytest
 
 pytest.importorskip("ray", reason="the ray extra is not installed")
 
+from tests.videos import make_audio_only, make_image
 from twelvelabs_embed.local.executors.base import WorkerCrashed, WorkerTimedOut
 from twelvelabs_embed.local.executors.process_pool import ProcessPoolMediaExecutor
 from twelvelabs_embed.local.executors.ray import RayMediaExecutor, RayOptions
+from twelvelabs_embed.local.executors.ray_task import scratch_root
 from twelvelabs_embed.local.media.task_job import JobRefused, JobResult, JobSpec, embed_task
+from twelvelabs_embed.local.media.v1_sync import V1SyncSpec, embed_v1_sync
+from twelvelabs_embed.local.media.v2_vectors import AvSpec, CombinedSpec, combined_vector
 
 from . import jobs
 from .conftest import TwoNodes
@@ -190,6 +194,59 @@ async def test_close_kills_the_jobs_in_flight(cluster: TwoNodes, short_tmp: Path
     await wait_gone(int(pid_file.read_text()))
     with pytest.raises(WorkerCrashed):  # the engine leaves such a task `processing`
         await run
+
+
+async def test_videos_of_killed_workers_are_swept_from_the_scratch_dir(
+    executor: RayMediaExecutor, media: dict[str, Path]
+) -> None:
+    """A job killed at its time limit leaves its video behind; the next job removes it."""
+    finished = await asyncio.create_subprocess_exec("true")  # a pid that has just exited
+    await finished.wait()
+    left = scratch_root() / str(finished.pid)
+    left.mkdir(parents=True, exist_ok=True)
+    (left / "video-left.mp4").write_bytes(b"from a killed job")
+    assert await executor.run(embed_task, spec(media["good"]))
+    assert not left.exists()
+    assert all(not list(d.iterdir()) for d in scratch_root().iterdir())  # none in use now
+
+
+async def test_every_media_file_of_a_spec_reaches_the_worker(
+    cluster: TwoNodes, media: dict[str, Path], short_tmp: Path
+) -> None:
+    """v1 sync (image + audio) and v2 combined (images + a video) jobs name several files;
+    each one travels (here: small ones as bytes, the video through the shared directory)."""
+    image = make_image(short_tmp / "still.png", width=480, height=360)
+    audio = make_audio_only(short_tmp / "tone.m4a", 5.0)
+    v1 = V1SyncSpec("marengo3.0", text="a red bus", image_path=str(image), audio_path=str(audio))
+    video = AvSpec(str(media["bunny"]), "video", "marengo3.0", "async", None, None, "fixed",
+                   6.0, ("visual", "audio"), ("asset",), True, False, 512)  # fmt: skip
+    v2 = CombinedSpec("marengo3.0", 512, text="a red bus", images=(str(image),), media=(video,))
+    shared = short_tmp / "shared"
+    ex = await RayMediaExecutor.connect(
+        RayOptions(
+            address=cluster.address,
+            inline_max_bytes=media["bunny"].stat().st_size - 1,
+            shared_dir=shared,
+        )
+    )
+    try:
+        got, want = await ex.run(embed_v1_sync, v1), embed_v1_sync(v1)
+        assert [a[:2] for a in got.audio] == [a[:2] for a in want.audio]
+        for g, w in [(got.text, want.text), (got.image, want.image)] + [
+            (g[2], w[2]) for g, w in zip(got.audio, want.audio, strict=True)
+        ]:
+            assert g is not None and w is not None
+            np.testing.assert_allclose(np.frombuffer(g, "<f4"), np.frombuffer(w, "<f4"), atol=1e-6)
+        np.testing.assert_allclose(
+            np.frombuffer(await ex.run(combined_vector, v2), "<f4"),
+            np.frombuffer(combined_vector(v2), "<f4"),
+            rtol=0,
+            atol=1e-6,
+        )
+        assert ex.stats()["videos_by"] == {"bytes": 3, "path": 1}
+    finally:
+        await ex.aclose()
+    assert list(shared.iterdir()) == []
 
 
 @pytest.fixture

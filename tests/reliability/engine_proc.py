@@ -31,9 +31,11 @@ class EngineProcess:
         *,
         file_size_limit: int | None = None,
         extra_args: Sequence[str] = (),
+        command: Sequence[str] = (sys.executable, "-m", "twelvelabs_embed.local"),
     ) -> None:
         """``file_size_limit`` sets ``RLIMIT_FSIZE`` in the child: a write past it fails
-        with ``EFBIG`` (Python ignores ``SIGXFSZ``), a stand-in for a full disk."""
+        with ``EFBIG`` (Python ignores ``SIGXFSZ``), a stand-in for a full disk.
+        ``command`` starts the engine (``[".../twelvelabs-embed", "serve"]`` works too)."""
         preexec: Callable[[], None] | None = None
         if file_size_limit is not None:
             limit = file_size_limit
@@ -42,7 +44,7 @@ class EngineProcess:
                 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "twelvelabs_embed.local", "--port", "0", "--data-dir",
+            [*command, "--port", "0", "--data-dir",
              str(data_dir), "--workers", str(workers), "--api-key", KEY, "--log-level", "WARNING",
              *extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, preexec_fn=preexec,

@@ -11,6 +11,7 @@ the engine's policy refuses before connecting, so no request leaves the machine.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -198,9 +199,11 @@ def test_no_5xx_and_responses_match_the_description(
 def test_wrong_or_missing_key_is_401_for_every_operation(engine: LocalEngine, schema: Any) -> None:
     with requests.Session() as session:
         for operation in _operations(schema):
+            if operation.definition.raw.get("security") == []:
+                continue  # a presigned URL: its signature is the credential
             case = operation.Case() if hasattr(operation, "Case") else operation.make_case()
-            if "task_id" in (case.path_parameters or {}) or "{task_id}" in operation.path:
-                case.path_parameters = {"task_id": "66419a20c70bb578439bd8f4"}
+            names = re.findall(r"{(\w+)}", operation.path)
+            case.path_parameters = dict.fromkeys(names, "66419a20c70bb578439bd8f4")
             for headers in ({}, {"x-api-key": "tlk_wrong"}):
                 r = case.call(base_url=engine.base_url, session=session, headers=headers)
                 body = r.json()

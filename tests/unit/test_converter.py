@@ -200,3 +200,8 @@ def test_v2_responses_parse_with_vectors_checked() -> None:
     assert to_dict(task)["_id"] == "t"
     with pytest.raises(cattrs.BaseValidationError):
         structure({"data": [{"embedding": ["a"]}]}, EmbeddingSuccessResponse)
+    usage = {"input_tokens": {"video": 12}, "truncated": False}
+    parsed = structure({"data": [], "usage": usage}, EmbeddingSuccessResponse)
+    assert parsed.usage is not None and parsed.usage.truncated is False
+    with pytest.raises(cattrs.BaseValidationError):
+        structure({"usage": {**usage, "truncated": 0}}, EmbeddingSuccessResponse)

@@ -3,10 +3,35 @@
 #   twelvelabs_embed/resources/embed.py,
 #   twelvelabs_embed/resources/embed_tasks.py,
 #   twelvelabs_embed/resources/embed_tasks_raw.py,
+#   twelvelabs_embed/resources/embed_sync_raw.py,
+#   twelvelabs_embed/resources/embed_v2.py,
+#   twelvelabs_embed/resources/embed_v2_raw.py,
 #   twelvelabs_embed/resources/pager.py;
 # DO NOT EDIT. Change the async original and run `python tools/generate_sync.py`.
 """Generated sync twins of the async classes; see :mod:`.client`."""
 
-from .client import EmbedClient, RawTasksClient, SyncPager, TasksClient, TwelveLabs
+from .client import (
+    EmbedClient,
+    RawEmbedClient,
+    RawTasksClient,
+    RawV2Client,
+    RawV2TasksClient,
+    SyncPager,
+    TasksClient,
+    TwelveLabs,
+    V2Client,
+    V2TasksClient,
+)
 
-__all__ = ["EmbedClient", "RawTasksClient", "SyncPager", "TasksClient", "TwelveLabs"]
+__all__ = [
+    "EmbedClient",
+    "RawEmbedClient",
+    "RawTasksClient",
+    "RawV2Client",
+    "RawV2TasksClient",
+    "SyncPager",
+    "TasksClient",
+    "TwelveLabs",
+    "V2Client",
+    "V2TasksClient",
+]

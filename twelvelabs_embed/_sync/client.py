@@ -3,6 +3,9 @@
 #   twelvelabs_embed/resources/embed.py,
 #   twelvelabs_embed/resources/embed_tasks.py,
 #   twelvelabs_embed/resources/embed_tasks_raw.py,
+#   twelvelabs_embed/resources/embed_sync_raw.py,
+#   twelvelabs_embed/resources/embed_v2.py,
+#   twelvelabs_embed/resources/embed_v2_raw.py,
 #   twelvelabs_embed/resources/pager.py;
 # DO NOT EDIT. Change the async original and run `python tools/generate_sync.py`.
 """The sync client, generated from the async core.
@@ -29,6 +32,7 @@ from twelvelabs_embed._upload import UploadProgress, VideoFile
 from twelvelabs_embed.client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SEC, AsyncTwelveLabs
 from twelvelabs_embed.resources._base import RequestOptions
 from twelvelabs_embed.resources.embed import AsyncEmbedClient
+from twelvelabs_embed.resources.embed_sync_raw import AsyncRawEmbedClient, MediaFile
 from twelvelabs_embed.resources.embed_tasks import (
     AsyncTasksClient,
     CreateEmbeddingsTaskVideoParams,
@@ -36,7 +40,11 @@ from twelvelabs_embed.resources.embed_tasks import (
     StatusCallback,
 )
 from twelvelabs_embed.resources.embed_tasks_raw import AsyncRawTasksClient, PreparedCreate
+from twelvelabs_embed.resources.embed_v2 import AsyncV2Client, AsyncV2TasksClient, V2StatusCallback
+from twelvelabs_embed.resources.embed_v2_raw import AsyncRawV2Client, AsyncRawV2TasksClient
+from twelvelabs_embed.resources.media_sources import MediaSourceCallback
 from twelvelabs_embed.resources.pager import AsyncPager, ItemT, ListResponse, PageInfo
+from twelvelabs_embed.types.embed_sync import EmbeddingResponse
 from twelvelabs_embed.types.embed_tasks import (
     EmbeddingOption,
     EmbeddingScope,
@@ -46,10 +54,23 @@ from twelvelabs_embed.types.embed_tasks import (
     TasksRetrieveResponse,
     TasksStatusResponse,
 )
+from twelvelabs_embed.types.embed_v2 import EmbeddingSuccessResponse, EmbeddingTaskResponse
+from twelvelabs_embed.types.embed_v2 import TasksCreateResponse as EmbeddingTasksCreateResponse
 from twelvelabs_embed.types.http_response import HttpResponse
 from twelvelabs_embed.types.jobs import BulkResult, ItemResult, JobOptions, JobOptionsDict
 
-__all__ = ["EmbedClient", "RawTasksClient", "SyncPager", "TasksClient", "TwelveLabs"]
+__all__ = [
+    "EmbedClient",
+    "RawEmbedClient",
+    "RawTasksClient",
+    "RawV2Client",
+    "RawV2TasksClient",
+    "SyncPager",
+    "TasksClient",
+    "TwelveLabs",
+    "V2Client",
+    "V2TasksClient",
+]
 
 
 class TwelveLabs:
@@ -151,11 +172,48 @@ class TwelveLabs:
 
 
 class EmbedClient:
+    """``client.embed``: ``tasks``, ``v_2``, and :meth:`create` (v1 sync)."""
+
     def __init__(self, async_: AsyncEmbedClient, portal: Portal) -> None:
         """Wraps an ``AsyncEmbedClient``; the client makes it, not your code."""
         self._async = async_
         self._portal = portal
         self.tasks = TasksClient(self._async.tasks, self._portal)
+        self.v_2 = V2Client(self._async.v_2, self._portal)
+        self.with_raw_response = RawEmbedClient(self._async.with_raw_response, self._portal)
+
+    def create(
+        self,
+        model_name: str,
+        *,
+        text: str | None = None,
+        image_url: str | None = None,
+        image_file: MediaFile | None = None,
+        audio_url: str | None = None,
+        audio_file: MediaFile | None = None,
+        audio_start_offset_sec: float | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> EmbeddingResponse:
+        """v1 sync embeddings of text, an image and/or audio (``POST /embed``).
+
+        The platform will deprecate it; :attr:`v_2` is its successor. A URL wins over a
+        file of the same kind; audio comes back in 10 s segments from
+        ``audio_start_offset_sec``.
+
+        Raises:
+            BadRequestError: a subclass per code, before sending when the rules can tell.
+        """
+        return self._portal.call(
+            self._async.create,
+            model_name,
+            text=text,
+            image_url=image_url,
+            image_file=image_file,
+            audio_url=audio_url,
+            audio_file=audio_file,
+            audio_start_offset_sec=audio_start_offset_sec,
+            request_options=request_options,
+        )
 
 
 class TasksClient:
@@ -537,6 +595,486 @@ class RawTasksClient:
         request_options: RequestOptions | None = None,
     ) -> HttpResponse[TasksListResponse]:
         """One page of ``tasks.list`` with the HTTP facts (the plain method pages on)."""
+        return self._portal.call(
+            self._async.list,
+            started_at=started_at,
+            ended_at=ended_at,
+            status=status,
+            page=page,
+            page_limit=page_limit,
+            request_options=request_options,
+        )
+
+
+class RawEmbedClient:
+    """``POST /embed`` with the HTTP facts."""
+
+    def __init__(self, async_: AsyncRawEmbedClient, portal: Portal) -> None:
+        """Wraps an ``AsyncRawEmbedClient``; the client makes it, not your code."""
+        self._async = async_
+        self._portal = portal
+
+    def create(
+        self,
+        model_name: str,
+        *,
+        text: str | None = None,
+        image_url: str | None = None,
+        image_file: MediaFile | None = None,
+        audio_url: str | None = None,
+        audio_file: MediaFile | None = None,
+        audio_start_offset_sec: float | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[EmbeddingResponse]:
+        """``embed.create`` with the HTTP facts; same parameters and errors."""
+        return self._portal.call(
+            self._async.create,
+            model_name,
+            text=text,
+            image_url=image_url,
+            image_file=image_file,
+            audio_url=audio_url,
+            audio_file=audio_file,
+            audio_start_offset_sec=audio_start_offset_sec,
+            request_options=request_options,
+        )
+
+
+class V2Client:
+    """``client.embed.v_2``: sync embeddings (:meth:`create`) and :attr:`tasks`."""
+
+    def __init__(self, async_: AsyncV2Client, portal: Portal) -> None:
+        """Wraps an ``AsyncV2Client``; the client makes it, not your code."""
+        self._async = async_
+        self._portal = portal
+        self.with_raw_response = RawV2Client(self._async.with_raw_response, self._portal)
+        self.tasks = V2TasksClient(self._async.tasks, self._portal)
+
+    def create(
+        self,
+        *,
+        input_type: str,
+        model_name: str,
+        auto_truncate: bool | None = None,
+        embedding_uncertainty: bool | None = None,
+        embedding_dimension: int | None = None,
+        text: Any = None,
+        image: Any = None,
+        text_image: Any = None,
+        audio: Any = None,
+        video: Any = None,
+        multi_input: Any = None,
+        on_media_source: MediaSourceCallback | None = None,
+        on_upload_progress: UploadProgress | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> EmbeddingSuccessResponse:
+        """Embeddings now: text, an image, text with an image, audio or video (up to 10
+        minutes on ``marengo3.0``), or a ``multi_input`` combination.
+
+        Args:
+            input_type: ``text``, ``image``, ``text_image``, ``audio``, ``video`` or
+                ``multi_input`` (``marengo3.5`` takes only ``multi_input``).
+            model_name: ``marengo3.0`` (512-d) or ``marengo3.5``.
+            embedding_dimension: ``marengo3.5`` only: 128, 256 or 512.
+            auto_truncate: ``marengo3.5``: cut text past 2,000 tokens instead of refusing it.
+            text, image, text_image, audio, video, multi_input: the input named by
+                ``input_type`` (``TextInputRequest`` etc., or a dict); a ``media_source``
+                may be a local path.
+            on_media_source: told how each local file was sent (base64 or asset).
+
+        Returns:
+            ``data`` (one entry per vector), ``metadata`` (none for text) and, on 3.5, ``usage``.
+
+        Raises:
+            BadRequestError, ContentTooLargeError: a subclass per code, before sending
+                when the rules can tell (``preflight=True``), else from the server.
+            FileTooLargeForBase64Error: a local file over the base64 allowance.
+
+        Sync client: ``on_media_source`` and ``on_upload_progress`` run in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.create,
+            input_type=input_type,
+            model_name=model_name,
+            auto_truncate=auto_truncate,
+            embedding_uncertainty=embedding_uncertainty,
+            embedding_dimension=embedding_dimension,
+            text=text,
+            image=image,
+            text_image=text_image,
+            audio=audio,
+            video=video,
+            multi_input=multi_input,
+            on_media_source=self._portal.marshal(on_media_source),
+            on_upload_progress=self._portal.marshal(on_upload_progress),
+            request_options=request_options,
+        )
+
+
+class V2TasksClient:
+    """Embed API v2 tasks: create, retrieve (status and vectors), list, and wait."""
+
+    def __init__(self, async_: AsyncV2TasksClient, portal: Portal) -> None:
+        """Wraps an ``AsyncV2TasksClient``; the client makes it, not your code."""
+        self._async = async_
+        self._portal = portal
+        self.with_raw_response = RawV2TasksClient(self._async.with_raw_response, self._portal)
+
+    def create(
+        self,
+        *,
+        input_type: str,
+        model_name: str,
+        embedding_uncertainty: bool | None = None,
+        embedding_dimension: int | None = None,
+        audio: Any = None,
+        video: Any = None,
+        document: Any = None,
+        image: Any = None,
+        on_media_source: MediaSourceCallback | None = None,
+        on_upload_progress: UploadProgress | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> EmbeddingTasksCreateResponse:
+        """Start a task for audio or video (Marengo 3.5: also an image or a document).
+
+        Args:
+            input_type: ``audio``, ``video`` (and on ``marengo3.5``: ``image``, ``document``).
+            model_name: ``marengo3.0`` or ``marengo3.5``.
+            embedding_dimension: ``marengo3.5`` only: 128, 256 or 512 (default 512).
+            audio, video, document, image: the input named by ``input_type``
+                (``AsyncVideoInputRequest`` etc., or a dict); its ``media_source`` may be
+                a local path (sent as base64 within the allowance).
+            on_media_source: told how each local file was sent (base64 or asset).
+            on_upload_progress: ``callback(sent_bytes, total_bytes)`` as the body goes out.
+
+        Returns:
+            The task, ``processing``; poll it with :meth:`wait_for_done`.
+
+        Raises:
+            BadRequestError: a subclass per code; before sending (``preflight=True``) for
+                what the rules can tell, else from the server.
+            FileTooLargeForBase64Error: a local file over the base64 allowance.
+
+        Sync client: ``on_media_source`` and ``on_upload_progress`` run in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.create,
+            input_type=input_type,
+            model_name=model_name,
+            embedding_uncertainty=embedding_uncertainty,
+            embedding_dimension=embedding_dimension,
+            audio=audio,
+            video=video,
+            document=document,
+            image=image,
+            on_media_source=self._portal.marshal(on_media_source),
+            on_upload_progress=self._portal.marshal(on_upload_progress),
+            request_options=request_options,
+        )
+
+    def retrieve(
+        self, task_id: str, *, request_options: RequestOptions | None = None
+    ) -> EmbeddingTaskResponse:
+        """The task: ``status``, and ``data`` (the vectors) once it is ``ready``."""
+        return self._portal.call(self._async.retrieve, task_id, request_options=request_options)
+
+    def list(
+        self,
+        *,
+        started_at: str | None = None,
+        ended_at: str | None = None,
+        status: str | None = None,
+        page: int = 1,
+        page_limit: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> SyncPager[MediaEmbeddingTask]:
+        """v2 tasks, newest first (the last 7 days unless a range is given); no vectors.
+
+        Returns the first requested page; ``for task in pager`` walks the rest.
+        """
+        return SyncPager(
+            self._portal.call(
+                self._async.list,
+                started_at=started_at,
+                ended_at=ended_at,
+                status=status,
+                page=page,
+                page_limit=page_limit,
+                request_options=request_options,
+            ),
+            self._portal,
+        )
+
+    def wait_for_done(
+        self,
+        task_id: str,
+        *,
+        sleep_interval: float = 5.0,
+        timeout: float | None = None,
+        callback: V2StatusCallback | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> EmbeddingTaskResponse:
+        """Poll until the task is ``ready`` or ``failed``; return it (with its vectors).
+
+        The official SDK has no waiting helper for v2. Same rules as the v1
+        ``wait_for_done``: the first poll is immediate, ``callback`` sees every poll,
+        errors worth retrying are logged and polling goes on, a ``failed`` task is
+        returned (check ``.status`` and ``.error``).
+
+        Raises:
+            ValueError: ``sleep_interval`` is not positive.
+            WaitTimeoutError: ``timeout`` seconds passed first (``last_status`` attached).
+
+        Sync client: ``callback`` runs in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.wait_for_done,
+            task_id,
+            sleep_interval=sleep_interval,
+            timeout=timeout,
+            callback=self._portal.marshal(callback),
+            request_options=request_options,
+        )
+
+    def as_completed(
+        self,
+        task_ids: Iterable[str],
+        *,
+        sleep_interval: float = 5.0,
+        timeout: float | None = None,
+        concurrency: int = 8,
+        callback: V2StatusCallback | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> Iterator[EmbeddingTaskResponse]:
+        """Yield each task as it finishes, polling all of them in one loop.
+
+        Sync client: ``callback`` runs in the thread that calls ``next()`` on the iterator.
+        """
+        return self._portal.iterate(
+            self._async.as_completed(
+                task_ids,
+                sleep_interval=sleep_interval,
+                timeout=timeout,
+                concurrency=concurrency,
+                callback=self._portal.marshal(callback),
+                request_options=request_options,
+            )
+        )
+
+    def wait_for_many(
+        self,
+        task_ids: Iterable[str],
+        *,
+        sleep_interval: float = 5.0,
+        timeout: float | None = None,
+        concurrency: int = 8,
+        callback: V2StatusCallback | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> builtins.list[EmbeddingTaskResponse]:
+        """Wait for every task; the final tasks come back in the order of ``task_ids``.
+
+        Sync client: ``callback`` runs in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.wait_for_many,
+            task_ids,
+            sleep_interval=sleep_interval,
+            timeout=timeout,
+            concurrency=concurrency,
+            callback=self._portal.marshal(callback),
+            request_options=request_options,
+        )
+
+    def embed_many(
+        self,
+        inputs: Iterable[str | os.PathLike[str] | Mapping[str, Any]],
+        *,
+        options: JobOptions | None = None,
+        on_progress: ProgressCallback | None = None,
+        **overrides: Unpack[JobOptionsDict],
+    ) -> builtins.list[ItemResult]:
+        """The bulk job of ``embed.tasks.embed_many``, on the Embed API v2.
+
+        Same inputs, options, journal, outputs and rows (v2 ``asset`` rows are written
+        with scope ``video``); ``video_clip_length`` becomes fixed segmentation of that
+        many whole seconds. Local files go as base64, so each must be within 36 MB until
+        the client can upload assets. Use one journal per API.
+
+        Sync client: ``on_progress`` runs in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.embed_many,
+            inputs,
+            options=options,
+            on_progress=self._portal.marshal(on_progress),
+            **overrides,
+        )
+
+    def iter_embed_many(
+        self,
+        inputs: Iterable[str | os.PathLike[str] | Mapping[str, Any]],
+        *,
+        options: JobOptions | None = None,
+        on_progress: ProgressCallback | None = None,
+        **overrides: Unpack[JobOptionsDict],
+    ) -> Iterator[ItemResult]:
+        """:meth:`embed_many`, yielding each :class:`ItemResult` as its input ends.
+
+        Sync client: ``on_progress`` runs in the thread that calls ``next()`` on the iterator.
+        """
+        return self._portal.iterate(
+            self._async.iter_embed_many(
+                inputs, options=options, on_progress=self._portal.marshal(on_progress), **overrides
+            )
+        )
+
+
+class RawV2Client:
+    """``POST /embed-v2`` with the HTTP facts."""
+
+    def __init__(self, async_: AsyncRawV2Client, portal: Portal) -> None:
+        """Wraps an ``AsyncRawV2Client``; the client makes it, not your code."""
+        self._async = async_
+        self._portal = portal
+
+    def create(
+        self,
+        *,
+        input_type: str,
+        model_name: str,
+        auto_truncate: bool | None = None,
+        embedding_uncertainty: bool | None = None,
+        embedding_dimension: int | None = None,
+        text: Any = None,
+        image: Any = None,
+        text_image: Any = None,
+        audio: Any = None,
+        video: Any = None,
+        multi_input: Any = None,
+        on_media_source: MediaSourceCallback | None = None,
+        on_upload_progress: UploadProgress | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[EmbeddingSuccessResponse]:
+        """``v_2.create`` with the HTTP facts; same parameters and errors.
+
+        Sync client: ``on_media_source`` and ``on_upload_progress`` run in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.create,
+            input_type=input_type,
+            model_name=model_name,
+            auto_truncate=auto_truncate,
+            embedding_uncertainty=embedding_uncertainty,
+            embedding_dimension=embedding_dimension,
+            text=text,
+            image=image,
+            text_image=text_image,
+            audio=audio,
+            video=video,
+            multi_input=multi_input,
+            on_media_source=self._portal.marshal(on_media_source),
+            on_upload_progress=self._portal.marshal(on_upload_progress),
+            request_options=request_options,
+        )
+
+
+class RawV2TasksClient:
+    """``/embed-v2/tasks`` with the HTTP facts."""
+
+    def __init__(self, async_: AsyncRawV2TasksClient, portal: Portal) -> None:
+        """Wraps an ``AsyncRawV2TasksClient``; the client makes it, not your code."""
+        self._async = async_
+        self._portal = portal
+
+    def create(
+        self,
+        *,
+        input_type: str,
+        model_name: str,
+        embedding_uncertainty: bool | None = None,
+        embedding_dimension: int | None = None,
+        audio: Any = None,
+        video: Any = None,
+        document: Any = None,
+        image: Any = None,
+        on_media_source: MediaSourceCallback | None = None,
+        on_upload_progress: UploadProgress | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[EmbeddingTasksCreateResponse]:
+        """``v_2.tasks.create`` with the HTTP facts; same parameters and errors.
+
+        Sync client: ``on_media_source`` and ``on_upload_progress`` run in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.create,
+            input_type=input_type,
+            model_name=model_name,
+            embedding_uncertainty=embedding_uncertainty,
+            embedding_dimension=embedding_dimension,
+            audio=audio,
+            video=video,
+            document=document,
+            image=image,
+            on_media_source=self._portal.marshal(on_media_source),
+            on_upload_progress=self._portal.marshal(on_upload_progress),
+            request_options=request_options,
+        )
+
+    def prepare_create(
+        self,
+        *,
+        input_type: str,
+        model_name: str,
+        embedding_uncertainty: bool | None = None,
+        embedding_dimension: int | None = None,
+        audio: Any = None,
+        video: Any = None,
+        document: Any = None,
+        image: Any = None,
+        on_media_source: MediaSourceCallback | None = None,
+        on_upload_progress: UploadProgress | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> PreparedCreate:
+        """Resolve local files, check and frame the body; send nothing (as v1's twin).
+
+        Sync client: ``on_media_source`` and ``on_upload_progress`` run in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.prepare_create,
+            input_type=input_type,
+            model_name=model_name,
+            embedding_uncertainty=embedding_uncertainty,
+            embedding_dimension=embedding_dimension,
+            audio=audio,
+            video=video,
+            document=document,
+            image=image,
+            on_media_source=self._portal.marshal(on_media_source),
+            on_upload_progress=self._portal.marshal(on_upload_progress),
+            request_options=request_options,
+        )
+
+    def send_create(self, prepared: PreparedCreate) -> HttpResponse[EmbeddingTasksCreateResponse]:
+        """Send a :class:`PreparedCreate` (again); the server gets the identical bytes."""
+        return self._portal.call(self._async.send_create, prepared)
+
+    def retrieve(
+        self, task_id: str, *, request_options: RequestOptions | None = None
+    ) -> HttpResponse[EmbeddingTaskResponse]:
+        """``v_2.tasks.retrieve`` with the HTTP facts."""
+        return self._portal.call(self._async.retrieve, task_id, request_options=request_options)
+
+    def list(
+        self,
+        *,
+        started_at: str | None = None,
+        ended_at: str | None = None,
+        status: str | None = None,
+        page: int = 1,
+        page_limit: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> HttpResponse[TasksListResponse]:
+        """One page of ``v_2.tasks.list`` with the HTTP facts."""
         return self._portal.call(
             self._async.list,
             started_at=started_at,

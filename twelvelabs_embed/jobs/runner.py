@@ -38,7 +38,14 @@ from ..errors import (
     TwelveLabsError,
     is_retryable,
 )
-from ..types import EmbeddingMatrix, ItemResult, JobOptions, JobProgress, TasksRetrieveResponse
+from ..types import (
+    EmbeddingMatrix,
+    ItemResult,
+    JobOptions,
+    JobProgress,
+    TasksRetrieveResponse,
+    TasksStatusResponse,
+)
 from . import identity, resume
 from .failures import error_code, failure_message
 from .gate import RateGate
@@ -77,7 +84,7 @@ class EmbedJob(UploadSteps):
         journal: Journal,
         store: PartStore | None,
         options: JobOptions,
-        poller: TaskPoller,
+        poller: TaskPoller[TasksStatusResponse],
         *,
         gate: RateGate | None = None,
         on_progress: ProgressCallback | None = None,
@@ -285,7 +292,7 @@ class EmbedJob(UploadSteps):
                 for answer in answers:
                     await self._polled(answer)
 
-    async def _polled(self, answer: Polled) -> None:
+    async def _polled(self, answer: Polled[TasksStatusResponse]) -> None:
         task_id = answer.task_id
         inp, since = self._watching[task_id]
         if answer.error is not None:
@@ -372,7 +379,7 @@ async def run_job(
     tasks: TasksApi,
     inputs: Sequence[identity.InputLike],
     options: JobOptions,
-    poller: TaskPoller,
+    poller: TaskPoller[TasksStatusResponse],
     *,
     on_progress: ProgressCallback | None = None,
 ) -> AsyncGenerator[ItemResult, None]:

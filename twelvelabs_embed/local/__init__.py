@@ -7,7 +7,13 @@ starts an engine needs the usual ``if __name__ == "__main__":`` guard.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
+
+# The engine logs what its operator should know (a worker crashed, a download failed).
+# `serve` configures logging to show it; an engine inside another program (the CLI, a
+# script) stays quiet unless that program configures logging, as libraries should.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from .engine import LocalEngine

@@ -7,11 +7,15 @@ downloads, workers, and finally the database.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from .._aio import cancel_and_wait, to_thread
+from ..rules import assets as asset_rules
 from .app_keys import (
+    ASSET_SERVICE,
     ASSETS,
     CLOCK,
     CONTROL,
@@ -23,9 +27,12 @@ from .app_keys import (
     SETTINGS,
     STORE,
     TASK_RUNNER,
+    UPLOADS,
     V2_RUNNER,
     V2_STORE,
 )
+from .assets import AssetService
+from .assets_store import AssetStore
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
 from .control.plane import ControlPlane
@@ -35,11 +42,12 @@ from .http.control_middleware import fault_middleware, request_log_middleware
 from .http.middlewares import add_version_header, auth_middleware, errors_middleware
 from .http.routes import setup_routes
 from .intake import TaskIntake
+from .presign import UrlSigner, load_secret
 from .settings import EngineSettings
 from .store import TaskStore
 from .task_runner import TaskRunner
+from .uploads import MultipartUploads
 from .url_fetch import UrlFetcher
-from .v2_sources import NoAssets
 from .v2_store import V2TaskStore
 from .v2_task_runner import V2TaskRunner
 
@@ -53,7 +61,6 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     v2_store = V2TaskStore(store)
     await v2_store.open()
     app[V2_STORE] = v2_store
-    app.setdefault(ASSETS, NoAssets())  # replaced by the engine's assets once they exist
     yield
     await store.close()
 
@@ -81,6 +88,8 @@ async def fetcher_ctx(app: web.Application) -> AsyncIterator[None]:
         connect_timeout=s.fetch_connect_timeout_sec,
         read_timeout=s.fetch_read_timeout_sec,
         max_redirects=s.max_redirects,
+        min_rate=s.fetch_min_rate,
+        grace=s.fetch_grace_sec,
     )
     async with fetcher:
         app[FETCHER] = fetcher
@@ -115,6 +124,37 @@ async def task_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     await runner.stop()
 
 
+async def assets_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Assets and multipart uploads: their database, URL downloads (up to the 4 GB a URL
+    asset may have), the probe after each upload, and the sweep of expired uploads."""
+    s = app[SETTINGS]
+    store = AssetStore(s.assets_db_path)
+    await store.open()
+    fetcher = UrlFetcher(
+        allow_private=s.allow_private_urls,
+        max_size=asset_rules.URL_MAX_BYTES,
+        total_timeout=s.fetch_timeout_sec,
+        connect_timeout=s.fetch_connect_timeout_sec,
+        read_timeout=s.fetch_read_timeout_sec,
+        max_redirects=s.max_redirects,
+    )
+    try:
+        async with fetcher:
+            service = AssetService(s, store, app[PROBE_EXECUTOR], fetcher, app[CLOCK])
+            signer = UrlSigner(await to_thread(load_secret, s.data_dir / "upload_signing.key"))
+            uploads = MultipartUploads(s, service, signer)
+            service.users = app[V2_STORE]  # a v2 task reading an asset blocks its deletion
+            app[ASSET_SERVICE], app[UPLOADS] = service, uploads
+            app[ASSETS] = service  # media_source.asset_id finds ready assets' files
+            await service.resume()
+            sweep = asyncio.ensure_future(uploads.sweep_forever())
+            yield
+            await cancel_and_wait([sweep])
+            await service.stop()
+    finally:
+        await store.close()
+
+
 def make_app(settings: EngineSettings, clock: EngineClock | None = None) -> web.Application:
     """The engine's application; ``settings.control`` adds the ``/_engine/`` control plane."""
     middlewares = [errors_middleware, auth_middleware]
@@ -130,6 +170,6 @@ def make_app(settings: EngineSettings, clock: EngineClock | None = None) -> web.
             plane.load_scenario(settings.scenario)
         app[CONTROL] = plane
     app.on_response_prepare.append(add_version_header)
-    app.cleanup_ctx.extend([store_ctx, executors_ctx, fetcher_ctx, task_runner_ctx])
+    app.cleanup_ctx.extend([store_ctx, executors_ctx, fetcher_ctx, task_runner_ctx, assets_ctx])
     setup_routes(app, control=settings.control)
     return app

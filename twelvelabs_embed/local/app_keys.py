@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from .assets import AssetService
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
 from .control.plane import ControlPlane
@@ -14,6 +15,7 @@ from .intake import CreateForm, TaskIntake
 from .settings import EngineSettings
 from .store import TaskRecord, TaskStore
 from .task_runner import TaskRunner
+from .uploads import MultipartUploads
 from .url_fetch import UrlFetcher
 from .v2_sources import AssetLookup
 from .v2_store import V2TaskStore
@@ -33,7 +35,9 @@ INTAKE = web.AppKey("intake", TaskIntake)
 V2_STORE = web.AppKey("v2_store", V2TaskStore)
 V2_RUNNER = web.AppKey("v2_runner", V2TaskRunner)
 ASSETS = web.AppKey("assets", AssetLookup)
-"""Finds an asset's file for ``media_source.asset_id``; ``NoAssets`` until assets exist."""
+"""Finds a ready asset's file for ``media_source.asset_id`` (the engine's ``AssetService``)."""
+ASSET_SERVICE = web.AppKey("asset_service", AssetService)
+UPLOADS = web.AppKey("uploads", MultipartUploads)
 
 LOG_ENTRY = web.RequestKey("log_entry", LoggedRequest)
 """The request's request-log entry (control plane on)."""

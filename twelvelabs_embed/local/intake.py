@@ -15,7 +15,7 @@ import attrs
 
 from .. import video_rules
 from .control.clock import EngineClock
-from .executors.base import MediaExecutor, WorkerCrashed, WorkerTimedOut
+from .executors.base import ExecutorClosed, MediaExecutor, WorkerCrashed, WorkerTimedOut
 from .http.problems import ApiProblem, from_violations
 from .media.task_job import JobRefused, JobSpec, check_media, probe
 from .settings import EngineSettings, discard
@@ -125,6 +125,10 @@ class TaskIntake:
             check_media(spec, facts)
         except JobRefused as exc:
             raise ApiProblem(400, exc.code, exc.message) from exc
+        except ExecutorClosed as exc:
+            raise ApiProblem(
+                503, "service_unavailable", "The engine is shutting down; try again later."
+            ) from exc
         except WorkerCrashed as exc:
             why = "stopped responding" if isinstance(exc, WorkerTimedOut) else "crashed"
             v = video_rules.file_broken(f"Decoding the file {why} in the prober.")
@@ -138,7 +142,7 @@ class TaskIntake:
         timeout = self._settings.probe_timeout_sec
         try:
             return await self._prober.run(probe, path, timeout=timeout)
-        except WorkerTimedOut:
-            raise  # a probe that hangs will hang again
+        except (WorkerTimedOut, ExecutorClosed):
+            raise  # a probe that hangs will hang again; a closed prober stays closed
         except WorkerCrashed:
             return await self._prober.run(probe, path, timeout=timeout)

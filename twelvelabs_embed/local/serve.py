@@ -110,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             scenario = json.loads(Path(args.scenario).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             build_parser().error(f"--scenario {args.scenario}: {exc}")
+    ray_flags = (args.ray_address, args.ray_shared_dir, args.ray_shared_url)
+    if args.executor != "ray" and any(f is not None for f in ray_flags):
+        build_parser().error("--ray-address and --ray-shared-* need --executor ray")
     if args.ray_shared_url and not args.ray_shared_dir:
         build_parser().error(
             "--ray-shared-url needs --ray-shared-dir (where the engine puts files)"

@@ -33,6 +33,10 @@ class EngineSettings:
         fetch_timeout_sec: total time allowed for one ``video_url`` download.
         fetch_connect_timeout_sec / fetch_read_timeout_sec: per-connect and per-read limits.
         max_redirects: redirects followed for ``video_url``; each hop is re-checked.
+        max_downloads: ``video_url`` downloads at once (they never hold a media worker).
+        fetch_min_rate / fetch_grace_sec: a download's response headers must arrive
+            within ``fetch_grace_sec``, and from then on its average rate must stay at or
+            above ``fetch_min_rate`` bytes/s, or it fails as too slow.
         encoder: which encoder turns frames into vectors (``media.segments.ClipPlan.encoder``).
         job_timeout_sec: longest one video may decode and embed before its worker is
             stopped and the task fails (a hung decoder must not hold a task forever);
@@ -52,6 +56,8 @@ class EngineSettings:
         ray_shared_url: where ``ray_shared_dir`` is served over HTTP(S); workers then
             download from it instead of reading the path.
         ray_max_retries: Ray re-runs of a job whose worker process or node died.
+        upload_chunk_size: the chunk size of multipart uploads; ``None`` follows the
+            platform's plan (``rules.assets.chunk_size_for``). Tests set it small.
     """
 
     data_dir: Path
@@ -65,6 +71,9 @@ class EngineSettings:
     fetch_connect_timeout_sec: float = 10.0
     fetch_read_timeout_sec: float = 60.0
     max_redirects: int = 3
+    max_downloads: int = 4
+    fetch_min_rate: float = 32 * 1024
+    fetch_grace_sec: float = 30.0
     encoder: str = "descriptor"
     job_timeout_sec: float = 3600.0
     probe_timeout_sec: float = 120.0
@@ -80,6 +89,7 @@ class EngineSettings:
     )
     ray_shared_url: str | None = None
     ray_max_retries: int = 1
+    upload_chunk_size: int | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.control and not self.api_key:
@@ -88,6 +98,10 @@ class EngineSettings:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "tasks.sqlite3"
+
+    @property
+    def assets_db_path(self) -> Path:
+        return self.data_dir / "assets.sqlite3"
 
     @property
     def media_dir(self) -> Path:

@@ -1,9 +1,13 @@
 """Turns ``processing`` tasks into ``ready`` or ``failed`` ones, in the background.
 
-A fixed number of consumer coroutines drain a queue of task ids. Each one downloads a
-``video_url`` if needed (in the event loop, with ``UrlFetcher``), runs ``media.task_job.embed_task``
-on the media executor, and records the outcome. The store is the source of truth: the
-queue only holds ids, so a restart simply re-queues every task still ``processing``.
+A fixed number of consumer coroutines (one per media worker) drain a queue of task ids
+and run ``media.task_job.embed_task`` on the media executor. A ``video_url`` is fetched
+first, *outside* that queue: a consumer hands the task to a download of its own (at most
+``max_downloads`` at once, each held to a minimum rate by ``UrlFetcher``) and moves on,
+and the finished download puts the task back in the queue. So a URL that drips a byte
+every few seconds holds one download slot, never a media worker. The store is the source
+of truth: the queue only holds ids, so a restart simply re-queues every task still
+``processing``.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 from .. import video_rules
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
-from .executors.base import MediaExecutor, WorkerCrashed, WorkerTimedOut
+from .executors.base import ExecutorClosed, MediaExecutor, WorkerCrashed, WorkerTimedOut
 from .media.task_job import JobRefused, JobSpec, embed_task
 from .settings import EngineSettings, discard
 from .store import TaskRecord, TaskStore
@@ -59,6 +64,9 @@ class TaskRunner:
         self._consumers: list[asyncio.Task[None]] = []
         self._purger: asyncio.Task[None] | None = None
         self._pending = 0
+        self._stopping = False
+        self._download_slots = asyncio.Semaphore(max(1, settings.max_downloads))
+        self._downloads: dict[str, asyncio.Task[None]] = {}
         self.idle = asyncio.Event()
         self.idle.set()
 
@@ -75,11 +83,17 @@ class TaskRunner:
         self._purger = asyncio.create_task(self._purge_loop(), name="tl-purger")
 
     async def stop(self) -> None:
-        tasks = [*self._consumers, *([self._purger] if self._purger else [])]
+        self._stopping = True
+        tasks = [
+            *self._consumers,
+            *self._downloads.values(),
+            *([self._purger] if self._purger else []),
+        ]
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._consumers.clear()
+        self._downloads.clear()
         self._purger = None
 
     def submit(self, task_id: str) -> None:
@@ -106,7 +120,7 @@ class TaskRunner:
         return await self._store.mark_failed(task_id, code, message, at_ms=self._clock.now_ms())
 
     async def force_complete(self, task_id: str) -> str:
-        await self._process(task_id)
+        await self._process(task_id, download_here=True)
         return await self.status_of(task_id) or "gone"
 
     async def counts(self) -> dict[str, int]:
@@ -139,7 +153,8 @@ class TaskRunner:
         orphans = [
             p
             for p in media.iterdir()
-            if p.suffix in (".upload", ".download") and p.stem not in unfinished
+            if p.suffix == ".part"  # a download cut off by a crash
+            or (p.suffix in (".upload", ".download") and p.stem not in unfinished)
         ]
         for p in orphans:
             discard(p)
@@ -180,17 +195,20 @@ class TaskRunner:
             finally:
                 self._done_one()
 
-    async def _process(self, task_id: str) -> None:
+    async def _process(self, task_id: str, *, download_here: bool = False) -> None:
         task = await self._store.get(task_id)
         if task is None or task.status != "processing":
             return
         path = Path(task.media_path) if task.media_path else None
         if task.input_url:
-            path = self._settings.media_dir / f"{task.id}.download"
-            try:
-                await self._fetcher.fetch(task.input_url, path)
-            except FetchFailed as exc:
-                await self._fail(task.id, exc.code, exc.message)
+            path = self._download_path(task.id)
+            if not path.exists():
+                if download_here:
+                    await self._download(task)
+                else:
+                    self._start_download(task)
+                    return
+            if not path.exists():  # the download failed, and said why on the task
                 return
         if path is None or not path.exists():
             v = video_rules.file_broken("The uploaded file is no longer available.")
@@ -200,8 +218,49 @@ class TaskRunner:
             await self._run(task, path)
         finally:
             current = await self._store.get(task.id)
-            if current is None or current.status != "processing" or task.input_url:
-                discard(path)
+            if current is None or current.status != "processing":
+                discard(path)  # kept while processing: a crashed job runs again from it
+
+    def _download_path(self, task_id: str) -> Path:
+        return self._settings.media_dir / f"{task_id}.download"
+
+    def _start_download(self, task: TaskRecord) -> None:
+        """Fetch a URL task's video beside the media queue; the task comes back to the
+        queue when its file is there."""
+        if task.id in self._downloads or self._stopping:
+            return
+        self._pending += 1
+        done = asyncio.create_task(self._download_then_queue(task), name=f"tl-fetch-{task.id}")
+        self._downloads[task.id] = done
+
+    async def _download_then_queue(self, task: TaskRecord) -> None:
+        try:
+            await self._download(task)
+        except Exception:
+            log.exception("task %s: unexpected error while downloading", task.id)
+            with contextlib.suppress(Exception):
+                await self._fail(
+                    task.id, "internal_error", "The engine failed while downloading the video."
+                )
+        finally:
+            self._downloads.pop(task.id, None)
+        if self._download_path(task.id).exists():
+            self.submit(task.id)
+        self._done_one()
+
+    async def _download(self, task: TaskRecord) -> None:
+        """Download to ``<id>.download.part``, renamed once complete (so a crash never
+        leaves a partial file that looks finished); a failure fails the task."""
+        assert task.input_url is not None
+        path = self._download_path(task.id)
+        part = path.with_name(path.name + ".part")
+        async with self._download_slots:
+            try:
+                await self._fetcher.fetch(task.input_url, part)
+            except FetchFailed as exc:
+                await self._fail(task.id, exc.code, exc.message)
+                return
+        os.replace(part, path)
 
     async def _run(self, task: TaskRecord, path: Path) -> None:
         spec = JobSpec(
@@ -221,11 +280,15 @@ class TaskRunner:
             )
         except JobRefused as exc:
             await self._fail(task.id, exc.code, exc.message)
+        except ExecutorClosed:  # shutting down: the task stays `processing` for next time
+            return
         except WorkerTimedOut as exc:  # a hang is no accident: do not try again
             v = video_rules.file_broken(f"Processing this video stopped responding ({exc}).")
             await self._fail(task.id, v.code, v.message)
         except WorkerCrashed as exc:
             attempts = await self._store.bump_attempts(task.id)
+            if self._stopping:  # never start work again while the engine stops
+                return
             if attempts >= MAX_ATTEMPTS:
                 v = video_rules.file_broken(
                     f"The worker decoding this video crashed {attempts} times ({exc})."

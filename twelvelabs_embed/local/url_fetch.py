@@ -1,5 +1,10 @@
 """Download a ``video_url`` to disk safely: scheme, address, redirect, size and time limits.
 
+Time is bounded three ways: a total limit per download, response headers within a grace
+period, and a minimum average rate once that grace period is over (a server that drips
+a byte every few seconds is cut off, instead of holding a download slot for the whole
+total limit).
+
 Server-side request forgery is the risk: a URL that names (or resolves to, or redirects
 to) a loopback, private, link-local, multicast or reserved address is refused unless the
 engine allows private URLs. The check lives in the connector's resolver, so the address
@@ -9,6 +14,7 @@ literals, which aiohttp never resolves, are checked before each hop.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import os
@@ -36,6 +42,12 @@ class FetchFailed(Exception):
         super().__init__(code, message)
         self.code = code
         self.message = message
+
+
+def next_bytes_deadline(started: float, received: int, min_rate: float, grace: float) -> float:
+    """When more bytes must have arrived for the average rate since ``started`` to stay at
+    or above ``min_rate`` bytes/s, counting from ``grace`` seconds after the start."""
+    return started + grace + received / min_rate
 
 
 class AddressRefused(OSError):
@@ -104,10 +116,14 @@ class UrlFetcher:
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
         max_redirects: int = 3,
+        min_rate: float = 32 * 1024,
+        grace: float = 30.0,
     ) -> None:
         self.allow_private = allow_private
         self.max_size = max_size
         self.max_redirects = max_redirects
+        self.min_rate = min_rate
+        self.grace = grace
         self._timeout = aiohttp.ClientTimeout(
             total=total_timeout, sock_connect=connect_timeout, sock_read=read_timeout
         )
@@ -182,7 +198,17 @@ class UrlFetcher:
         assert self._session is not None
         for _hop in range(self.max_redirects + 1):
             self.check_url(url)
-            async with self._session.get(url, allow_redirects=False) as resp:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.grace
+            try:  # headers within the grace period, however slowly they trickle
+                resp = await asyncio.wait_for(
+                    self._session.get(url, allow_redirects=False), self.grace
+                )
+            except asyncio.TimeoutError:
+                if loop.time() < deadline:
+                    raise  # a connect or read timeout fired first: "timed out"
+                raise self._too_slow(0) from None
+            async with resp:
                 if resp.status in REDIRECT_STATUSES:
                     location = resp.headers.get("Location")
                     if not location:
@@ -199,8 +225,19 @@ class UrlFetcher:
             raise self._too_large()
         dest.parent.mkdir(parents=True, exist_ok=True)
         size = 0
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         with _open_new(dest) as f:
-            async for chunk in resp.content.iter_chunked(CHUNK):
+            while True:
+                wait = next_bytes_deadline(started, size, self.min_rate, self.grace)
+                try:
+                    chunk = await asyncio.wait_for(resp.content.read(CHUNK), wait - loop.time())
+                except asyncio.TimeoutError:
+                    if loop.time() < wait:
+                        raise  # the per-read timeout fired first: "timed out"
+                    raise self._too_slow(size) from None
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > self.max_size:
                     raise self._too_large()
@@ -210,6 +247,13 @@ class UrlFetcher:
                 "video_file_broken", video_rules.file_broken("The file is empty.").message
             )
         return size
+
+    def _too_slow(self, received: int) -> FetchFailed:
+        return _url_invalid(
+            f"the server sent it too slowly ({received} bytes received; the engine needs "
+            f"at least {self.min_rate / 1024:g} KiB/s on average after the first "
+            f"{self.grace:g} s)"
+        )
 
     def _too_large(self) -> FetchFailed:
         v = video_rules.check_file_size(

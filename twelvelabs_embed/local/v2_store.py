@@ -160,6 +160,13 @@ class V2TaskStore:
 
         return await self._store.run_write(delete)
 
+    async def processing_with_media(self, media_path: str) -> int:
+        """Unfinished tasks reading ``media_path`` (an asset's file: it must not go)."""
+        sql = "SELECT COUNT(*) FROM v2_tasks WHERE media_path = ? AND status = 'processing'"
+        return await self._store.run_read(
+            lambda c: int(c.execute(sql, (media_path,)).fetchone()[0])
+        )
+
     async def set_media(self, task_id: str, media_path: str | None) -> None:
         sql = "UPDATE v2_tasks SET media_path = ? WHERE id = ?"
         await self._store.run_write(lambda conn: conn.execute(sql, (media_path, task_id)))

@@ -9,6 +9,7 @@ from urllib.parse import quote
 import cattrs
 import orjson
 
+from .._bytes_body import BytesBody
 from .._converter import structure
 from .._transport import Request, Response, Transport
 from .._upload import MultipartBody, UploadProgress
@@ -23,6 +24,7 @@ class RequestOptions(TypedDict, total=False):
 
     timeout_in_seconds: float
     max_retries: int
+    additional_headers: Mapping[str, str]
     additional_query_parameters: Mapping[str, str]
 
 
@@ -38,7 +40,7 @@ def build_request(
     path: str,
     *,
     params: Sequence[tuple[str, str]] | None = None,
-    body: MultipartBody | None = None,
+    body: MultipartBody | BytesBody | None = None,
     options: RequestOptions | None = None,
     on_upload_progress: UploadProgress | None = None,
 ) -> Request:
@@ -55,6 +57,7 @@ def build_request(
         timeout=opts.get("timeout_in_seconds"),
         max_retries=opts.get("max_retries"),
         on_upload_progress=on_upload_progress,
+        headers=opts.get("additional_headers"),
     )
 
 

@@ -15,28 +15,40 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Generic, Protocol, TypeVar
 
 import attrs
 
 from .._aio import cancel_and_wait
 from ..errors import WaitTimeoutError, is_retryable
-from ..types.embed_tasks import TasksStatusResponse
 
 log = logging.getLogger("twelvelabs_embed")
 
-FetchStatus = Callable[[str], Awaitable[TasksStatusResponse]]
+
+class Pollable(Protocol):
+    """What a poll answers: a v1 ``TasksStatusResponse`` or a v2 ``EmbeddingTaskResponse``."""
+
+    @property
+    def status(self) -> str | None: ...
+
+    @property
+    def done(self) -> bool: ...
+
+
+S = TypeVar("S", bound=Pollable)
+FetchStatus = Callable[[str], Awaitable[S]]
 
 
 @attrs.frozen
-class Polled:
+class Polled(Generic[S]):
     """One poll's outcome: exactly one of ``status`` and ``error`` is set."""
 
     task_id: str
-    status: TasksStatusResponse | None = None
+    status: S | None = None
     error: Exception | None = None
 
 
-class TaskPoller:
+class TaskPoller(Generic[S]):
     """Polls the tasks in its set until each reaches a terminal status.
 
     Args:
@@ -48,7 +60,7 @@ class TaskPoller:
 
     def __init__(
         self,
-        fetch: FetchStatus,
+        fetch: Callable[[str], Awaitable[S]],
         *,
         sleep_interval: float,
         concurrency: int,
@@ -66,7 +78,7 @@ class TaskPoller:
         self._keep_running = keep_running
         self._ids: dict[str, None] = {}
         self._wake = asyncio.Event()
-        self.last: dict[str, TasksStatusResponse] = {}
+        self.last: dict[str, S] = {}
         """The latest status seen of each task."""
 
     def add(self, task_id: str) -> None:
@@ -81,7 +93,7 @@ class TaskPoller:
     def pending(self) -> list[str]:
         return list(self._ids)
 
-    async def _poll(self, task_id: str) -> Polled | None:
+    async def _poll(self, task_id: str) -> Polled[S] | None:
         async with self._gate:
             try:
                 return Polled(task_id, status=await self._fetch(task_id))
@@ -91,7 +103,7 @@ class TaskPoller:
                 log.warning("polling task %s failed (%s); will poll again", task_id, exc)
                 return None
 
-    async def rounds(self) -> AsyncGenerator[list[Polled], None]:
+    async def rounds(self) -> AsyncGenerator[list[Polled[S]], None]:
         """Yield each round's answers; ends when the set is empty (unless ``keep_running``)."""
         loop = asyncio.get_running_loop()
         deadline = None if self._timeout is None else loop.time() + self._timeout

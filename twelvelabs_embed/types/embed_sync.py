@@ -1,7 +1,7 @@
 """``POST /embed`` (v1 sync) response types, named as the official SDK 1.3.6 names them.
 
 The vectors sit under ``segments[].float`` as in v1 tasks (the wire key ``float`` is the
-attribute ``float_``), so :class:`~twelvelabs_embed.models.AudioSegment` serves for every
+attribute ``float_``), so :class:`~twelvelabs_embed.types.AudioSegment` serves for every
 segment (the official ``BaseSegment`` is its ``float_``-only subset).
 """
 

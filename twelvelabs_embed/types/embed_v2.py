@@ -3,7 +3,7 @@
 Frozen attrs classes holding data only; every field is optional and unknown fields are
 kept in ``extra`` (the same policy as the v1 types). Wire names (``_id``) live only in
 :mod:`twelvelabs_embed._converter`. ``to_numpy()`` stacks the flat ``data[]`` into one
-:class:`~twelvelabs_embed.models.EmbeddingMatrix`, the type v1 results use too, so code
+:class:`~twelvelabs_embed.types.EmbeddingMatrix`, the type v1 results use too, so code
 that reads vectors does not care which API produced them.
 """
 

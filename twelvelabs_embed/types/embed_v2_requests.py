@@ -9,6 +9,7 @@ these are. The converter writes them in wire form: ``None`` fields are left out 
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 import attrs
@@ -51,6 +52,11 @@ class WireRequest:
     """Marker base: the converter unstructures subclasses to their wire form."""
 
 
+LocalFile = os.PathLike[str] | str
+"""A local file standing in for a ``MediaSource``: sent as base64 or as an asset by the
+client (see ``twelvelabs_embed.resources.media_sources``); an ``http(s)://`` string is a URL."""
+
+
 _req = attrs.frozen(kw_only=True)
 
 
@@ -81,12 +87,12 @@ class TextInputRequest(WireRequest):
 
 @_req
 class ImageInputRequest(WireRequest):
-    media_source: MediaSource
+    media_source: MediaSource | LocalFile
 
 
 @_req
 class TextImageInputRequest(WireRequest):
-    media_source: MediaSource
+    media_source: MediaSource | LocalFile
     input_text: str
 
 
@@ -181,7 +187,7 @@ class TimeBasedMetadataEntry(WireRequest):
 
 @_req
 class AudioInputRequest(WireRequest):
-    media_source: MediaSource
+    media_source: MediaSource | LocalFile
     start_sec: float | None = None
     end_sec: float | None = None
     segmentation: AudioSegmentation | None = None
@@ -195,7 +201,7 @@ class VideoInputRequest(WireRequest):
     """Sync video: ``embedding_option`` visual/audio/transcription, scope clip/asset,
     ``embedding_type`` separate_embedding/fused_embedding."""
 
-    media_source: MediaSource
+    media_source: MediaSource | LocalFile
     start_sec: float | None = None
     end_sec: float | None = None
     segmentation: VideoSegmentation | None = None
@@ -206,7 +212,7 @@ class VideoInputRequest(WireRequest):
 
 @_req
 class AsyncAudioInputRequest(WireRequest):
-    media_source: MediaSource
+    media_source: MediaSource | LocalFile
     start_sec: float | None = None
     end_sec: float | None = None
     segmentation: AudioSegmentation | AsyncTemporalSegmentation | None = None
@@ -218,7 +224,7 @@ class AsyncAudioInputRequest(WireRequest):
 
 @_req
 class AsyncVideoInputRequest(WireRequest):
-    media_source: MediaSource
+    media_source: MediaSource | LocalFile
     start_sec: float | None = None
     end_sec: float | None = None
     segmentation: VideoSegmentation | AsyncTemporalSegmentation | None = None
@@ -230,7 +236,7 @@ class AsyncVideoInputRequest(WireRequest):
 
 @_req
 class AsyncImageInputRequest(WireRequest):
-    media_source: MediaSource
+    media_source: MediaSource | LocalFile
     embedding_option: list[str] | None = None
     embedding_type: list[str] | None = None
     embedding_scope: list[str] | None = None
@@ -256,7 +262,7 @@ class DocumentSegmentation(WireRequest):
 
 @_req
 class AsyncDocumentInputRequest(WireRequest):
-    media_source: MediaSource
+    media_source: MediaSource | LocalFile
     segmentation: DocumentSegmentation | None = None
     embedding_option: list[str] | None = None
     embedding_type: list[str] | None = None

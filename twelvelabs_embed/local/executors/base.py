@@ -23,6 +23,11 @@ class WorkerTimedOut(WorkerCrashed):
     """The job ran past its time limit (a hung decoder); its pool was stopped and replaced."""
 
 
+class ExecutorClosed(WorkerCrashed):
+    """The executor is shutting down: the job did not run, or was abandoned. Not the
+    video's fault, so its task stays ``processing`` and runs again at the next start."""
+
+
 class MediaExecutor(Protocol):
     """Runs picklable functions away from the event loop."""
 
@@ -32,6 +37,7 @@ class MediaExecutor(Protocol):
         Raises:
             WorkerCrashed: the worker died; the executor has already recovered.
             WorkerTimedOut: ``timeout`` seconds passed; the worker was stopped.
+            ExecutorClosed: ``aclose`` was called (before or while the job ran).
         """
         ...
 

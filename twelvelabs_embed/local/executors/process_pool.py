@@ -8,7 +8,6 @@ import functools
 import logging
 import multiprocessing
 import os
-import signal
 import socket
 import threading
 from collections.abc import Callable, Sequence
@@ -17,7 +16,8 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from ..._aio import to_thread
-from .base import WorkerCrashed, WorkerTimedOut
+from .base import ExecutorClosed, WorkerCrashed, WorkerTimedOut
+from .worker_setup import init_worker, sigint_blocked
 
 T = TypeVar("T")
 
@@ -61,10 +61,13 @@ class ProcessPoolMediaExecutor:
     def _current(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._closed:
-                raise RuntimeError("the executor is closed")
+                raise ExecutorClosed("the executor is closed")
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    self._max_workers, mp_context=self._ctx, initializer=_ignore_sigint
+                    self._max_workers,
+                    mp_context=self._ctx,
+                    initializer=init_worker,
+                    initargs=(os.getpid(),),
                 )
             return self._pool
 
@@ -107,20 +110,21 @@ class ProcessPoolMediaExecutor:
         }
 
     async def _run(self, call: Callable[[], T], timeout: float | None) -> T:
-        loop = asyncio.get_running_loop()
         pool = self._current()
         try:
-            future = loop.run_in_executor(pool, call)
+            future = self._submit(pool, call)
         except BrokenProcessPool as exc:
             # A worker died while idle (OOM killer, kill -9): the pool refuses new jobs,
             # but this one never ran, so a fresh pool may take it.
             log.warning("a media worker died while idle; starting a fresh pool (%s)", exc)
             self._discard(pool)
             pool = self._current()
-            future = loop.run_in_executor(pool, call)
+            future = self._submit(pool, call)
         try:
             return await asyncio.wait_for(future, timeout)
         except BrokenProcessPool as exc:
+            if self._closed:  # aclose() stopped the workers: shutting down, not a crash
+                raise ExecutorClosed("the executor closed while the job ran") from exc
             log.warning("a media worker died; starting a fresh pool (%s)", exc)
             self._discard(pool)
             raise WorkerCrashed(f"the worker process died: {exc}") from exc
@@ -133,6 +137,13 @@ class ProcessPoolMediaExecutor:
             self._discard(pool)
             raise WorkerTimedOut(f"the job did not finish within {timeout:g} s") from None
 
+    @staticmethod
+    def _submit(pool: ProcessPoolExecutor, call: Callable[[], T]) -> asyncio.Future[T]:
+        # Submitting may start the fork server and workers: start them with Ctrl-C
+        # blocked, so none dies of it before its initializer ignores it.
+        with sigint_blocked():
+            return asyncio.get_running_loop().run_in_executor(pool, call)
+
     async def aclose(self) -> None:
         with self._lock:
             self._closed = True
@@ -143,12 +154,6 @@ class ProcessPoolMediaExecutor:
         # the next start), so do not wait for them: stop the workers outright.
         _terminate(pool)
         await to_thread(pool.shutdown, True)
-
-
-def _ignore_sigint() -> None:
-    """Ctrl-C in a terminal reaches the workers too; the engine stops them itself, so a
-    worker must not die with a traceback of its own."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class _Raised:

@@ -13,9 +13,10 @@ Today's process-pool behaviour, mapped onto Ray:
   ``max_in_flight``), so time spent queueing inside Ray is not charged to the job's limit;
 - ``aclose`` force-cancels every job still in flight.
 
-The video named by a ``JobSpec`` argument travels as bytes through Ray's object store up to
-``inline_max_bytes``; above that, when a shared directory is configured, as a copy there
-(read by path, or by URL under ``shared_url``). Importing this module imports Ray: only the
+Every local media file the job's spec names (fields marked ``MEDIA_FILE``, see
+``media/files.py``) travels as bytes through Ray's object store up to ``inline_max_bytes``;
+above that, when a shared directory is configured, as a copy there (read by path, or by URL
+under ``shared_url``). Importing this module imports Ray: only the
 executor factory does, and only for ``executor="ray"``.
 """
 
@@ -38,7 +39,7 @@ import attrs
 import ray
 from ray import exceptions as rex
 
-from ..media.task_job import JobSpec
+from ..media.files import media_files
 from .base import WorkerCrashed, WorkerTimedOut
 from .ray_task import JobOutcome, ShippedVideo, run_job
 
@@ -150,7 +151,7 @@ class RayMediaExecutor:
         executor = cls(options, owns_connection=owns)
         log.info(
             "media jobs run on Ray (%s, %g CPUs); videos over %d MiB go %s",
-            options.address or "default address",
+            options.address if owns else "this process's existing Ray connection",
             executor._cluster_cpus(),
             options.inline_max_bytes >> 20,
             f"via {options.shared_url or options.shared_dir}"
@@ -166,18 +167,18 @@ class RayMediaExecutor:
             WorkerTimedOut: ``timeout`` seconds passed after the job was submitted.
             WorkerCrashed: the worker or node died on every attempt.
         """
-        async with self._slot(), self._shipped(args) as (video, remote_args):
+        async with self._slot(), self._shipped(args) as files:
             ref = _remote_job.options(
                 num_cpus=self.options.num_cpus,
                 max_retries=self.options.max_retries,
                 retry_exceptions=False,
-            ).remote(fn, remote_args, video)
+            ).remote(fn, args, files)
             self._in_flight.add(ref)
             try:
                 outcome = await self._wait(ref, timeout)
             finally:
                 self._in_flight.discard(ref)
-        self._record(outcome, fn, video)
+        self._record(outcome, fn, files)
         if outcome.error is not None:
             raise outcome.error
         value: T = outcome.value
@@ -260,6 +261,8 @@ class RayMediaExecutor:
             raise RuntimeError("the executor is closed")
         async with self._changed:
             while self._running >= self._capacity():
+                if self._closed:
+                    raise RuntimeError("the executor is closed")
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), CAPACITY_REFRESH_SEC)
             self._running += 1
@@ -270,32 +273,29 @@ class RayMediaExecutor:
                 self._running -= 1
                 self._changed.notify()
 
-    # --- the video ------------------------------------------------------------------------
+    # --- the media files ------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def _shipped(
-        self, args: tuple[Any, ...]
-    ) -> AsyncIterator[tuple[ShippedVideo | None, tuple[Any, ...]]]:
-        """The video of the ``JobSpec`` in ``args`` packed for the trip (and the copy in the
-        shared directory removed afterwards)."""
-        spec = next((a for a in args if isinstance(a, JobSpec)), None)
-        if spec is None:
-            yield None, args
-            return
-        video, copy = await asyncio.to_thread(_pack, Path(spec.path), self.options)
+    async def _shipped(self, args: tuple[Any, ...]) -> AsyncIterator[dict[str, ShippedVideo]]:
+        """Each media file ``args`` name, by its path here, packed for the trip (copies in
+        the shared directory are removed afterwards)."""
+        files: dict[str, ShippedVideo] = {}
+        copies: list[Path] = []
         try:
-            yield video, tuple(attrs.evolve(a, path="") if a is spec else a for a in args)
+            for path in media_files(args):
+                files[path], copy = await asyncio.to_thread(_pack, Path(path), self.options)
+                copies += [copy] if copy is not None else []
+            yield files
         finally:
-            if copy is not None:
+            for copy in copies:
                 with contextlib.suppress(FileNotFoundError):
                     copy.unlink()
 
     def _record(
-        self, outcome: JobOutcome, fn: Callable[..., Any], video: ShippedVideo | None
+        self, outcome: JobOutcome, fn: Callable[..., Any], files: dict[str, ShippedVideo]
     ) -> None:
         self.jobs += 1
-        if video is not None:
-            self._by_mode[video.mode] += 1
+        self._by_mode.update(f.mode for f in files.values())
         node = self._nodes.setdefault(
             outcome.node_id, _NodeCount(outcome.node_ip, outcome.hostname)
         )

@@ -1,7 +1,7 @@
 """The side of the Ray executor that runs inside a Ray worker process.
 
-One plain function, :func:`run_job`, is the Ray task: it puts the video where the job
-expects a file (bytes from the object store, a shared path, or a URL under a shared root),
+One plain function, :func:`run_job`, is the Ray task: it puts each media file where the
+job expects it (bytes from the object store, a shared path, or a URL under a shared root),
 warms the encoder once per worker process, runs the job and reports where it ran. It
 imports nothing from Ray at module level, so the engine can build a :class:`ShippedVideo`
 without Ray, and a job's own exception comes back as a value (never as Ray's wrapper).
@@ -17,11 +17,12 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
 
-from ..media.task_job import JobSpec
+from ..media.files import with_media_files
 
 URL_READ_TIMEOUT_SEC = 60.0
 """A worker gives up on a shared-root URL that sends nothing for this long."""
@@ -32,7 +33,7 @@ _WARM_ENCODERS: set[str] = set()
 
 @attrs.frozen
 class ShippedVideo:
-    """How one job's video reaches the worker: exactly one of ``data``, ``path``, ``url``.
+    """How one media file reaches the worker: exactly one of ``data``, ``path``, ``url``.
 
     Attributes:
         data: the file's bytes (Ray carries an argument over 100 KiB in its object store).
@@ -74,9 +75,10 @@ class JobOutcome:
 
 
 def run_job(
-    fn: Callable[..., Any], args: tuple[Any, ...], video: ShippedVideo | None
+    fn: Callable[..., Any], args: tuple[Any, ...], files: dict[str, ShippedVideo]
 ) -> JobOutcome:
-    """The Ray task body: ``fn(*args)`` with the ``JobSpec`` argument pointed at ``video``."""
+    """The Ray task body: ``fn(*args)`` with every media file in ``args`` (keyed by its path
+    on the engine's machine in ``files``) replaced by a local copy."""
     import ray
 
     started = time.perf_counter()
@@ -84,14 +86,14 @@ def run_job(
     value: Any = None
     error: BaseException | None = None
     try:
-        with _materialised(video) as path:
-            if path is not None:
-                args = tuple(
-                    attrs.evolve(a, path=path) if isinstance(a, JobSpec) else a for a in args
-                )
-            spec = next((a for a in args if isinstance(a, JobSpec)), None)
-            if spec is not None:
-                cold = _warm_encoder(spec.encoder)
+        with contextlib.ExitStack() as stack:
+            here = {path: stack.enter_context(_materialised(f)) for path, f in files.items()}
+            args = with_media_files(args, here)
+            encoder = next(
+                (a.encoder for a in args if isinstance(getattr(a, "encoder", None), str)), None
+            )
+            if encoder is not None:
+                cold = _warm_encoder(encoder)
             value = fn(*args)
     except Exception as exc:  # the job's own failure: hand it back, do not let Ray retry
         error = exc
@@ -119,19 +121,43 @@ def _warm_encoder(spec: str) -> bool:
     return True
 
 
+def scratch_root() -> Path:
+    """Where Ray workers keep the videos of their running jobs: ``<tmp>/twelvelabs-embed-ray``."""
+    return Path(tempfile.gettempdir()) / "twelvelabs-embed-ray"
+
+
+def _scratch_dir() -> str:
+    """This worker process's folder under :func:`scratch_root`, after removing the folders of
+    worker processes that are gone (a job killed at its time limit leaves its video)."""
+    root = scratch_root()
+    mine = root / str(os.getpid())
+    mine.mkdir(parents=True, exist_ok=True)
+    for other in root.iterdir():
+        if other.name.isdigit() and other != mine and not _alive(int(other.name)):
+            shutil.rmtree(other, ignore_errors=True)
+    return str(mine)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
 @contextlib.contextmanager
-def _materialised(video: ShippedVideo | None) -> Iterator[str | None]:
-    """A local file path holding ``video`` for the duration of the job (``None``: no video).
+def _materialised(video: ShippedVideo) -> Iterator[str]:
+    """A local file path holding ``video`` for the duration of the job.
 
     A shared path is used as it is; bytes and URLs go to a temporary file removed after.
     """
-    if video is None:
-        yield None
-        return
     if video.path is not None:
         yield video.path
         return
-    fd, tmp = tempfile.mkstemp(prefix="twelvelabs-embed-", suffix=video.suffix)
+    fd, tmp = tempfile.mkstemp(prefix="video-", suffix=video.suffix, dir=_scratch_dir())
     try:
         with os.fdopen(fd, "wb") as out:
             if video.data is not None:

@@ -16,6 +16,7 @@ from aiohttp import web
 from ... import video_rules as vr
 from ..app_keys import SETTINGS
 from ..settings import API_PREFIX, CONTROL_PREFIX
+from . import openapi_assets
 from .control_openapi import control_paths
 from .openapi_v2 import SCHEMAS as V2_SCHEMAS
 from .openapi_v2 import paths as v2_paths
@@ -244,9 +245,10 @@ def build_openapi(control: bool = False) -> dict[str, Any]:
             "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
         },
     }  # fmt: skip
-    document["info"]["description"] += " Also the v1 sync `/embed` and the Embed API v2."
+    document["info"]["description"] += " Also the v1 sync `/embed`, the Embed API v2 and assets."
     document["paths"].update(v2_paths(_list_parameters(), _COMMON))
-    document["components"]["schemas"] = {**_SCHEMAS, **V2_SCHEMAS}
+    document["paths"].update(openapi_assets.paths())
+    document["components"]["schemas"] = {**_SCHEMAS, **V2_SCHEMAS, **openapi_assets.SCHEMAS}
     if control:
         document["paths"].update(control_paths(CONTROL_PREFIX))
     return document

@@ -5,8 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..settings import API_PREFIX, CONTROL_PREFIX
-from . import control, v1_embed, v1_tasks, v2_embed, v2_tasks
+from . import assets, control, multipart_uploads, v1_embed, v1_tasks, v2_embed, v2_tasks
 from .openapi import serve_openapi
+
+UPLOAD_CHUNK = "upload_chunk"
+"""The presigned chunk PUT: signed, so it is the one API route without ``x-api-key``."""
 
 
 def setup_routes(app: web.Application, *, control: bool = False) -> None:
@@ -27,8 +30,31 @@ def setup_routes(app: web.Application, *, control: bool = False) -> None:
         f"{API_PREFIX}/embed-v2/tasks/{{task_id}}", v2_tasks.retrieve_task, name="retrieve_task_v2"
     )
     r.add_get(f"{API_PREFIX}/openapi.json", serve_openapi, name="openapi")
+    setup_asset_routes(app)
     if control:
         setup_control_routes(app)
+
+
+def setup_asset_routes(app: web.Application) -> None:
+    r, a, m = app.router, f"{API_PREFIX}/assets", multipart_uploads
+    r.add_post(a, assets.create_asset, name="create_asset")
+    r.add_get(a, assets.list_assets, name="list_assets")
+    r.add_post(f"{a}/multipart-uploads", m.create_upload, name="create_upload")
+    r.add_get(f"{a}/multipart-uploads", m.list_incomplete, name="list_incomplete_uploads")
+    r.add_get(f"{a}/multipart-uploads/{{upload_id}}", m.get_status, name="upload_status")
+    r.add_post(f"{a}/multipart-uploads/{{upload_id}}", m.report_chunks, name="report_chunks")
+    r.add_post(
+        f"{a}/multipart-uploads/{{upload_id}}/presigned-urls",
+        m.presigned_urls,
+        name="presigned_urls",
+    )
+    r.add_put(
+        f"{a}/multipart-uploads/{{upload_id}}/chunks/{{chunk_index}}",
+        m.put_chunk,
+        name=UPLOAD_CHUNK,
+    )
+    r.add_get(f"{a}/{{asset_id}}", assets.retrieve_asset, name="retrieve_asset")
+    r.add_delete(f"{a}/{{asset_id}}", assets.delete_asset, name="delete_asset")
 
 
 def setup_control_routes(app: web.Application) -> None:

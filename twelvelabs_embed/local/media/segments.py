@@ -14,6 +14,7 @@ import numpy as np
 
 from ...video_rules import MODELS
 from .encoders import Encoder, load_encoder, project
+from .files import MEDIA_FILE
 from .frames import AUDIO_RATE, Frames, read_media
 
 SAMPLES_PER_CLIP = 4
@@ -36,7 +37,7 @@ class SegmentVector:
 class ClipPlan:
     """What to embed: ``clips`` from :func:`video_rules.plan_clips`, in time order."""
 
-    path: str
+    path: str = attrs.field(metadata=MEDIA_FILE)
     model_name: str
     clips: tuple[tuple[float, float], ...]
     scopes: tuple[str, ...]  # ("clip",) or ("clip", "video")

@@ -14,6 +14,7 @@ import numpy as np
 
 from ... import video_rules
 from ...media_probe import ProbeFailed, probe_video
+from .files import MEDIA_FILE
 
 SegmentRow = tuple[float, float, str, str, bytes]
 """start, end, embedding_option, embedding_scope, float32 little-endian vector bytes."""
@@ -36,7 +37,7 @@ class JobRefused(Exception):
 
 @attrs.frozen
 class JobSpec:
-    path: str
+    path: str = attrs.field(metadata=MEDIA_FILE)
     model_name: str
     start: float | None
     end: float | None

@@ -14,6 +14,7 @@ from ...media_probe import ProbeFailed, probe_video
 from ...rules import embed_v1_sync as rules
 from ...video_rules import MODELS
 from .encoders import load_encoder, project
+from .files import MEDIA_FILE
 from .frames import AUDIO_RATE, read_audio
 from .task_job import JobRefused
 from .v2_vectors import image_vector, text_vector
@@ -23,8 +24,8 @@ from .v2_vectors import image_vector, text_vector
 class V1SyncSpec:
     model_name: str
     text: str | None = None
-    image_path: str | None = None
-    audio_path: str | None = None
+    image_path: str | None = attrs.field(default=None, metadata=MEDIA_FILE)
+    audio_path: str | None = attrs.field(default=None, metadata=MEDIA_FILE)
     audio_start_offset_sec: float | None = None
     encoder: str = "descriptor"
 

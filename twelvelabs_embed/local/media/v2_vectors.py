@@ -25,6 +25,7 @@ from ... import video_rules
 from ...media_probe import ProbeFailed, probe_video
 from ...rules import embed_v2_limits as L
 from .encoders import Encoder, load_encoder, project
+from .files import MEDIA_FILE
 from .frames import AUDIO_RATE, read_audio, read_frames
 from .shots import plan_dynamic
 from .task_job import JobRefused
@@ -38,7 +39,7 @@ TEXT_HASH_DIM = 256
 class AvSpec:
     """One audio or video input: the file and the checked plan (see ``rules.embed_v2``)."""
 
-    path: str
+    path: str = attrs.field(metadata=MEDIA_FILE)
     kind: str
     model_name: str
     mode: str
@@ -265,7 +266,7 @@ class CombinedSpec:
     model_name: str
     dimension: int
     text: str | None = None
-    images: tuple[str, ...] = ()
+    images: tuple[str, ...] = attrs.field(default=(), metadata=MEDIA_FILE)
     media: tuple[AvSpec, ...] = ()
     encoder: str = "descriptor"
 
