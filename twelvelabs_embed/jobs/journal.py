@@ -22,6 +22,7 @@ looks for it with ``list(started_at=...)`` before it uploads again.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import time
@@ -35,6 +36,8 @@ from .._aio import to_thread
 from .._sqlite import SingleWriterDatabase, transaction
 from ..errors import JournalBusyError, JournalError
 from .identity import JobInput
+
+_Queued = tuple[str, tuple[Any, ...], str, "asyncio.Future[Entry]"]
 
 STATES = ("pending", "uploading", "processing", "ready", "retrieved", "failed")
 DONE_STATES = frozenset({"retrieved", "failed"})
@@ -142,6 +145,8 @@ class Journal:
             self.path, _SCHEMA, name="tl-journal", check=self._check_version
         )
         self._lock: int | None = None
+        self._queued: list[_Queued] = []
+        self._committer: asyncio.Future[None] | None = None
 
     async def __aenter__(self) -> Journal:
         try:
@@ -176,6 +181,8 @@ class Journal:
 
     async def close(self) -> None:
         try:
+            if self._committer is not None:  # transitions already asked for still land
+                await asyncio.gather(self._committer, return_exceptions=True)
             await self._db.close()
         finally:
             if self._lock is not None:  # after the database: closing an fd of the file
@@ -245,13 +252,52 @@ class Journal:
     # --- transitions (each one commit) ----------------------------------------------
 
     async def _update(self, key: str, sets: str, *args: Any, where: str = "") -> Entry:
+        """One transition, committed before this returns. Transitions asked for while a
+        commit is under way share the next one (group commit): with 16 uploads and 8
+        retrieves in flight, one commit per transition queued them behind each other."""
         sql = f"UPDATE inputs SET {sets}, updated = ? WHERE key = ?{where}"
+        done: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
+        self._queued.append((sql, (*args, time.time(), key), key, done))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.ensure_future(self._commit_queued())
+        return await done
 
-        def write(conn: sqlite3.Connection) -> Entry:
-            self._tx(conn, [(sql, (*args, time.time(), key))])
-            return self._get(conn, key)
+    async def _commit_queued(self) -> None:
+        while self._queued:
+            batch, self._queued = self._queued, []
 
-        return await self._db.write(write)
+            def write(
+                conn: sqlite3.Connection, batch: list[_Queued] = batch
+            ) -> list[Entry | KeyError]:
+                self._tx(conn, [(sql, args) for sql, args, _, _ in batch])
+                out: list[Entry | KeyError] = []
+                for _, _, key, _ in batch:
+                    try:
+                        out.append(self._get(conn, key))
+                    except KeyError as exc:  # an unknown key fails its own caller only
+                        out.append(exc)
+                return out
+
+            try:
+                entries = await self._db.write(write)
+            except BaseException as exc:
+                for *_, done in batch:
+                    if done.done():
+                        continue
+                    if isinstance(exc, asyncio.CancelledError):
+                        done.cancel()
+                    else:
+                        done.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for (*_, done), entry in zip(batch, entries, strict=True):
+                if done.done():
+                    continue
+                if isinstance(entry, KeyError):
+                    done.set_exception(entry)
+                else:
+                    done.set_result(entry)
 
     async def set_fingerprint(self, key: str, size: int, mtime_ns: int, sha256: str) -> Entry:
         return await self._update(key, "size = ?, mtime_ns = ?, sha256 = ?", size, mtime_ns, sha256)
