@@ -248,3 +248,21 @@ async def test_raw_twin_of_sync_create(fake: FakePlatform) -> None:
             input_type="text", model_name="marengo3.0", text={"input_text": "x"}
         )
     assert raw.status_code == 200 and raw.attempts == 1 and raw.data.data is not None
+
+
+async def test_embed_many_on_v2(
+    fake: FakePlatform, client: AsyncTwelveLabs, tmp_path: Path
+) -> None:
+    fake.v2.polls_until_ready = 2
+    urls = [f"https://example.com/{i}.mp4" for i in range(3)]
+    results = await client.embed.v_2.tasks.embed_many(
+        urls, journal=tmp_path / "job.db", poll_interval=0.01, video_clip_length=4
+    )
+    assert [r.source for r in results] == urls and all(r.ok for r in results)
+    assert [r.segments for r in results] == [6, 6, 6]  # 3 clips x visual, audio
+    creates = [orjson.loads(r.body) for r in fake.requests if r.path == "/v1.3/embed-v2/tasks"]
+    assert [c["video"]["media_source"]["url"] for c in creates] == urls
+    assert creates[0]["video"]["segmentation"] == {
+        "strategy": "fixed",
+        "fixed": {"duration_sec": 4},
+    }

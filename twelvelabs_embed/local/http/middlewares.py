@@ -82,12 +82,12 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if p.code == "video_filesize_too_large":
             response.force_close()  # do not read the rest of an oversized upload
     except (OSError, sqlite3.OperationalError) as exc:
-        problem = storage_problem(exc)
-        if problem is None:
-            problem = _internal_error(request, request_id)
+        storage = storage_problem(exc)
+        if storage is None:
+            storage = _internal_error(request, request_id)
         else:
-            log.error("request %s %s: %s (%s)", request.method, request.path, problem, exc)
-        response = json_error(problem.status, problem.code, problem.message, v2=v2)
+            log.error("request %s %s: %s (%s)", request.method, request.path, storage, exc)
+        response = json_error(storage.status, storage.code, storage.message, v2=v2)
         response.force_close()  # the rest of an upload may still be on its way
     except web.HTTPException as exc:
         if exc.status < 400:
