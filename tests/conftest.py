@@ -1,16 +1,35 @@
-"""Fixtures for every test package: the engine as the platform double, and a real clip."""
+"""Fixtures for every test package: the engine as the platform double, and a real clip.
+
+The BLAS thread limit is set before anything imports NumPy.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+import os
+import sys
 
-import pytest
+# One BLAS thread per process. The tests already run the engine's worker processes side
+# by side on a 2-core machine; a BLAS thread pool per process on top of that makes small
+# matrix work (the encoder's QR projection) tens of times slower on a busy machine.
+# Worker processes inherit this environment. Set it yourself to override.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+if "numpy" in sys.modules:  # pragma: no cover - a plugin imported it first
+    import warnings
 
-from tests.engine_double import EngineDouble
-from tests.videos import make_video
-from twelvelabs_embed.testing import AsyncEngineControl
-from twelvelabs_embed.testing.pytest_plugin import EngineHandle
+    warnings.warn(
+        "NumPy was imported before tests/conftest.py; BLAS threads not limited", stacklevel=1
+    )
+
+from collections.abc import AsyncIterator, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.engine_double import EngineDouble  # noqa: E402
+from tests.videos import make_video  # noqa: E402
+from twelvelabs_embed.testing import AsyncEngineControl  # noqa: E402
+from twelvelabs_embed.testing.pytest_plugin import EngineHandle  # noqa: E402
 
 
 @pytest.fixture(scope="session")

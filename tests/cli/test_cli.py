@@ -40,6 +40,9 @@ def test_demo_runs_the_main_job(tmp_path: Path) -> None:
     assert off_diagonal.max() < 0.9, sims
     np.testing.assert_allclose(sims, sims.T)
     assert "8 segments of 512 dimensions" in proc.stdout
+    # then a text search over the clips, with what the offline encoder can and cannot do
+    search = proc.stdout.split('Text search: "a bouncing ball"', 1)[1]
+    assert search.count("demo.mp4") == 3 and "cannot relate text to pictures" in search
 
 
 def similarity_matrix(stdout: str) -> tuple[list[str], np.ndarray]:

@@ -84,3 +84,24 @@ def test_usage_errors_are_refused_by_the_parser(library: Library, tmp_path: Path
     assert proc.returncode == 2 and "cosine between -1 and 1" in proc.stderr
     proc = run(["search", str(library.results)], tmp_path)
     assert proc.returncode == 2 and "--like" in proc.stderr
+
+
+def test_search_by_video_and_text_embeds_the_query_on_the_local_engine(
+    library: Library, tmp_path: Path
+) -> None:
+    """The query goes through the v2 sync endpoint of the CLI's own local engine."""
+    proc = run(
+        ["search", str(library.results), "--video", str(library.videos["a_crop"]), "--top", "3",
+         "--json"],
+        tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    hits = json.loads(proc.stdout)["hits"]
+    assert {hits[0]["source"], hits[1]["source"]} <= {
+        str(library.videos["a"]),
+        str(library.videos["a_crop"]),
+    }
+    text = run(["search", str(library.npz), "--text", "a red square", "--top", "2"], tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "only the semantic encoder relates text to pictures offline" in text.stderr
+    assert "a red square" in text.stdout

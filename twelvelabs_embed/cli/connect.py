@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .._local_client import shared_data_dir
+from .._local_client import LocalClientContext, shared_data_dir
 from ..client import API_KEY_ENV, BASE_URL_ENV, AsyncTwelveLabs
 from .render import say
 
@@ -33,5 +33,11 @@ async def connect(
         f"set {API_KEY_ENV} for the platform.",
     )
     allow_private = bool(getattr(args, "allow_private_urls", False))
+    encoder = getattr(args, "encoder", None)
+    if encoder:  # the engine's encoder for this run (``--encoder semantic``)
+        options = {"allow_private_urls": allow_private, "encoder": encoder}
+        async with LocalClientContext(AsyncTwelveLabs, data_dir, **options) as client:
+            yield client
+        return
     async with AsyncTwelveLabs.local(data_dir, allow_private_urls=allow_private) as client:
         yield client

@@ -9,12 +9,14 @@ from pathlib import Path
 from rich.console import Console
 
 from ..client import AsyncTwelveLabs
+from ..models import EmbeddingMatrix
 from ..results import rows_from_result
 from ..sample_video import SCENES, make_sample_video
 from .exit_codes import EXIT_FAILED, EXIT_OK
-from .render import say, segment_table, similarity_table
+from .render import hits_table, say, segment_table, similarity_table
 
 CLIP_SECONDS = 4.0
+DEMO_QUERY = "a bouncing ball"
 
 
 async def run_demo(client: AsyncTwelveLabs, console: Console, out: Console) -> int:
@@ -53,4 +55,22 @@ async def run_demo(client: AsyncTwelveLabs, console: Console, out: Console) -> i
         f"{len(rows)} segments of {matrix.vectors.shape[1]} dimensions in {elapsed:.1f} s "
         "(upload, decode and embed on this machine)."
     )
+    await _text_search(client, matrix, out)
     return EXIT_OK
+
+
+async def _text_search(client: AsyncTwelveLabs, matrix: EmbeddingMatrix, out: Console) -> None:
+    """Search the clips by text, as ``twelvelabs-embed search --text`` does."""
+    from ..search import SearchIndex
+    from ..search.commands import search_vector
+    from ..search.query import embed_query
+
+    index = SearchIndex.from_matrices([("demo.mp4", matrix)], model_name="marengo3.0")
+    vector = await embed_query(client, index, text=DEMO_QUERY)
+    hits = search_vector(index, vector, top=3, option="visual", scope="clip")
+    out.print(hits_table(f'Text search: "{DEMO_QUERY}"', hits))
+    out.print(
+        "The engine's default encoder cannot relate text to pictures, so this ranking is "
+        "arbitrary offline; with --encoder semantic (the model extra) text finds what "
+        "ImageNet's 1000 classes can name. On the platform, Marengo understands text."
+    )

@@ -27,7 +27,7 @@ async def _run(args: argparse.Namespace, console: Console, out: Console) -> int:
         from .search import run_search, run_similar_command
 
         handler = run_search if args.command == "search" else run_similar_command
-        return handler(args, out, console)
+        return await handler(args, out, console)
     if args.command == "embed":
         from .embed import run_embed
 

@@ -132,11 +132,22 @@ def _share(text: str) -> float:
     return value
 
 
+def _add_encoder(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument(
+        "--encoder",
+        choices=("descriptor", "semantic", "efficientnet-lite0"),
+        help=f"{help_text} (local engine only; semantic needs the model extra)",
+    )
+
+
 def _add_search_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     """``search`` and ``similar`` over results files ``embed --out`` wrote."""
     s = command("search", "rank the segments of results files by similarity to a query")
     s.add_argument("results", nargs="+", metavar="RESULTS", help=".parquet, .jsonl or .npz")
     query = s.add_mutually_exclusive_group(required=True)
+    query.add_argument("--text", help="find what this text describes")
+    query.add_argument("--image", metavar="FILE_OR_URL", help="find what looks like this image")
+    query.add_argument("--video", metavar="FILE_OR_URL", help="find what looks like this clip")
     query.add_argument(
         "--like", metavar="SOURCE@SECONDS", help="the segment of SOURCE at SECONDS (in RESULTS)"
     )
@@ -145,6 +156,7 @@ def _add_search_commands(command: Callable[[str, str], argparse.ArgumentParser])
     s.add_argument("--scope", choices=rules.SCOPES, default="clip", help="default: clip")
     _add_json(s, "print the hits as JSON")
     s.add_argument("--html", metavar="FILE", help="also write a page with a thumbnail per hit")
+    _add_encoder(s, "the local engine's encoder for the query: the one the results were made with")
 
     m = command("similar", "near-duplicate videos and matching clip pairs in results files")
     m.add_argument("results", nargs="+", metavar="RESULTS", help=".parquet, .jsonl or .npz")
@@ -211,6 +223,7 @@ def build_parser(secrets: Sequence[str] = ()) -> CliParser:
         action="store_true",
         help="let the built-in local engine fetch URLs on loopback or private addresses",
     )
+    _add_encoder(e, "the local engine's encoder (default descriptor; semantic lets text search)")
     e.add_argument(
         "--journal",
         metavar="FILE.db",
