@@ -47,7 +47,9 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package (configured in pyproject.toml)."""
-    session.install("-e", ".[local,parquet,ray]", "mypy==2.4.1")
+    session.install(
+        "-e", ".[local,parquet,ray]", "mypy==2.4.1", "pytest>=8"
+    )  # pytest: the plugin is typed
     session.run("mypy")
 
 

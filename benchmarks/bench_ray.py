@@ -110,7 +110,7 @@ async def measure(
         await stop()
     n = len(specs)
     extra = {"videos/s": f"{n / statistics.median(runs):.2f}"}
-    report.add(Row("throughput: 40 videos", case, runs, baseline=baseline, extra=extra))
+    report.add(Row(f"throughput: {n} videos", case, runs, baseline=baseline, extra=extra))
     report.add(Row("per-job overhead (no-op round trip)", case, overhead, baseline=baseline))
     report.add(
         Row("start-up (ready, first job answered)", case, [started],

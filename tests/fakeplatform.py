@@ -2,9 +2,26 @@
 
 It records every request (method, path, query, headers, raw body) and answers with a
 tiny in-memory task store, unless a scripted fault is queued for that route: an error
-status, a delay, a dropped connection, a truncated body. Tests use it for the cases the
-real engine should never produce (5xx, 429, broken bodies); the local engine covers the
-rest.
+status, a delay, a dropped connection, a truncated body.
+
+Client tests run against the engine's control plane (``tests/engine_double.py``); this
+fake stays only for what the engine cannot do:
+
+* show the raw request: multipart bytes and boundary (a retry resends identical bytes,
+  a filename's escaping), headers (``User-Agent``, no ``x-api-key``, ``Content-Length``),
+  the undecoded path (an id that must stay in its segment). The engine's request log
+  keeps form fields and an upload's digest, never bytes or headers;
+* take bytes that are not a video as a video (the engine probes every upload and
+  refuses them), e.g. hundreds of MB of zeros to measure the client's memory;
+* answer in ways the engine's rules do not: a body sent one byte at a time
+  (``trickle``), a drop before reading the upload (``consume_body=False``), latency
+  after the upload was read whole (the engine's latency comes before its handler);
+* hold an answer until N requests are in flight (``when_in_flight``), to see a
+  concurrency bound reached;
+* finish a task after an exact number of polls (``polls_until_ready``), to count a
+  poller's rounds;
+* rate-limit creates in fixed windows while recording when each arrived, to replay
+  how a job's rate gate paced them.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
-from tests.fakeplatform import FakePlatform
+from tests.engine_double import Server
 from twelvelabs_embed import TwelveLabs
 from twelvelabs_embed._sync.client import (
     EmbedClient,
@@ -55,10 +55,10 @@ ASYNC_TWIN: dict[type, type] = {
 }
 
 
-def make_sync_client(fake: FakePlatform, **kwargs: Any) -> AsyncSurface:
+def make_sync_client(server: Server, **kwargs: Any) -> AsyncSurface:
     """Like ``tests.client.conftest.make_client``, but a sync client behind the surface."""
     kwargs.setdefault("timeout", 5.0)
-    return AsyncSurface(TwelveLabs(fake.api_key, base_url=fake.base_url, **kwargs))
+    return AsyncSurface(TwelveLabs(server.api_key, base_url=server.base_url, **kwargs))
 
 
 def adapt(value: Any) -> Any:

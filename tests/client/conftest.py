@@ -1,4 +1,5 @@
-"""Fixtures: a scriptable loopback platform and a client bound to it."""
+"""Fixtures: a client of each kind bound to the engine (``double``, from
+``tests/conftest.py``) or, where only it can produce the case, to the scriptable fake."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from contextvars import ContextVar
 
 import pytest
 
+from tests.engine_double import EngineDouble, Server
 from tests.fakeplatform import FakePlatform
 from twelvelabs_embed import AsyncTwelveLabs
 
@@ -35,17 +37,26 @@ def client_kind(request: pytest.FixtureRequest) -> Iterator[str]:
     _KIND.reset(token)
 
 
-def make_client(fake: FakePlatform, **kwargs: object) -> AsyncTwelveLabs:
-    """A client of this test's kind bound to ``fake``; use it as ``async with``."""
+def make_client(server: Server, **kwargs: object) -> AsyncTwelveLabs:
+    """A client of this test's kind bound to ``server``; use it as ``async with``."""
     kwargs.setdefault("timeout", 5.0)
     if _KIND.get() == "sync":
         from tests.sync_adapter import make_sync_client
 
-        return make_sync_client(fake, **kwargs)  # type: ignore[return-value]
-    return AsyncTwelveLabs(fake.api_key, base_url=fake.base_url, **kwargs)  # type: ignore[arg-type]
+        return make_sync_client(server, **kwargs)  # type: ignore[return-value]
+    return AsyncTwelveLabs(server.api_key, base_url=server.base_url, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.fixture
 async def client(fake: FakePlatform) -> AsyncIterator[AsyncTwelveLabs]:
+    """A client of this test's kind bound to the fake platform."""
     async with make_client(fake) as c:
+        yield c
+
+
+@pytest.fixture
+async def engine_client(double: EngineDouble) -> AsyncIterator[AsyncTwelveLabs]:
+    """A client of this test's kind bound to the engine (modules on the engine rebind
+    ``client`` to it)."""
+    async with make_client(double) as c:
         yield c

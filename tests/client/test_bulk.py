@@ -9,11 +9,21 @@ import pytest
 
 import twelvelabs_embed as tl
 from tests.client.conftest import make_client
+from tests.engine_double import EngineDouble
 from tests.fakeplatform import FakePlatform, Fault
 
 
-async def test_every_input_gets_a_result_in_order(fake: FakePlatform, tmp_path: Path) -> None:
-    fake.script("POST", "create", Fault(400, json={"code": "video_file_broken", "message": "bad"}))
+@pytest.fixture
+def client(engine_client: tl.AsyncTwelveLabs) -> tl.AsyncTwelveLabs:
+    """In this module ``client`` talks to the engine."""
+    return engine_client
+
+
+async def test_every_input_gets_a_result_in_order(double: EngineDouble, tmp_path: Path) -> None:
+    await double.control.lifecycle.set("manual")  # URL tasks are never fetched
+    await double.control.faults.add(
+        "create_task", status=400, code="video_file_broken", message="bad", count=1
+    )
     videos = [
         {"video_url": "https://example.com/0.mp4"},  # meets the scripted 400
         {"video_url": "https://example.com/1.mp4", "video_clip_length": 4},
@@ -22,18 +32,21 @@ async def test_every_input_gets_a_result_in_order(fake: FakePlatform, tmp_path: 
         {"video_url": "https://example.com/4.mp4", "model_name": "Marengo-retrieval-2.7"},
     ]
     finished: list[int] = []
-    async with make_client(fake) as client:
+    async with make_client(double) as client:
         results = await client.embed.tasks.create_bulk(
             videos, concurrency=1, on_result=lambda r: finished.append(r.index)
         )
-    assert [r.index for r in results] == [0, 1, 2, 3, 4]
-    assert [r.ok for r in results] == [False, True, False, False, True]
-    assert isinstance(results[0].error, tl.VideoFileBrokenError)
-    assert isinstance(results[2].error, tl.ParameterInvalidError) and results[2].error.preflight
-    assert isinstance(results[3].error, FileNotFoundError)
-    assert results[4].response is not None
-    assert fake.tasks[results[4].response.id or ""].model_name == "Marengo-retrieval-2.7"
-    assert fake.tasks[results[1].response.id or ""].fields["video_clip_length"] == ["4"]  # type: ignore[union-attr]
+        assert [r.index for r in results] == [0, 1, 2, 3, 4]
+        assert [r.ok for r in results] == [False, True, False, False, True]
+        assert isinstance(results[0].error, tl.VideoFileBrokenError)
+        assert isinstance(results[2].error, tl.ParameterInvalidError) and results[2].error.preflight
+        assert isinstance(results[3].error, FileNotFoundError)
+        assert results[1].response is not None and results[4].response is not None
+        created = await client.embed.tasks.retrieve(results[4].response.id)
+        assert created.model_name == "Marengo-retrieval-2.7"
+    sent = {r.task_id: r.form for r in await double.requests("create_task")}
+    assert len(sent) == 3, "the refused create and two tasks; nothing for the others"
+    assert sent[results[1].response.id]["video_clip_length"] == "4"  # type: ignore[index]
     assert sorted(finished) == [0, 1, 2, 3, 4]
     assert results[1].input is videos[1]
 
@@ -55,16 +68,17 @@ async def test_concurrency_is_bounded(fake: FakePlatform) -> None:
     assert fake.max_in_flight == 3
 
 
-async def test_bad_concurrency(client: tl.AsyncTwelveLabs) -> None:
+async def test_bad_concurrency(client: tl.AsyncTwelveLabs) -> None:  # bound to the engine
     with pytest.raises(ValueError):
         await client.embed.tasks.create_bulk([], concurrency=0)
 
 
-async def test_a_failing_callback_stops_the_batch(fake: FakePlatform) -> None:
+async def test_a_failing_callback_stops_the_batch(double: EngineDouble) -> None:
     def explode(result: tl.BulkResult) -> None:
         raise RuntimeError("callback failed")
 
-    async with make_client(fake) as client:
+    await double.control.lifecycle.set("manual")  # URL tasks are never fetched
+    async with make_client(double) as client:
         with pytest.raises(RuntimeError, match="callback failed"):
             await client.embed.tasks.create_bulk(
                 [{"video_url": f"https://example.com/{i}.mp4"} for i in range(5)],
@@ -75,4 +89,9 @@ async def test_a_failing_callback_stops_the_batch(fake: FakePlatform) -> None:
 
         # nothing of the batch is left running that could send another create
         assert await package_tasks(client) == []
-    assert fake.count("POST", "create") == 1
+    # one create was answered; the next, if it had started, was abandoned mid-way: never
+    # answered (0 while the engine has not noticed yet, then 499) and no task made
+    first, *abandoned = await double.requests("create_task")
+    assert first.status == 200 and first.task_id is not None
+    assert len(abandoned) <= 1
+    assert all(r.status in (0, 499) and r.task_id is None for r in abandoned)

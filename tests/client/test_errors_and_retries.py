@@ -1,4 +1,5 @@
-"""Error mapping and retries against scripted faults on a loopback server."""
+"""Error mapping and retries against the engine's fault rules (the fake platform only for
+what the engine cannot show: a retried upload's raw bytes)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 import twelvelabs_embed as tl
 from tests.client.conftest import make_client
+from tests.engine_double import EngineDouble
 from tests.fakeplatform import FakePlatform, Fault
 
 URL = "https://example.com/v.mp4"
@@ -34,10 +36,12 @@ URL = "https://example.com/v.mp4"
     ],
 )
 async def test_status_and_code_choose_the_class(
-    fake: FakePlatform, status: int, body: dict[str, str], cls: type[tl.ApiError]
+    double: EngineDouble, status: int, body: dict[str, str], cls: type[tl.ApiError]
 ) -> None:
-    fake.script("GET", "status", Fault(status, json=body, headers={"x-request-id": "req-1"}))
-    async with make_client(fake) as client:
+    await double.control.faults.add(
+        "task_status", status=status, body=body, headers={"x-request-id": "req-1"}, count=1
+    )
+    async with make_client(double) as client:
         with pytest.raises(tl.ApiError) as info:
             await client.embed.tasks.status("t")
     err = info.value
@@ -46,12 +50,12 @@ async def test_status_and_code_choose_the_class(
     assert err.code == body.get("code") and err.message == body["message"]
     assert err.request_id == "req-1" and err.headers["x-request-id"] == "req-1"
     assert not err.preflight
-    assert fake.count("GET", "status") == 1, "4xx is never retried"
+    assert await double.count("task_status") == 1, "4xx is never retried"
 
 
-async def test_non_json_error_body_is_kept_as_text(fake: FakePlatform) -> None:
-    fake.script("GET", "status", Fault(400, text="not json"))
-    async with make_client(fake) as client:
+async def test_non_json_error_body_is_kept_as_text(double: EngineDouble) -> None:
+    await double.control.faults.add("task_status", status=400, body="not json", count=1)
+    async with make_client(double) as client:
         with pytest.raises(tl.BadRequestError) as info:
             await client.embed.tasks.status("t")
     assert info.value.body == "not json" and info.value.code is None
@@ -59,71 +63,79 @@ async def test_non_json_error_body_is_kept_as_text(fake: FakePlatform) -> None:
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 429, 408, 409])
-async def test_retryable_statuses_are_retried_then_succeed(fake: FakePlatform, status: int) -> None:
-    fake.script(
-        "GET", "list", Fault(status, text="<html>down</html>", headers={"retry-after-ms": "10"})
+async def test_retryable_statuses_are_retried_then_succeed(
+    double: EngineDouble, status: int
+) -> None:
+    await double.control.faults.add(
+        "list_tasks",
+        status=status,
+        body="<html>down</html>",
+        content_type="text/html",
+        headers={"retry-after-ms": "10"},
+        count=1,
     )
-    async with make_client(fake) as client:
+    async with make_client(double) as client:
         pager = await client.embed.tasks.list()
     assert pager.items == []
-    assert fake.count("GET", "list") == 2
+    assert [r.status for r in await double.requests("list_tasks")] == [status, 200]
 
 
-async def test_retries_give_up_with_the_typed_error(fake: FakePlatform) -> None:
-    fake.script(
-        "GET", "list", *[Fault(503, json={"message": "busy"}, headers={"retry-after": "0"})] * 3
+async def test_retries_give_up_with_the_typed_error(double: EngineDouble) -> None:
+    await double.control.faults.add(
+        "list_tasks", status=503, body={"message": "busy"}, headers={"retry-after": "0"}
     )
-    async with make_client(fake, max_retries=2) as client:
+    async with make_client(double, max_retries=2) as client:
         with pytest.raises(tl.ServiceUnavailableError) as info:
             await client.embed.tasks.list()
     assert info.value.status_code == 503
-    assert fake.count("GET", "list") == 3
+    assert await double.count("list_tasks") == 3
 
 
-async def test_max_retries_zero_sends_once(fake: FakePlatform) -> None:
-    fake.script("GET", "list", Fault(500, json={"message": "x"}))
-    async with make_client(fake, max_retries=0) as client:
+async def test_max_retries_zero_sends_once(double: EngineDouble) -> None:
+    await double.control.faults.add("list_tasks", status=500, body={"message": "x"})
+    async with make_client(double, max_retries=0) as client:
         with pytest.raises(tl.InternalServerError):
             await client.embed.tasks.list()
-    assert fake.count("GET", "list") == 1
+    assert await double.count("list_tasks") == 1
 
 
-async def test_per_call_request_options_override_client(fake: FakePlatform) -> None:
-    fake.script(
-        "GET", "list", *[Fault(500, json={"message": "x"}, headers={"retry-after": "0"})] * 2
+async def test_per_call_request_options_override_client(double: EngineDouble) -> None:
+    await double.control.faults.add(
+        "list_tasks", status=500, body={"message": "x"}, headers={"retry-after": "0"}, count=2
     )
-    async with make_client(fake, max_retries=0) as client:
+    async with make_client(double, max_retries=0) as client:
         pager = await client.embed.tasks.list(request_options={"max_retries": 2})
-    assert pager.items == [] and fake.count("GET", "list") == 3
+    assert pager.items == [] and await double.count("list_tasks") == 3
 
 
 async def test_retry_after_is_honoured(
-    fake: FakePlatform, caplog: pytest.LogCaptureFixture
+    double: EngineDouble, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake.script(
-        "GET",
-        "list",
-        Fault(
-            429,
-            json={"code": "too_many_requests", "message": "slow"},
-            headers={"retry-after": "0.3"},
-        ),
+    await double.control.faults.add(
+        "list_tasks",
+        status=429,
+        code="too_many_requests",
+        message="slow",
+        headers={"retry-after": "0.3"},
+        count=1,
     )
     import logging
 
     from tests.observe import retry_delays
 
     with caplog.at_level(logging.INFO, logger="twelvelabs_embed"):
-        async with make_client(fake) as client:
+        async with make_client(double) as client:
             await client.embed.tasks.list()
     assert retry_delays(caplog.records) == [0.3], "the hint, not the 0.375-0.5 s backoff"
-    first, second = [r.at for r in fake.requests]
-    assert second - first >= 0.28
+    first, second = [r.at_ms for r in await double.requests("list_tasks")]
+    assert second - first >= 280
 
 
-async def test_rate_limit_error_exposes_retry_after(fake: FakePlatform) -> None:
-    fake.script("GET", "status", Fault(429, json={"message": "slow"}, headers={"Retry-After": "7"}))
-    async with make_client(fake, max_retries=0) as client:
+async def test_rate_limit_error_exposes_retry_after(double: EngineDouble) -> None:
+    await double.control.faults.add(
+        "task_status", status=429, body={"message": "slow"}, headers={"Retry-After": "7"}
+    )
+    async with make_client(double, max_retries=0) as client:
         with pytest.raises(tl.RateLimitError) as info:
             await client.embed.tasks.status("t")
     assert info.value.retry_after == 7.0
@@ -166,35 +178,44 @@ async def test_retried_create_from_file_object_rewinds(fake: FakePlatform, tmp_p
     assert a == b and b"abc" * 100 in b
 
 
-async def test_dropped_connection_is_retried(fake: FakePlatform) -> None:
-    fake.script("GET", "list", Fault(drop=True))
-    async with make_client(fake) as client:
+async def test_dropped_connection_is_retried(double: EngineDouble) -> None:
+    await double.control.faults.add("list_tasks", drop_connection=True, count=1)
+    async with make_client(double) as client:
         await client.embed.tasks.list()
-    assert fake.count("GET", "list") == 2
+    dropped, answered = await double.requests("list_tasks")
+    assert (dropped.dropped, answered.status) == (True, 200)
 
 
-async def test_truncated_body_is_retried_then_raises_connection_error(fake: FakePlatform) -> None:
-    fake.script("GET", "status", *[Fault(truncate=True)] * 2)
-    async with make_client(fake, max_retries=1) as client:
+async def test_truncated_body_is_retried_then_raises_connection_error(
+    double: EngineDouble,
+) -> None:
+    await double.control.faults.add(
+        "task_status", status=200, body={"_id": "abcdef"}, cut_body_after_bytes=8, count=2
+    )
+    async with make_client(double, max_retries=1) as client:
         with pytest.raises(tl.ApiConnectionError) as info:
             await client.embed.tasks.status("t")
     assert not isinstance(info.value, tl.ApiTimeoutError)
-    assert fake.count("GET", "status") == 2
+    assert [(r.status, r.dropped) for r in await double.requests("task_status")] == [
+        (200, True)
+    ] * 2
 
 
-async def test_slow_response_times_out_with_typed_error(fake: FakePlatform) -> None:
-    fake.script("GET", "status", Fault(delay=2.0, json={}), Fault(delay=2.0, json={}))
-    async with make_client(fake, timeout=0.3, max_retries=1) as client:
+async def test_slow_response_times_out_with_typed_error(double: EngineDouble) -> None:
+    task_id = await double.processing_task()
+    await double.control.faults.add("task_status", latency_ms=2000, count=2)
+    async with make_client(double, timeout=0.3, max_retries=1) as client:
         with pytest.raises(tl.ApiTimeoutError, match="timeout"):
-            await client.embed.tasks.status("t")
-    assert fake.count("GET", "status") == 2
+            await client.embed.tasks.status(task_id)
+    assert await double.count("task_status") == 2
 
 
-async def test_per_call_timeout(fake: FakePlatform) -> None:
-    fake.script("GET", "status", Fault(delay=1.0, json={}))
-    async with make_client(fake, timeout=30, max_retries=0) as client:
+async def test_per_call_timeout(double: EngineDouble) -> None:
+    task_id = await double.processing_task()
+    await double.control.faults.add("task_status", latency_ms=1000, count=1)
+    async with make_client(double, timeout=30, max_retries=0) as client:
         with pytest.raises(tl.ApiTimeoutError):
-            await client.embed.tasks.status("t", request_options={"timeout_in_seconds": 0.2})
+            await client.embed.tasks.status(task_id, request_options={"timeout_in_seconds": 0.2})
 
 
 async def test_connection_refused_is_a_connection_error() -> None:
@@ -209,46 +230,49 @@ async def test_connection_refused_is_a_connection_error() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fault", "match"),
+    ("body", "match"),
     [
-        (Fault(text="<html>ok</html>"), "not JSON"),
-        (Fault(json={"created_at": "yesterday"}), "does not match"),
-        (Fault(json=[1, 2]), "does not match"),
-        (Fault(json={"video_embedding": {"segments": [{"float": ["a"]}]}}), "does not match"),
+        ("<html>ok</html>", "not JSON"),
+        ({"created_at": "yesterday"}, "does not match"),
+        ([1, 2], "does not match"),
+        ({"video_embedding": {"segments": [{"float": ["a"]}]}}, "does not match"),
     ],
 )
 async def test_bad_success_bodies_raise_validation_error(
-    fake: FakePlatform, fault: Fault, match: str
+    double: EngineDouble, body: object, match: str
 ) -> None:
-    fake.script("GET", "retrieve", fault)
-    async with make_client(fake) as client:
+    await double.control.faults.add("retrieve_task", status=200, body=body, count=1)
+    async with make_client(double) as client:
         with pytest.raises(tl.ApiResponseValidationError, match=match) as info:
             await client.embed.tasks.retrieve("t")
     assert info.value.status_code == 200
 
 
-async def test_wrong_api_key_is_authentication_error(fake: FakePlatform) -> None:
-    async with tl.AsyncTwelveLabs("wrong", base_url=fake.base_url) as client:
+async def test_wrong_api_key_is_authentication_error(double: EngineDouble) -> None:
+    async with tl.AsyncTwelveLabs("wrong", base_url=double.base_url) as client:
         with pytest.raises(tl.AuthenticationError) as info:
             await client.embed.tasks.status("t")
     assert info.value.code == "api_key_invalid"
 
 
-async def test_closed_client_refuses_calls(fake: FakePlatform) -> None:
-    client = make_client(fake)
+async def test_closed_client_refuses_calls(double: EngineDouble) -> None:
+    client = make_client(double)
     await client.close()
     with pytest.raises(tl.TwelveLabsError, match="closed"):
         await client.embed.tasks.status("t")
+    assert await double.requests() == []
 
 
-async def test_waiting_for_a_pooled_connection_is_not_a_timeout(fake: FakePlatform) -> None:
+async def test_waiting_for_a_pooled_connection_is_not_a_timeout(double: EngineDouble) -> None:
     # three 0.5 s answers through one connection take 1.5 s, more than the 1.2 s timeout
-    fake.script("GET", "status", *[Fault(delay=0.5, json={"status": "ready"})] * 3)
-    async with make_client(fake, timeout=1.2, connection_limit=1, max_retries=0) as client:
+    task_id = await double.processing_task()
+    await double.control.faults.add("task_status", latency_ms=500, count=3)
+    async with make_client(double, timeout=1.2, connection_limit=1, max_retries=0) as client:
         import asyncio
 
-        results = await asyncio.gather(*(client.embed.tasks.status("t") for _ in range(3)))
-    assert [r.status for r in results] == ["ready"] * 3
+        results = await asyncio.gather(*(client.embed.tasks.status(task_id) for _ in range(3)))
+    assert [r.status for r in results] == ["processing"] * 3
+    assert [r.fault is not None for r in await double.requests("task_status")] == [True] * 3
 
 
 @pytest.mark.parametrize("bad", ["127.0.0.1:8000/v1.3", "ftp://host/v1.3", "http:///v1.3"])

@@ -9,26 +9,33 @@ import pytest
 
 import twelvelabs_embed as tl
 from tests.client.conftest import make_client
-from tests.fakeplatform import FakePlatform, Fault
+from tests.engine_double import URL, EngineDouble
+from tests.fakeplatform import FakePlatform
 
-URL = "https://example.com/v.mp4"
+
+@pytest.fixture
+def client(engine_client: tl.AsyncTwelveLabs) -> tl.AsyncTwelveLabs:
+    """In this module ``client`` talks to the engine."""
+    return engine_client
 
 
 async def test_every_endpoint_has_a_raw_twin(
-    fake: FakePlatform, client: tl.AsyncTwelveLabs
+    double: EngineDouble, client: tl.AsyncTwelveLabs, clip: bytes
 ) -> None:
+    await double.control.lifecycle.set("manual")
     raw = client.embed.tasks.with_raw_response
-    created = await raw.create("marengo3.0", video_url=URL)
+    created = await raw.create("marengo3.0", video_file=clip)
     assert isinstance(created, tl.HttpResponse) and created.status_code == 200
     assert isinstance(created.data, tl.TasksCreateResponse) and created.attempts == 1
     assert created.headers["content-type"].startswith("application/json")
+    assert await double.control.tasks.complete(created.data.id) == "ready"
     status = await raw.status(created.data.id)
     assert status.data.id == created.data.id and status.data.status == "ready"
     retrieved = await raw.retrieve(created.data.id, embedding_option="visual")
     assert retrieved.data.id == created.data.id and retrieved.status_code == 200
     page = await raw.list(page_limit=5)
     assert [t.id for t in page.data.data or []] == [created.data.id]
-    sent = [(r.method, r.path, r.query) for r in fake.requests]
+    sent = [(r.method, r.path, r.query) for r in await double.requests()]
     assert sent == [
         ("POST", "/v1.3/embed/tasks", []),
         ("GET", f"/v1.3/embed/tasks/{created.data.id}/status", []),
@@ -38,26 +45,29 @@ async def test_every_endpoint_has_a_raw_twin(
 
 
 async def test_the_plain_method_returns_the_raw_twins_body(
-    fake: FakePlatform, client: tl.AsyncTwelveLabs
+    double: EngineDouble, client: tl.AsyncTwelveLabs
 ) -> None:
+    await double.control.lifecycle.set("manual")  # URL tasks are never fetched
     task = await client.embed.tasks.create("marengo3.0", video_url=URL)
     plain = await client.embed.tasks.status(task.id)
     raw = await client.embed.tasks.with_raw_response.status(task.id)
     assert raw.data.id == plain.id and raw.data.model_name == plain.model_name
 
 
-async def test_attempts_headers_and_request_id_after_a_retry(fake: FakePlatform) -> None:
-    fake.script(
-        "GET",
-        "status",
-        Fault(503, json={"message": "busy"}, headers={"retry-after": "0"}),
-        Fault(json={"_id": "t", "status": "ready"}, headers={"x-request-id": "req-7", "X-RateLimit-Remaining": "9"}),
-    )  # fmt: skip
-    async with make_client(fake) as client:
-        raw = await client.embed.tasks.with_raw_response.status("t")
-    assert (raw.status_code, raw.attempts, raw.request_id) == (200, 2, "req-7")
-    assert raw.headers["x-ratelimit-remaining"] == "9"  # case-insensitive, as sent
-    assert raw.data.status == "ready"
+async def test_attempts_headers_and_request_id_after_a_retry(double: EngineDouble) -> None:
+    task_id = await double.processing_task()
+    await double.control.rate_limits.set(
+        [{"route": "task_status", "dimension": "requests", "limit": 10, "window_sec": 60}]
+    )
+    await double.control.faults.add(
+        "task_status", status=503, body={"message": "busy"}, headers={"retry-after": "0"}, count=1
+    )
+    async with make_client(double) as client:
+        raw = await client.embed.tasks.with_raw_response.status(task_id)
+    assert (raw.status_code, raw.attempts) == (200, 2)
+    assert raw.request_id is not None and raw.request_id == raw.headers["X-Request-Id"]
+    assert raw.headers["X-RateLimit-Remaining"] == "9"  # case-insensitive, as sent
+    assert raw.data.status == "processing"
 
 
 async def test_prepared_create_resends_the_identical_bytes(
@@ -76,8 +86,8 @@ async def test_prepared_create_resends_the_identical_bytes(
     assert a.body == b.body and a.headers["Content-Type"] == b.headers["Content-Type"]
 
 
-async def test_a_raw_twin_raises_the_same_errors(fake: FakePlatform) -> None:
-    async with make_client(fake) as client:
+async def test_a_raw_twin_raises_the_same_errors(double: EngineDouble) -> None:
+    async with make_client(double) as client:
         with pytest.raises(tl.NotFoundError) as info:
-            await client.embed.tasks.with_raw_response.status("missing")
+            await client.embed.tasks.with_raw_response.status("0" * 24)
     assert info.value.status_code == 404 and info.value.code == "resource_not_exist"

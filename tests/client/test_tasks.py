@@ -1,7 +1,10 @@
-"""Every embed.tasks method against a loopback server: what goes on the wire, what comes back."""
+"""Every embed.tasks method: what goes on the wire, what comes back. Against the engine
+(its request log shows what was sent), or the fake platform where a test reads the raw
+multipart bytes, headers or path, or uploads bytes that are not a video."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import numpy as np
 import pytest
 
 from tests.client.conftest import make_client
+from tests.engine_double import URL, EngineDouble
 from tests.fakeplatform import FakePlatform, parse_multipart
 from twelvelabs_embed import AsyncTwelveLabs, TasksRetrieveResponse
 
@@ -16,9 +20,22 @@ VIDEO_BYTES = bytes(range(256)) * 64  # not a real video: preflight is off where
 
 
 @pytest.fixture
+def client(engine_client: AsyncTwelveLabs) -> AsyncTwelveLabs:
+    """In this module ``client`` talks to the engine."""
+    return engine_client
+
+
+@pytest.fixture
 async def raw_client(fake: FakePlatform):
     async with make_client(fake, preflight=False) as c:
         yield c
+
+
+@pytest.fixture
+async def manual(double: EngineDouble) -> EngineDouble:
+    """The engine with new tasks kept ``processing`` (URL tasks are never fetched)."""
+    await double.control.lifecycle.set("manual")
+    return double
 
 
 async def test_create_from_path_sends_every_field_then_the_file(
@@ -81,19 +98,18 @@ async def test_create_from_bytes_and_file_objects(
 
 
 async def test_create_from_url_sends_url_and_no_file(
-    fake: FakePlatform, client: AsyncTwelveLabs
+    manual: EngineDouble, client: AsyncTwelveLabs
 ) -> None:
     await client.embed.tasks.create(
-        "Marengo-retrieval-2.7", video_url="https://example.com/v.mp4", video_embedding_scope="clip"
+        "Marengo-retrieval-2.7", video_url=URL, video_embedding_scope="clip"
     )
-    (req,) = fake.requests
-    fields, size = parse_multipart(req.body, req.headers["Content-Type"])
-    assert fields == {
-        "model_name": ["Marengo-retrieval-2.7"],
-        "video_url": ["https://example.com/v.mp4"],
-        "video_embedding_scope": ["clip"],
+    (req,) = await manual.requests()
+    assert req.form == {
+        "model_name": "Marengo-retrieval-2.7",
+        "video_url": URL,
+        "video_embedding_scope": "clip",
     }
-    assert size == 0 and b"filename=" not in req.body
+    assert req.upload is None
 
 
 async def test_upload_progress_reports_every_byte(
@@ -111,54 +127,56 @@ async def test_upload_progress_reports_every_byte(
 
 
 async def test_async_progress_callback_is_awaited(
-    fake: FakePlatform, raw_client: AsyncTwelveLabs
+    manual: EngineDouble, client: AsyncTwelveLabs, clip: bytes
 ) -> None:
     seen: list[int] = []
 
     async def progress(sent: int, total: int | None) -> None:
         seen.append(sent)
 
-    await raw_client.embed.tasks.create(
-        "marengo3.0", video_file=VIDEO_BYTES, on_upload_progress=progress
-    )
-    assert seen[-1] == len(VIDEO_BYTES)
+    await client.embed.tasks.create("marengo3.0", video_file=clip, on_upload_progress=progress)
+    assert seen[-1] == len(clip)
+    (req,) = await manual.requests()
+    assert req.upload is not None and req.upload.size == len(clip)
 
 
-async def test_status_and_retrieve(fake: FakePlatform, client: AsyncTwelveLabs) -> None:
-    fake.polls_until_ready = 2
-    task = await client.embed.tasks.create("marengo3.0", video_url="https://example.com/a.mp4")
+async def test_status_and_retrieve(
+    manual: EngineDouble, client: AsyncTwelveLabs, clip: bytes
+) -> None:
+    task = await client.embed.tasks.create("marengo3.0", video_file=clip, video_clip_length=2)
     assert task.id is not None
     first = await client.embed.tasks.status(task.id)
     assert (first.id, first.status, first.model_name) == (task.id, "processing", "marengo3.0")
     assert first.video_embedding is not None and first.video_embedding.metadata is not None
-    assert first.video_embedding.metadata.video_clip_length == 6.0
+    assert first.video_embedding.metadata.video_clip_length == 2.0
+    assert await manual.control.tasks.complete(task.id) == "ready"
     second = await client.embed.tasks.status(task.id)
     assert second.status == "ready" and second.done
     result = await client.embed.tasks.retrieve(task.id)
     assert isinstance(result, TasksRetrieveResponse)
     assert result.created_at is not None and result.created_at.tzinfo is not None
-    assert len(result.segments) == 6
+    assert len(result.segments) == 4  # 4.5 s in clips of 2 s: two whole clips, two options
     seg = result.segments[0]
     assert seg.float_ is not None and len(seg.float_) == 512
-    assert (seg.start_offset_sec, seg.end_offset_sec, seg.embedding_option) == (0.0, 6.0, "visual")
+    assert (seg.start_offset_sec, seg.end_offset_sec, seg.embedding_option) == (0.0, 2.0, "visual")
     matrix = result.to_numpy()
-    assert matrix.vectors.dtype == np.float32 and matrix.vectors.shape == (6, 512)
-    assert matrix.embedding_option == ("visual",) * 3 + ("audio",) * 3
-    np.testing.assert_array_equal(matrix.start_offset_sec, [0, 6, 12, 0, 6, 12])
+    assert matrix.vectors.dtype == np.float32 and matrix.vectors.shape == (4, 512)
+    assert matrix.embedding_option == ("visual",) * 2 + ("audio",) * 2
+    np.testing.assert_array_equal(matrix.start_offset_sec, [0, 2, 0, 2])
     audio = matrix.select(embedding_option="audio")
-    assert audio.vectors.shape == (3, 512)
+    assert audio.vectors.shape == (2, 512)
     np.testing.assert_array_equal(seg.to_numpy(), matrix.vectors[0])
 
 
 async def test_retrieve_repeats_embedding_option(
-    fake: FakePlatform, client: AsyncTwelveLabs
+    manual: EngineDouble, client: AsyncTwelveLabs
 ) -> None:
-    task = await client.embed.tasks.create("marengo3.0", video_url="https://example.com/a.mp4")
+    task = await client.embed.tasks.create("marengo3.0", video_url=URL)
     assert task.id
     await client.embed.tasks.retrieve(task.id, embedding_option=["visual", "audio"])
     await client.embed.tasks.retrieve(task.id, embedding_option="audio")
     await client.embed.tasks.retrieve(task.id, embedding_option=[])
-    queries = [r.query for r in fake.requests if r.method == "GET"]
+    queries = [r.query for r in await manual.requests("retrieve_task")]
     assert queries == [
         [("embedding_option", "visual"), ("embedding_option", "audio")],
         [("embedding_option", "audio")],
@@ -168,8 +186,9 @@ async def test_retrieve_repeats_embedding_option(
 
 @pytest.mark.parametrize("task_id", ["a/b", "x?y=1", "../../etc", "sp ace#frag"])
 async def test_task_ids_cannot_escape_their_path_segment(
-    fake: FakePlatform, client: AsyncTwelveLabs, task_id: str
+    fake: FakePlatform, raw_client: AsyncTwelveLabs, task_id: str
 ) -> None:
+    client = raw_client  # the fake: the raw path as sent
     from twelvelabs_embed import NotFoundError
 
     with pytest.raises(NotFoundError):
@@ -179,12 +198,15 @@ async def test_task_ids_cannot_escape_their_path_segment(
     assert req.path.count("/") == 5 and req.query == []
 
 
-async def test_list_walks_every_page_and_stops(fake: FakePlatform, client: AsyncTwelveLabs) -> None:
+async def test_list_walks_every_page_and_stops(
+    manual: EngineDouble, client: AsyncTwelveLabs
+) -> None:
+    await manual.control.clock.freeze("2026-03-01T00:00:00Z")
     for i in range(7):
         await client.embed.tasks.create("marengo3.0", video_url=f"https://example.com/{i}.mp4")
-    fake.requests.clear()
+    await manual.control.requests.clear()
     pager = await client.embed.tasks.list(
-        page_limit=3, status="ready", started_at="2026-01-01T00:00:00Z"
+        page_limit=3, status="processing", started_at="2026-01-01T00:00:00Z"
     )
     assert len(pager.items) == 3 and pager.has_next
     assert pager.page_info is not None and pager.page_info.total_results == 7
@@ -193,72 +215,70 @@ async def test_list_walks_every_page_and_stops(fake: FakePlatform, client: Async
     pages = [p.page async for p in pager.iter_pages()]
     assert pages == [1, 2, 3]
     # The pager knows page 3 is the last: no request for an empty page 4.
-    assert [dict(r.query)["page"] for r in fake.requests] == ["1", "2", "3", "2", "3"]
-    assert fake.requests[0].query == [
+    sent = await manual.requests("list_tasks")
+    assert [dict(r.query)["page"] for r in sent] == ["1", "2", "3", "2", "3"]
+    assert sent[0].query == [
         ("started_at", "2026-01-01T00:00:00Z"),
-        ("status", "ready"),
+        ("status", "processing"),
         ("page", "1"),
         ("page_limit", "3"),
     ]
 
 
 async def test_list_stops_on_an_empty_page_without_page_info(
-    fake: FakePlatform, client: AsyncTwelveLabs
+    double: EngineDouble, client: AsyncTwelveLabs
 ) -> None:
-    from tests.fakeplatform import Fault
-
-    fake.script("GET", "list", Fault(json={"data": [{"_id": "a"}]}), Fault(json={"data": []}))
+    await double.control.faults.add(
+        "list_tasks", status=200, body={"data": [{"_id": "a"}]}, count=1
+    )
+    await double.control.faults.add("list_tasks", status=200, body={"data": []}, count=1)
     pager = await client.embed.tasks.list()
     assert [t.id async for t in pager] == ["a"]
-    assert fake.count("GET", "list") == 2
+    assert await double.count("list_tasks") == 2
     assert await (await client.embed.tasks.list(page=5)).next_page() is None
 
 
-async def test_unknown_fields_are_kept(fake: FakePlatform, client: AsyncTwelveLabs) -> None:
-    from tests.fakeplatform import Fault
-
-    fake.script(
-        "GET",
-        "status",
-        Fault(
-            json={
-                "_id": "t",
-                "status": "failed",
-                "error": {"code": "video_file_broken", "message": "m"},
-                "new_field": [1],
-            }
-        ),
-    )
+async def test_unknown_fields_are_kept(double: EngineDouble, client: AsyncTwelveLabs) -> None:
+    body = {
+        "_id": "t",
+        "status": "failed",
+        "error": {"code": "video_file_broken", "message": "m"},
+        "new_field": [1],
+    }
+    await double.control.faults.add("task_status", status=200, body=body, count=1)
     st = await client.embed.tasks.status("t")
     assert st.extra == {"new_field": [1]}
     assert st.error is not None and st.error.code == "video_file_broken"
 
 
-async def test_file_object_must_be_binary(client: AsyncTwelveLabs, tmp_path: Path) -> None:
+async def test_file_object_must_be_binary(
+    double: EngineDouble, client: AsyncTwelveLabs, tmp_path: Path
+) -> None:
     path = tmp_path / "t.txt"
     path.write_text("hello")
     with open(path) as text, pytest.raises(TypeError, match="binary"):
         await client.embed.tasks.create("marengo3.0", video_file=text)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         await client.embed.tasks.create("marengo3.0", video_file=12)  # type: ignore[arg-type]
+    assert await double.requests() == []
 
 
 async def test_missing_path_raises_file_not_found_before_any_request(
-    fake: FakePlatform, client: AsyncTwelveLabs, tmp_path: Path
+    double: EngineDouble, client: AsyncTwelveLabs, tmp_path: Path
 ) -> None:
     with pytest.raises(FileNotFoundError):
         await client.embed.tasks.create("marengo3.0", video_file=tmp_path / "nope.mp4")
     with pytest.raises(IsADirectoryError):
         await client.embed.tasks.create("marengo3.0", video_file=tmp_path)
-    assert fake.requests == []
+    assert await double.requests() == []
 
 
 async def test_non_seekable_stream_is_sent_once(
-    fake: FakePlatform, raw_client: AsyncTwelveLabs
+    manual: EngineDouble, client: AsyncTwelveLabs, clip: bytes
 ) -> None:
     class Pipe(io.RawIOBase):
         def __init__(self) -> None:
-            self._data = io.BytesIO(VIDEO_BYTES)
+            self._data = io.BytesIO(clip)
 
         def readable(self) -> bool:
             return True
@@ -266,19 +286,17 @@ async def test_non_seekable_stream_is_sent_once(
         def read(self, n: int = -1) -> bytes:
             return self._data.read(n)
 
-    await raw_client.embed.tasks.create("marengo3.0", video_file=Pipe())  # type: ignore[arg-type]
-    (req,) = fake.requests
-    _, size = parse_multipart(req.body, req.headers["Content-Type"])
-    assert size == len(VIDEO_BYTES)
+    await client.embed.tasks.create("marengo3.0", video_file=Pipe())  # type: ignore[arg-type]
+    (req,) = await manual.requests()
+    assert req.status == 200 and req.upload is not None
+    assert (req.upload.size, req.upload.sha256) == (len(clip), hashlib.sha256(clip).hexdigest())
 
 
 async def test_list_stops_when_the_server_ignores_page(
-    fake: FakePlatform, client: AsyncTwelveLabs
+    double: EngineDouble, client: AsyncTwelveLabs
 ) -> None:
-    from tests.fakeplatform import Fault
-
     same = {"data": [{"_id": "a"}, {"_id": "b"}]}
-    fake.script("GET", "list", *[Fault(json=same)] * 5)
+    await double.control.faults.add("list_tasks", status=200, body=same, count=5)
     pager = await client.embed.tasks.list()
     assert [t.id async for t in pager] == ["a", "b"]
-    assert fake.count("GET", "list") == 2
+    assert await double.count("list_tasks") == 2

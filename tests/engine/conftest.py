@@ -53,7 +53,20 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[LocalEngine]:
+    """A fresh engine of the test's own: for tests that list, count or restart."""
     async with LocalEngine(data_dir=tmp_path / "data", api_key=API_KEY, workers=1) as eng:
+        yield eng
+
+
+@pytest.fixture(scope="package")
+def shared_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
+    """One engine, on its own loop in a thread, for every test that needs no state of its
+    own (validation, routing, a task it tracks by id). Its probe and decode workers start
+    once for the package: the first job on a fresh engine pays for starting them, which
+    takes seconds on a busy machine. A test that lists, counts or patches state that
+    outlives it uses ``engine`` instead."""
+    data = tmp_path_factory.mktemp("shared-engine")
+    with LocalEngine(data_dir=data, api_key=API_KEY, workers=1, allow_private_urls=True) as eng:
         yield eng
 
 
@@ -62,6 +75,16 @@ async def http(engine: LocalEngine) -> AsyncIterator[aiohttp.ClientSession]:
     """A session whose relative URLs go to the engine's ``/v1.3/`` with the right key."""
     async with aiohttp.ClientSession(
         base_url=engine.base_url + "/", headers={"x-api-key": engine.api_key}
+    ) as s:
+        yield s
+
+
+@pytest.fixture
+async def shared_http(shared_engine: LocalEngine) -> AsyncIterator[aiohttp.ClientSession]:
+    """Like ``http``, for the shared engine (a module whose tests all keep no state of
+    their own overrides ``http`` with this one)."""
+    async with aiohttp.ClientSession(
+        base_url=shared_engine.base_url + "/", headers={"x-api-key": shared_engine.api_key}
     ) as s:
         yield s
 

@@ -3,7 +3,9 @@ official SDK (sync), refused without the key, absent unless enabled."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,15 +15,21 @@ import pytest
 from twelvelabs import TwelveLabs
 from twelvelabs.core import ApiError as OfficialApiError
 
+from tests.engine_double import until
 from twelvelabs_embed import AsyncTwelveLabs
 from twelvelabs_embed.errors import (
+    ApiConnectionError,
+    ApiResponseValidationError,
+    BadGatewayError,
     BadRequestError,
     ConflictError,
     NotFoundError,
     ServiceUnavailableError,
     TooManyRequestsError,
+    UnprocessableEntityError,
 )
 from twelvelabs_embed.jobs.gate import RateGate
+from twelvelabs_embed.local.control.faults import MAX_BODY_BYTES, FaultSpecError, parse_action
 from twelvelabs_embed.local.engine import LocalEngine
 from twelvelabs_embed.testing import AsyncEngineControl, EngineControl
 
@@ -145,6 +153,36 @@ async def test_drop_latency_and_aborted_upload(
     assert (cut.dropped, cut.task_id, whole.status, whole.task_id) == (True, None, 200, again.id)
 
 
+async def test_a_client_that_leaves_mid_upload_is_no_engine_error(
+    ctl_engine: LocalEngine, ctl: AsyncEngineControl, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Half a multipart body, then the socket closes: logged as 499, no 500, no traceback."""
+    boundary = "b0undary"
+    head = (
+        f"POST /v1.3/embed/tasks HTTP/1.1\r\nHost: x\r\nx-api-key: {API_KEY}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        "Content-Length: 1000000\r\n\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="model_name"\r\n\r\nmarengo'
+    )
+    _, writer = await asyncio.open_connection("127.0.0.1", ctl_engine.port)
+    writer.write(head.encode())
+    await writer.drain()
+
+    async def logged() -> bool:
+        return bool(await ctl.requests.list(route="create_task"))
+
+    async def answered() -> bool:
+        return (await ctl.requests.list(route="create_task"))[0].status != 0
+
+    await until(logged)  # the engine is reading it
+    writer.close()
+    await writer.wait_closed()
+    await until(answered)
+    (entry,) = await ctl.requests.list(route="create_task")
+    assert (entry.status, entry.task_id) == (499, None)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 async def test_a_header_strikes_one_request(ctl_engine: LocalEngine) -> None:
     async with aiohttp.ClientSession(
         base_url=ctl_engine.base_url + "/", headers={"x-api-key": API_KEY}
@@ -176,6 +214,66 @@ def test_faults_through_the_official_sdk(threaded: LocalEngine, official: Twelve
             request_options={"max_retries": 0, "additional_headers": {"X-Engine-Fault": "503"}}
         )
     assert caught.value.status_code == 503
+
+
+async def test_an_answer_of_any_body_and_content_type(
+    client: AsyncTwelveLabs, ctl: AsyncEngineControl
+) -> None:
+    """What a proxy or a broken deployment answers: HTML, a 200 that breaks the schema,
+    an error without the platform's shape; the fault's own request id is kept."""
+    html = "<html><body>502 Bad Gateway</body></html>"
+    await ctl.faults.add(
+        "list_tasks", status=502, body=html, content_type="text/html", headers={"x-request-id": "req-9"}, count=1
+    )  # fmt: skip
+    with pytest.raises(BadGatewayError) as caught:
+        await client.embed.tasks.list(request_options={"max_retries": 0})
+    assert caught.value.body == html and caught.value.code is None
+    assert caught.value.request_id == "req-9"
+    await ctl.faults.add("task_status", status=200, body={"_id": {"a": 1}}, count=1)
+    with pytest.raises(ApiResponseValidationError):
+        await client.embed.tasks.status("0" * 24)
+    await ctl.faults.add("task_status", status=422, body={"message": "odd"}, count=1)
+    with pytest.raises(UnprocessableEntityError) as caught_422:
+        await client.embed.tasks.status("0" * 24)
+    assert caught_422.value.body == {"message": "odd"} and caught_422.value.code is None
+    listed = (await ctl.faults.list())[-1]
+    assert listed.action["body"] == '{"message":"odd"}'
+    for bad in (
+        {"body": "x"},  # no status
+        {"status": 500, "body": "x", "code": "c"},
+        {"status": 500, "content_type": "text/html"},
+        {"status": 500, "body": "x", "content_type": "bad\ntype"},
+    ):
+        with pytest.raises(BadRequestError):
+            await ctl._http.call("POST", "/faults", {"route": "*", "action": bad})
+    with pytest.raises(FaultSpecError, match="at most"):
+        parse_action({"status": 500, "body": "x" * (MAX_BODY_BYTES + 1)})
+
+
+async def test_an_answer_cut_off_mid_body(client: AsyncTwelveLabs, ctl: AsyncEngineControl) -> None:
+    await ctl.faults.add("list_tasks", status=200, body={"data": []}, cut_body_after_bytes=4)
+    with pytest.raises(ApiConnectionError):
+        await client.embed.tasks.list(request_options={"max_retries": 1})
+    cut = await ctl.requests.list(route="list_tasks")
+    assert [(e.status, e.dropped) for e in cut] == [(200, True)] * 2
+    await ctl.faults.clear()
+    await ctl.faults.add("task_status", status=503, cut_body_after_bytes=10, count=1)
+    with pytest.raises(NotFoundError):  # the cut answer was retried; the engine's 404 is real
+        await client.embed.tasks.status("0" * 24)
+    with pytest.raises(BadRequestError):
+        await ctl._http.call("POST", "/faults", {"action": {"cut_body_after_bytes": 3}})
+
+
+def test_a_body_through_the_official_sdk(threaded: LocalEngine, official: TwelveLabs) -> None:
+    threaded.control.faults.add("list_tasks", status=500, cut_body_after_bytes=3, count=1)
+    with pytest.raises(httpx.RemoteProtocolError):  # the official SDK lets httpx's error out
+        official.embed.tasks.list()
+    threaded.control.faults.add("list_tasks", status=503, body="down for maintenance", count=1)
+    with pytest.raises(OfficialApiError) as caught:
+        official.embed.tasks.list(request_options={"max_retries": 0})
+    assert (caught.value.status_code, caught.value.body) == (503, "down for maintenance")
+    assert caught.value.headers is not None
+    assert caught.value.headers["content-type"].startswith("text/plain")
 
 
 # --- forced task states ------------------------------------------------------------------
@@ -366,13 +464,19 @@ async def test_the_log_holds_forms_and_digests_never_bytes_or_keys(
     digest = hashlib.sha256(media["good"].read_bytes()).hexdigest()
     assert create.upload is not None and create.upload.sha256 == digest
     assert create.upload.size == media["good"].stat().st_size
-    assert (status.route, status.task_id) == ("task_status", task.id)
+    assert (status.route, status.task_id, status.query) == ("task_status", task.id, [])
+    await client.embed.tasks.retrieve(task.id, embedding_option=["visual", "audio"])
+    await client.embed.tasks.list(page_limit=3, status="processing")
+    retrieve, listed = await ctl.requests.list(limit=2)
+    assert retrieve.query == [("embedding_option", "visual"), ("embedding_option", "audio")]
+    assert listed.query == [("status", "processing"), ("page", "1"), ("page_limit", "3")]
     async with aiohttp.ClientSession(headers={"x-api-key": API_KEY}) as s:
         root = ctl_engine.base_url.rsplit("/", 1)[0]
         async with s.get(root + "/_engine/requests") as r:
             raw = await r.read()
     assert API_KEY.encode() not in raw and media["good"].read_bytes()[:64] not in raw
     assert len(await ctl.requests.list(route="task_status", status=200)) == 1
+    assert len(await ctl.requests.list(route="retrieve_task")) == 1
     await ctl.faults.add("*", status=500)
     await ctl.reset()
     assert await ctl.requests.list() == [] and await ctl.faults.list() == []

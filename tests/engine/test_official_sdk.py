@@ -25,7 +25,8 @@ def _pipeline() -> None:
 
 @pytest.fixture
 def threaded_engine(tmp_path: Path) -> Iterator[LocalEngine]:
-    """The engine on its own loop in a thread, so the sync SDK can block freely."""
+    """A fresh engine on its own loop in a thread, so the sync SDK can block freely
+    (``shared_engine`` is threaded too; this one is for a test that lists)."""
     with LocalEngine(data_dir=tmp_path, api_key=API_KEY, workers=1, allow_private_urls=True) as eng:
         yield eng
 
@@ -65,10 +66,10 @@ def check_segments(task, dim: int, scopes: tuple[str, ...], last_end: float) -> 
 
 
 def test_sync_sdk_file_url_status_wait_retrieve(
-    threaded_engine: LocalEngine, media: dict[str, Path], sync_http: httpx.Client
+    shared_engine: LocalEngine, media: dict[str, Path], sync_http: httpx.Client
 ) -> None:
     client = TwelveLabs(
-        api_key=threaded_engine.api_key, base_url=threaded_engine.base_url, httpx_client=sync_http
+        api_key=shared_engine.api_key, base_url=shared_engine.base_url, httpx_client=sync_http
     )
     with media["bunny"].open("rb") as f:
         created = client.embed.tasks.create(
@@ -103,13 +104,13 @@ def test_sync_sdk_file_url_status_wait_retrieve(
 
 
 def test_sync_sdk_url_and_errors(
-    threaded_engine: LocalEngine,
+    shared_engine: LocalEngine,
     media: dict[str, Path],
     file_server_thread: str,
     sync_http: httpx.Client,
 ) -> None:
     client = TwelveLabs(
-        api_key=threaded_engine.api_key, base_url=threaded_engine.base_url, httpx_client=sync_http
+        api_key=shared_engine.api_key, base_url=shared_engine.base_url, httpx_client=sync_http
     )
     url = f"{file_server_thread}/good.mp4"
     created = client.embed.tasks.create(
@@ -145,7 +146,7 @@ def test_sync_sdk_url_and_errors(
         client.embed.tasks.status("66419a20c70bb578439bd8f4")
     assert info2.value.status_code == 404 and info2.value.body["code"] == "resource_not_exist"
     bad_key = TwelveLabs(
-        api_key="tlk_wrong", base_url=threaded_engine.base_url, httpx_client=sync_http
+        api_key="tlk_wrong", base_url=shared_engine.base_url, httpx_client=sync_http
     )
     with pytest.raises(ApiError) as info2:
         bad_key.embed.tasks.list()

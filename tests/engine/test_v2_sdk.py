@@ -59,7 +59,12 @@ async def test_every_async_method(
     one = await client.embed.v_2.tasks.wait_for_done(ids[0], sleep_interval=0.1)
     assert one.to_numpy().vectors.shape[1] == 512
     assert sorted([t.id async for t in client.embed.v_2.tasks.as_completed(ids)]) == sorted(ids)
-    assert [t.id async for t in await client.embed.v_2.tasks.list(page_limit=1)] == ids[::-1]
+    listed = [t async for t in await client.embed.v_2.tasks.list(page_limit=1)]
+    assert [t.id for t in listed] == ids[::-1]
+    audio_md = listed[0].audio_embedding.metadata if listed[0].audio_embedding else None
+    assert audio_md is not None and audio_md.audio_embedding_option == ["audio"]
+    video_md = listed[1].video_embedding.metadata if listed[1].video_embedding else None
+    assert video_md is not None and video_md.duration == pytest.approx(4.5, abs=0.1)
     again = await client.embed.v_2.tasks.retrieve(ids[1])
     assert {d.embedding_option for d in again.data or []} == {"audio"}
     with pytest.raises(ParameterInvalidError) as refused:

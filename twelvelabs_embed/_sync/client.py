@@ -885,6 +885,49 @@ class V2TasksClient:
             request_options=request_options,
         )
 
+    def embed_many(
+        self,
+        inputs: Iterable[str | os.PathLike[str] | Mapping[str, Any]],
+        *,
+        options: JobOptions | None = None,
+        on_progress: ProgressCallback | None = None,
+        **overrides: Unpack[JobOptionsDict],
+    ) -> builtins.list[ItemResult]:
+        """The bulk job of ``embed.tasks.embed_many``, on the Embed API v2.
+
+        Same inputs, options, journal, outputs and rows (v2 ``asset`` rows are written
+        with scope ``video``); ``video_clip_length`` becomes fixed segmentation of that
+        many whole seconds. Local files go as base64, so each must be within 36 MB until
+        the client can upload assets. Use one journal per API.
+
+        Sync client: ``on_progress`` runs in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.embed_many,
+            inputs,
+            options=options,
+            on_progress=self._portal.marshal(on_progress),
+            **overrides,
+        )
+
+    def iter_embed_many(
+        self,
+        inputs: Iterable[str | os.PathLike[str] | Mapping[str, Any]],
+        *,
+        options: JobOptions | None = None,
+        on_progress: ProgressCallback | None = None,
+        **overrides: Unpack[JobOptionsDict],
+    ) -> Iterator[ItemResult]:
+        """:meth:`embed_many`, yielding each :class:`ItemResult` as its input ends.
+
+        Sync client: ``on_progress`` runs in the thread that calls ``next()`` on the iterator.
+        """
+        return self._portal.iterate(
+            self._async.iter_embed_many(
+                inputs, options=options, on_progress=self._portal.marshal(on_progress), **overrides
+            )
+        )
+
 
 class RawV2Client:
     """``POST /embed-v2`` with the HTTP facts."""
@@ -976,6 +1019,44 @@ class RawV2TasksClient:
             on_upload_progress=self._portal.marshal(on_upload_progress),
             request_options=request_options,
         )
+
+    def prepare_create(
+        self,
+        *,
+        input_type: str,
+        model_name: str,
+        embedding_uncertainty: bool | None = None,
+        embedding_dimension: int | None = None,
+        audio: Any = None,
+        video: Any = None,
+        document: Any = None,
+        image: Any = None,
+        on_media_source: MediaSourceCallback | None = None,
+        on_upload_progress: UploadProgress | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> PreparedCreate:
+        """Resolve local files, check and frame the body; send nothing (as v1's twin).
+
+        Sync client: ``on_media_source`` and ``on_upload_progress`` run in the thread that made this call.
+        """
+        return self._portal.call(
+            self._async.prepare_create,
+            input_type=input_type,
+            model_name=model_name,
+            embedding_uncertainty=embedding_uncertainty,
+            embedding_dimension=embedding_dimension,
+            audio=audio,
+            video=video,
+            document=document,
+            image=image,
+            on_media_source=self._portal.marshal(on_media_source),
+            on_upload_progress=self._portal.marshal(on_upload_progress),
+            request_options=request_options,
+        )
+
+    def send_create(self, prepared: PreparedCreate) -> HttpResponse[EmbeddingTasksCreateResponse]:
+        """Send a :class:`PreparedCreate` (again); the server gets the identical bytes."""
+        return self._portal.call(self._async.send_create, prepared)
 
     def retrieve(
         self, task_id: str, *, request_options: RequestOptions | None = None

@@ -79,7 +79,8 @@ async def embed_inputs(
             progress.refresh()
 
     outcomes: list[ItemResult] = []
-    items = client.embed.tasks.iter_embed_many(
+    tasks = client.embed.v_2.tasks if args.api == "v2" else client.embed.tasks
+    items = tasks.iter_embed_many(
         args.inputs,
         model_name=args.model,
         journal=args.journal,

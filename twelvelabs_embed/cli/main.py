@@ -32,6 +32,11 @@ async def _run(args: argparse.Namespace, console: Console, out: Console) -> int:
         from .embed import run_embed
 
         return await run_embed(args, console=console, stdout=out)
+    if args.command == "embed-text":
+        from .embed_text import run_embed_text
+
+        async with connect(args, console) as client:
+            return await run_embed_text(client, args, out, console)
     from . import tasks
 
     handlers = {"status": tasks.status, "retrieve": tasks.retrieve, "list": tasks.list_tasks}

@@ -232,7 +232,25 @@ def build_parser(secrets: Sequence[str] = ()) -> CliParser:
     e.add_argument(
         "--retry-failed", action="store_true", help="also retry inputs the journal marks failed"
     )
+    e.add_argument(
+        "--api",
+        choices=("v1", "v2"),
+        default="v1",
+        help="Embed API version: v1 tasks (default: any file size up to 2 GB) or v2 tasks "
+        "(a local file must be within 36 MB, sent as base64); the output rows are the same",
+    )
     _add_json(e, "print the summary as JSON (one object per input)")
+
+    t = command("embed-text", "embed a text and/or an image now (Embed API v2), print or save it")
+    t.add_argument("text", nargs="?", help="the text (500 tokens on marengo3.0)")
+    t.add_argument("--image", metavar="FILE_OR_URL", help="an image (JPEG or PNG) to embed too")
+    t.add_argument("--model", default="marengo3.0", choices=("marengo3.0", "marengo3.5"))
+    t.add_argument(
+        "--dimension", type=int, choices=(128, 256, 512), help="marengo3.5 only (default 512)"
+    )
+    t.add_argument(
+        "--out", metavar="FILE.npy|FILE.json", help="save the vector instead of printing it"
+    )
 
     s = command("status", "a task's status")
     s.add_argument("task_id")

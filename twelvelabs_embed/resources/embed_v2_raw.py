@@ -23,6 +23,7 @@ from ..types.embed_v2 import EmbeddingSuccessResponse, EmbeddingTaskResponse
 from ..types.embed_v2 import TasksCreateResponse as EmbeddingTasksCreateResponse
 from ..types.http_response import HttpResponse
 from ._base import RequestOptions, build_request, path_segment, send
+from .embed_tasks_raw import PreparedCreate
 from .media_sources import AssetUpload, MediaSourceCallback, resolve_local_sources
 
 
@@ -129,6 +130,37 @@ class AsyncRawV2TasksClient:
         request_options: RequestOptions | None = None,
     ) -> HttpResponse[EmbeddingTasksCreateResponse]:
         """``v_2.tasks.create`` with the HTTP facts; same parameters and errors."""
+        prepared = await self.prepare_create(
+            input_type=input_type,
+            model_name=model_name,
+            embedding_uncertainty=embedding_uncertainty,
+            embedding_dimension=embedding_dimension,
+            audio=audio,
+            video=video,
+            document=document,
+            image=image,
+            on_media_source=on_media_source,
+            on_upload_progress=on_upload_progress,
+            request_options=request_options,
+        )
+        return await self.send_create(prepared)
+
+    async def prepare_create(
+        self,
+        *,
+        input_type: str,
+        model_name: str,
+        embedding_uncertainty: bool | None = None,
+        embedding_dimension: int | None = None,
+        audio: Any = None,
+        video: Any = None,
+        document: Any = None,
+        image: Any = None,
+        on_media_source: MediaSourceCallback | None = None,
+        on_upload_progress: UploadProgress | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> PreparedCreate:
+        """Resolve local files, check and frame the body; send nothing (as v1's twin)."""
         body = await prepare_body(
             "async",
             {
@@ -151,7 +183,13 @@ class AsyncRawV2TasksClient:
             options=request_options,
             on_upload_progress=on_upload_progress,
         )
-        return await send(self._transport, request, EmbeddingTasksCreateResponse)
+        return PreparedCreate(request)
+
+    async def send_create(
+        self, prepared: PreparedCreate
+    ) -> HttpResponse[EmbeddingTasksCreateResponse]:
+        """Send a :class:`PreparedCreate` (again); the server gets the identical bytes."""
+        return await send(self._transport, prepared.request, EmbeddingTasksCreateResponse)
 
     async def retrieve(
         self, task_id: str, *, request_options: RequestOptions | None = None

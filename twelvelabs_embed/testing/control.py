@@ -62,6 +62,8 @@ class LoggedRequest:
     method: str
     path: str
     route: str | None
+    query: Sequence[tuple[str, str]]
+    """The query's pairs in the order sent (repeated names repeat)."""
     status: int
     duration_ms: float
     task_id: str | None
@@ -92,6 +94,7 @@ def _logged(d: Mapping[str, Any]) -> LoggedRequest:
     values: dict[str, Any] = {f.name: d.get(f.name) for f in attrs.fields(LoggedRequest)}
     if values["upload"] is not None:
         values["upload"] = UploadDigest(**values["upload"])
+    values["query"] = [(str(k), str(v)) for k, v in values["query"] or []]
     return LoggedRequest(**values)
 
 
@@ -158,6 +161,9 @@ class AsyncFaults:
         code: str | None = None,
         message: str | None = None,
         headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        cut_body_after_bytes: int | None = None,
         drop_connection: bool = False,
         latency_ms: int = 0,
         abort_upload_after_bytes: int | None = None,
@@ -171,10 +177,21 @@ class AsyncFaults:
         ``headers``), drop the connection, add latency, or cut an upload off after some
         bytes. ``count`` strikes then retires (``None`` = forever), after letting ``skip``
         pass; ``phase="after"`` does the work first (the task exists) and loses the answer.
+        ``body`` replaces the platform's error JSON: a string is sent as it is (as
+        ``text/plain`` unless ``content_type`` says otherwise), anything else as JSON;
+        ``cut_body_after_bytes`` sends only that much of the answer's body, then drops.
         """
         action: dict[str, Any] = {}
         if status is not None:
-            action.update(status=status, code=code, message=message, headers=dict(headers or {}))
+            action.update(
+                status=status,
+                code=code,
+                message=message,
+                headers=dict(headers or {}),
+                body=body,
+                content_type=content_type,
+                cut_body_after_bytes=cut_body_after_bytes,
+            )
             action = {k: v for k, v in action.items() if v is not None}
         if drop_connection:
             action["drop_connection"] = True
@@ -182,7 +199,7 @@ class AsyncFaults:
             action["latency_ms"] = latency_ms
         if abort_upload_after_bytes is not None:
             action["abort_upload_after_bytes"] = abort_upload_after_bytes
-        body: dict[str, Any] = {
+        rule: dict[str, Any] = {
             "route": route,
             "action": action,
             "count": count,
@@ -191,10 +208,10 @@ class AsyncFaults:
             "phase": phase,
         }
         if method is not None:
-            body["method"] = method
+            rule["method"] = method
         if ttl_sec is not None:
-            body["ttl_sec"] = ttl_sec
-        return _fault(await self._http.call("POST", "/faults", body))
+            rule["ttl_sec"] = ttl_sec
+        return _fault(await self._http.call("POST", "/faults", rule))
 
     async def list(self) -> list[Fault]:
         return [_fault(f) for f in (await self._http.call("GET", "/faults"))["faults"]]

@@ -70,6 +70,11 @@ class VideoEmbeddingMetadata(BaseEmbeddingMetadata):
 
 @attrs.frozen
 class AudioEmbeddingMetadata(BaseEmbeddingMetadata):
+    """SDK 1.3.6 names the lists ``audio_embedding_option``/``_scope`` (singular); 1.3.1
+    used the plural. Both are kept, whichever the server sends."""
+
+    audio_embedding_option: list[str] | None = None
+    audio_embedding_scope: list[str] | None = None
     audio_embedding_options: list[str] | None = None
     audio_embedding_scopes: list[str] | None = None
     duration: float | None = None
@@ -231,8 +236,33 @@ class MediaEmbeddingTaskAudioEmbedding:
 
 
 @attrs.frozen
+class ImageEmbeddingMetadata(BaseEmbeddingMetadata):
+    image_embedding_option: list[str] | None = None
+    image_embedding_scope: list[str] | None = None
+
+
+@attrs.frozen
+class DocumentEmbeddingMetadata(BaseEmbeddingMetadata):
+    document_embedding_option: list[str] | None = None
+    document_embedding_scope: list[str] | None = None
+
+
+@attrs.frozen
+class MediaEmbeddingTaskImageEmbedding:
+    metadata: ImageEmbeddingMetadata | None = None
+    extra: Mapping[str, Any] = _no_extra()
+
+
+@attrs.frozen
+class MediaEmbeddingTaskDocumentEmbedding:
+    metadata: DocumentEmbeddingMetadata | None = None
+    extra: Mapping[str, Any] = _no_extra()
+
+
+@attrs.frozen
 class MediaEmbeddingTask:
-    """One item of ``list``: a task without its segments."""
+    """One item of ``list`` (v1 and v2 tasks): a task without its vectors; its metadata
+    sits under the embedding of its kind."""
 
     id: str | None = None
     model_name: str | None = None
@@ -241,6 +271,8 @@ class MediaEmbeddingTask:
     updated_at: datetime | None = None
     video_embedding: MediaEmbeddingTaskVideoEmbedding | None = None
     audio_embedding: MediaEmbeddingTaskAudioEmbedding | None = None
+    document_embedding: MediaEmbeddingTaskDocumentEmbedding | None = None
+    image_embedding: MediaEmbeddingTaskImageEmbedding | None = None
     extra: Mapping[str, Any] = _no_extra()
 
 

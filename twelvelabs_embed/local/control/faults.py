@@ -8,6 +8,12 @@ draws from one seeded RNG, so a run with the same seed breaks the same requests;
 answers instead of the handler; ``"after"`` lets the handler do its work (the task is
 created) and then loses its answer. Rules are tried in the order they were added; the
 first that strikes wins.
+
+An error answer is the platform's ``{"code", "message"}`` JSON unless the action gives
+its own ``body`` (any JSON value, or a string sent as it is) and ``content_type``: a
+proxy's HTML page, a 200 whose body breaks the schema, a cut-off JSON document.
+``cut_body_after_bytes`` announces the whole answer, sends that many bytes of its body
+and drops the connection (a server that dies mid-answer).
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
+import orjson
 
 Phase = Literal["before", "after"]
 PHASES = ("before", "after")
 MAX_LATENCY_MS = 600_000
+MAX_BODY_BYTES = 1 << 20
 
 
 class FaultSpecError(ValueError):
@@ -40,6 +48,10 @@ class FaultAction:
     drop_connection: bool = False
     latency_ms: int = 0
     abort_upload_after_bytes: int | None = None
+    body: bytes | None = None
+    """The answer's bytes as given (``None``: the platform's error JSON)."""
+    content_type: str | None = None
+    cut_body_after_bytes: int | None = None
 
     @property
     def answers(self) -> bool:
@@ -56,6 +68,11 @@ class FaultAction:
             out.update(status=self.status, code=self.code, message=self.message)
             if self.headers:
                 out["headers"] = dict(self.headers)
+            if self.body is not None:
+                out["body"] = self.body.decode("utf-8", errors="replace")
+                out["content_type"] = self.content_type
+            if self.cut_body_after_bytes is not None:
+                out["cut_body_after_bytes"] = self.cut_body_after_bytes
         if self.drop_connection:
             out["drop_connection"] = True
         if self.latency_ms:
@@ -109,14 +126,40 @@ def _int(body: Mapping[str, Any], name: str, default: int | None, low: int) -> i
     return value
 
 
+def _answer_body(body: Mapping[str, Any], status: int | None) -> tuple[bytes | None, str | None]:
+    """``body`` (a string as is, anything else as JSON) and its ``content_type``."""
+    content_type = body.get("content_type")
+    if content_type is not None and (
+        not isinstance(content_type, str) or not content_type or not content_type.isprintable()
+    ):
+        raise FaultSpecError("`content_type` must be a media type such as `text/html`.")
+    if "body" not in body:
+        if content_type is not None:
+            raise FaultSpecError("`content_type` goes with a `body`.")
+        return None, None
+    if status is None:
+        raise FaultSpecError("A `body` needs the `status` it is answered with.")
+    if "code" in body or "message" in body:
+        raise FaultSpecError("Give a `body`, or a `code` and `message`, not both.")
+    raw = body["body"]
+    if isinstance(raw, str):
+        data, default_type = raw.encode(), "text/plain"
+    else:
+        data, default_type = orjson.dumps(raw), "application/json"
+    if len(data) > MAX_BODY_BYTES:
+        raise FaultSpecError(f"`body` must be at most {MAX_BODY_BYTES} bytes.")
+    return data, content_type or default_type
+
+
 def parse_action(body: Any) -> FaultAction:
-    """``{"status", "code", "message", "headers"}``, ``{"drop_connection": true}``,
-    ``{"latency_ms": n}`` or ``{"abort_upload_after_bytes": n}`` (latency may join any)."""
+    """``{"status", "code", "message", "headers"}`` (or ``{"status", "body",
+    "content_type", "headers"}``), ``{"drop_connection": true}``, ``{"latency_ms": n}``
+    or ``{"abort_upload_after_bytes": n}`` (latency may join any)."""
     if not isinstance(body, Mapping):
         raise FaultSpecError("`action` must be an object.")
     unknown = set(body) - {
         "status", "code", "message", "headers", "drop_connection", "latency_ms",
-        "abort_upload_after_bytes",
+        "abort_upload_after_bytes", "body", "content_type", "cut_body_after_bytes",
     }  # fmt: skip
     if unknown:
         raise FaultSpecError(f"Unknown action field(s): {', '.join(sorted(unknown))}.")
@@ -146,10 +189,16 @@ def parse_action(body: Any) -> FaultAction:
     for name, text in (("code", code), ("message", message)):
         if text is not None and not isinstance(text, str):
             raise FaultSpecError(f"`{name}` must be a string.")
-    if status is not None:
+    data, content_type = _answer_body(body, status)
+    if status is not None and data is None:
         code = code or _default_code(status)
         message = message or f"Injected by the engine's fault rules ({status})."
-    return FaultAction(status, code, message, dict(headers), drop, latency, abort)
+    cut = _int(body, "cut_body_after_bytes", None, 0)
+    if cut is not None and status is None:
+        raise FaultSpecError("`cut_body_after_bytes` needs the `status` of the answer it cuts.")
+    return FaultAction(
+        status, code, message, dict(headers), drop, latency, abort, data, content_type, cut
+    )
 
 
 def _default_code(status: int) -> str:
@@ -179,7 +228,7 @@ def parse_header(value: str) -> FaultAction:
         name, raw = name.strip(), raw.strip()
         if not sep or not name:
             raise FaultSpecError(f"Cannot read X-Engine-Fault {value[:80]!r}.")
-        if name in ("status", "latency_ms", "abort_upload_after_bytes"):
+        if name in ("status", "latency_ms", "abort_upload_after_bytes", "cut_body_after_bytes"):
             if not raw.isdigit():
                 raise FaultSpecError(f"`{name}` must be a whole number.")
             fields[name] = int(raw)

@@ -1,7 +1,7 @@
 """What the engine was asked, for tests to assert on: a capped ring buffer of entries.
 
-An entry holds the method, path, route, status, duration, the task id it touched, the
-create form's text fields and, for an upload, its file name, size and SHA-256. Never the
+An entry holds the method, path, query (the pairs in the order sent), route, status,
+duration, the task id it touched, the create form's text fields and, for an upload, its file name, size and SHA-256. Never the
 bytes of an upload, never a header (so never the API key).
 """
 
@@ -31,6 +31,7 @@ class LoggedRequest:
     method: str
     path: str
     route: str | None
+    query: list[tuple[str, str]] = attrs.field(factory=list)
     status: int = 0
     duration_ms: float = 0.0
     task_id: str | None = None
@@ -40,11 +41,13 @@ class LoggedRequest:
     """The id of the fault rule that struck (``header`` for ``X-Engine-Fault``)."""
     rate_limited: bool = False
     dropped: bool = False
-    """The connection was dropped on purpose (``status`` stays 0)."""
+    """The connection was dropped on purpose (``status`` stays 0 unless an answer was cut
+    off mid-body)."""
 
     def to_json(self) -> dict[str, Any]:
         out = attrs.asdict(self, recurse=True)
         out["form"] = dict(self.form) if self.form is not None else None
+        out["query"] = [list(pair) for pair in self.query]
         return out
 
 
@@ -55,8 +58,15 @@ class RequestLog:
         self._entries: collections.deque[LoggedRequest] = collections.deque(maxlen=capacity)
         self._ids = itertools.count(1)
 
-    def start(self, at_ms: int, method: str, path: str, route: str | None) -> LoggedRequest:
-        entry = LoggedRequest(next(self._ids), at_ms, method, path, route)
+    def start(
+        self,
+        at_ms: int,
+        method: str,
+        path: str,
+        route: str | None,
+        query: list[tuple[str, str]] | None = None,
+    ) -> LoggedRequest:
+        entry = LoggedRequest(next(self._ids), at_ms, method, path, route, list(query or []))
         self._entries.append(entry)
         return entry
 

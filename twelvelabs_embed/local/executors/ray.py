@@ -151,7 +151,7 @@ class RayMediaExecutor:
         executor = cls(options, owns_connection=owns)
         log.info(
             "media jobs run on Ray (%s, %g CPUs); videos over %d MiB go %s",
-            options.address or "default address",
+            options.address if owns else "this process's existing Ray connection",
             executor._cluster_cpus(),
             options.inline_max_bytes >> 20,
             f"via {options.shared_url or options.shared_dir}"

@@ -41,7 +41,11 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
         return await handler(request)
     plane = request.app[CONTROL]
     entry = plane.requests.start(
-        plane.clock.now_ms(), request.method, request.path, request.match_info.route.name
+        plane.clock.now_ms(),
+        request.method,
+        request.path,
+        request.match_info.route.name,
+        list(request.query.items()),
     )
     request[LOG_ENTRY] = entry
     started = time.perf_counter()
@@ -113,7 +117,9 @@ def _fault_for(
     return rule.action, rule.id, rule.phase
 
 
-async def _answer(request: web.Request, action: FaultAction, fault_id: str | None) -> web.Response:
+async def _answer(
+    request: web.Request, action: FaultAction, fault_id: str | None
+) -> web.StreamResponse:
     if action.abort_upload_after_bytes is not None:
         await _read_then_drop(request, action.abort_upload_after_bytes)
         return web.Response(status=499)  # never sent: the connection is gone
@@ -121,11 +127,31 @@ async def _answer(request: web.Request, action: FaultAction, fault_id: str | Non
         _drop(request)
         return web.Response(status=499)
     assert action.status is not None
-    response = json_error(
-        action.status, action.code or "", action.message or "", v2=wants_v2_errors(request)
-    )
+    if action.body is not None:
+        response = web.Response(status=action.status, body=action.body)
+        response.headers["Content-Type"] = action.content_type or "application/octet-stream"
+    else:
+        response = json_error(
+            action.status, action.code or "", action.message or "", v2=wants_v2_errors(request)
+        )
     response.headers.update(action.headers)
     response.headers[INJECTED_HEADER] = fault_id or ""
+    if action.cut_body_after_bytes is not None:
+        return await _cut_off(request, response, action.cut_body_after_bytes)
+    return response
+
+
+async def _cut_off(request: web.Request, whole: web.Response, keep: int) -> web.StreamResponse:
+    """Announce ``whole`` (status, headers, length), send ``keep`` bytes of its body, drop."""
+    body = bytes(whole.body) if isinstance(whole.body, bytes | bytearray) else b""
+    response = web.StreamResponse(status=whole.status, headers=whole.headers)
+    response.content_length = len(body)
+    await response.prepare(request)
+    await response.write(body[:keep])
+    entry = request.get(LOG_ENTRY)
+    if entry is not None:
+        entry.status = whole.status  # sent before the drop, unlike a dropped connection's
+    _drop(request)
     return response
 
 

@@ -36,6 +36,8 @@ _HTTP_CODES = {
 }
 
 
+CLIENT_CLOSED_REQUEST = 499
+"""What the request log says of a request whose client left before the answer (never sent)."""
 V2_PREFIX = f"{API_PREFIX}/embed-v2"
 V2_LIST = f"{API_PREFIX}/embed-v2/tasks"
 
@@ -68,17 +70,24 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     v2 = wants_v2_errors(request)
     try:
         response = await handler(request)
+    except ConnectionResetError:
+        if not _client_gone(request):
+            internal = _internal_error(request, request_id)
+            response = json_error(internal.status, internal.code, internal.message, v2=v2)
+        else:  # the client went away mid-request (closed, cancelled, timed out)
+            log.debug("request %s %s: the client disconnected", request.method, request.path)
+            response = web.Response(status=CLIENT_CLOSED_REQUEST)  # never sent
     except ApiProblem as p:
         response = json_error(p.status, p.code, p.message, v2=v2, details=p.details)
         if p.code == "video_filesize_too_large":
             response.force_close()  # do not read the rest of an oversized upload
     except (OSError, sqlite3.OperationalError) as exc:
-        problem = storage_problem(exc)
-        if problem is None:
-            problem = _internal_error(request, request_id)
+        storage = storage_problem(exc)
+        if storage is None:
+            storage = _internal_error(request, request_id)
         else:
-            log.error("request %s %s: %s (%s)", request.method, request.path, problem, exc)
-        response = json_error(problem.status, problem.code, problem.message, v2=v2)
+            log.error("request %s %s: %s (%s)", request.method, request.path, storage, exc)
+        response = json_error(storage.status, storage.code, storage.message, v2=v2)
         response.force_close()  # the rest of an upload may still be on its way
     except web.HTTPException as exc:
         if exc.status < 400:
@@ -92,8 +101,13 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except Exception:
         problem = _internal_error(request, request_id)
         response = json_error(problem.status, problem.code, problem.message, v2=v2)
-    response.headers["X-Request-Id"] = request_id
+    response.headers.setdefault("X-Request-Id", request_id)  # an injected fault may set its own
     return response
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def _internal_error(request: web.Request, request_id: str) -> ApiProblem:
