@@ -204,7 +204,10 @@ def _write_parquet(path: Path, arrays: dict[str, Any]) -> None:
     columns = {c: pa.array(np.asarray(arrays[c]).tolist(), pa.string()) for c in COLUMNS}
     for c in OFFSETS:
         columns[c] = pa.array(np.asarray(arrays[c], dtype=np.float64))
-    columns["vector"] = pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim)
+    if dim:
+        columns["vector"] = pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim)
+    else:  # no rows (every input failed): Arrow has no fixed-size list of size 0
+        columns["vector"] = pa.array([], pa.list_(pa.float32()))
     pa.parquet.write_table(pa.table(columns), path)
 
 
@@ -231,7 +234,7 @@ def read_results(path: str | os.PathLike[str]) -> LoadedResults:
     if suffix == ".parquet":
         table = _pyarrow().parquet.read_table(p)
         vec = table.column("vector").combine_chunks()
-        dim = vec.type.list_size
+        dim = getattr(vec.type, "list_size", 0)  # a plain list: the file has no rows
         flat = vec.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
         meta = {c: table.column(c).to_pylist() for c in columns}
         return LoadedResults(flat.reshape(table.num_rows, dim), meta)

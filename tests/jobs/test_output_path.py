@@ -53,3 +53,16 @@ async def test_when_the_final_write_fails_the_results_are_kept(
     assert len(kept) == 2
     assert all(len(read_results(p)) > 0 for p in kept)
     assert not os.path.exists(out)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".npz", ".jsonl"])
+def test_a_results_file_with_no_rows_round_trips(tmp_path: Path, suffix: str) -> None:
+    """A job whose every input failed still writes a readable, empty results file (Arrow
+    has no fixed-size list of size 0, so Parquet used to raise ArrowInvalid here)."""
+    from twelvelabs_embed.results import columns_from_rows, read_results, write_columns
+
+    path = tmp_path / f"empty{suffix}"
+    write_columns(path, columns_from_rows([]))
+    loaded = read_results(path)
+    assert len(loaded) == 0
+    assert loaded.metadata["source"] == []
