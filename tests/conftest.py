@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,16 @@ def clip_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def clip(clip_path: Path) -> bytes:
     return clip_path.read_bytes()
+
+
+@pytest.fixture
+def sync_engine(tl_engine_session: EngineHandle) -> Iterator[EngineHandle]:
+    """The same engine for sync tests, reset the same way through the blocking control."""
+    tl_engine_session.control.reset(tasks=True)
+    try:
+        yield tl_engine_session
+    finally:
+        tl_engine_session.control.reset(tasks=True)
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ fake stays only for what the engine cannot do:
   keeps form fields and an upload's digest, never bytes or headers;
 * take bytes that are not a video as a video (the engine probes every upload and
   refuses them), e.g. hundreds of MB of zeros to measure the client's memory;
-* answer mid-way: a body cut off after its headers (``truncate``), a body sent one
-  byte at a time (``trickle``), an answer without reading the upload
-  (``consume_body=False``), latency after the body was read whole;
+* answer in ways the engine's rules do not: a body sent one byte at a time
+  (``trickle``), a drop before reading the upload (``consume_body=False``), latency
+  after the upload was read whole (the engine's latency comes before its handler);
 * hold an answer until N requests are in flight (``when_in_flight``), to see a
   concurrency bound reached;
 * finish a task after an exact number of polls (``polls_until_ready``), to count a

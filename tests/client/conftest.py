@@ -48,14 +48,15 @@ def make_client(server: Server, **kwargs: object) -> AsyncTwelveLabs:
 
 
 @pytest.fixture
-async def client(double: EngineDouble) -> AsyncIterator[AsyncTwelveLabs]:
-    """A client of this test's kind bound to the engine."""
-    async with make_client(double) as c:
+async def client(fake: FakePlatform) -> AsyncIterator[AsyncTwelveLabs]:
+    """A client of this test's kind bound to the fake platform."""
+    async with make_client(fake) as c:
         yield c
 
 
 @pytest.fixture
-async def fake_client(fake: FakePlatform) -> AsyncIterator[AsyncTwelveLabs]:
-    """A client of this test's kind bound to the fake platform."""
-    async with make_client(fake) as c:
+async def engine_client(double: EngineDouble) -> AsyncIterator[AsyncTwelveLabs]:
+    """A client of this test's kind bound to the engine (modules on the engine rebind
+    ``client`` to it)."""
+    async with make_client(double) as c:
         yield c

@@ -13,6 +13,12 @@ from tests.engine_double import EngineDouble
 from tests.fakeplatform import FakePlatform, Fault
 
 
+@pytest.fixture
+def client(engine_client: tl.AsyncTwelveLabs) -> tl.AsyncTwelveLabs:
+    """In this module ``client`` talks to the engine."""
+    return engine_client
+
+
 async def test_every_input_gets_a_result_in_order(double: EngineDouble, tmp_path: Path) -> None:
     await double.control.lifecycle.set("manual")  # URL tasks are never fetched
     await double.control.faults.add(

@@ -1,5 +1,5 @@
 """Error mapping and retries against the engine's fault rules (the fake platform only for
-what the engine cannot answer: a retried upload's raw bytes, a body cut off mid-way)."""
+what the engine cannot show: a retried upload's raw bytes)."""
 
 from __future__ import annotations
 
@@ -186,13 +186,19 @@ async def test_dropped_connection_is_retried(double: EngineDouble) -> None:
     assert (dropped.dropped, answered.status) == (True, 200)
 
 
-async def test_truncated_body_is_retried_then_raises_connection_error(fake: FakePlatform) -> None:
-    fake.script("GET", "status", *[Fault(truncate=True)] * 2)
-    async with make_client(fake, max_retries=1) as client:
+async def test_truncated_body_is_retried_then_raises_connection_error(
+    double: EngineDouble,
+) -> None:
+    await double.control.faults.add(
+        "task_status", status=200, body={"_id": "abcdef"}, cut_body_after_bytes=8, count=2
+    )
+    async with make_client(double, max_retries=1) as client:
         with pytest.raises(tl.ApiConnectionError) as info:
             await client.embed.tasks.status("t")
     assert not isinstance(info.value, tl.ApiTimeoutError)
-    assert fake.count("GET", "status") == 2
+    assert [(r.status, r.dropped) for r in await double.requests("task_status")] == [
+        (200, True)
+    ] * 2
 
 
 async def test_slow_response_times_out_with_typed_error(double: EngineDouble) -> None:

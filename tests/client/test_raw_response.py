@@ -13,6 +13,12 @@ from tests.engine_double import URL, EngineDouble
 from tests.fakeplatform import FakePlatform
 
 
+@pytest.fixture
+def client(engine_client: tl.AsyncTwelveLabs) -> tl.AsyncTwelveLabs:
+    """In this module ``client`` talks to the engine."""
+    return engine_client
+
+
 async def test_every_endpoint_has_a_raw_twin(
     double: EngineDouble, client: tl.AsyncTwelveLabs, clip: bytes
 ) -> None:

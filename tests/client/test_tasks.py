@@ -20,6 +20,12 @@ VIDEO_BYTES = bytes(range(256)) * 64  # not a real video: preflight is off where
 
 
 @pytest.fixture
+def client(engine_client: AsyncTwelveLabs) -> AsyncTwelveLabs:
+    """In this module ``client`` talks to the engine."""
+    return engine_client
+
+
+@pytest.fixture
 async def raw_client(fake: FakePlatform):
     async with make_client(fake, preflight=False) as c:
         yield c
@@ -180,9 +186,9 @@ async def test_retrieve_repeats_embedding_option(
 
 @pytest.mark.parametrize("task_id", ["a/b", "x?y=1", "../../etc", "sp ace#frag"])
 async def test_task_ids_cannot_escape_their_path_segment(
-    fake: FakePlatform, fake_client: AsyncTwelveLabs, task_id: str
+    fake: FakePlatform, raw_client: AsyncTwelveLabs, task_id: str
 ) -> None:
-    client = fake_client  # the raw path as sent
+    client = raw_client  # the fake: the raw path as sent
     from twelvelabs_embed import NotFoundError
 
     with pytest.raises(NotFoundError):

@@ -19,6 +19,12 @@ from tests.fakeplatform import FakePlatform
 URL = "https://example.com/v.mp4"
 
 
+@pytest.fixture
+def client(engine_client: tl.AsyncTwelveLabs) -> tl.AsyncTwelveLabs:
+    """In this module ``client`` talks to the engine."""
+    return engine_client
+
+
 async def _task(client: tl.AsyncTwelveLabs) -> str:
     created = await client.embed.tasks.create("marengo3.0", video_url=URL)
     assert created.id
@@ -153,16 +159,16 @@ async def test_sleep_interval_must_be_positive(client: tl.AsyncTwelveLabs, inter
         await client.embed.tasks.wait_for_done("t", sleep_interval=interval)
 
 
-async def test_as_completed_polls_many_in_one_loop(
-    fake: FakePlatform, fake_client: tl.AsyncTwelveLabs
-) -> None:
-    client = fake_client  # tasks that turn ready after exactly 5-i polls
-    ids = [await _task(client) for _ in range(5)]
-    for i, task_id in enumerate(ids):
-        fake.tasks[task_id].polls_until_ready = 5 - i  # the last created finishes first
-    order = [
-        s.id async for s in client.embed.tasks.as_completed(ids, sleep_interval=0.02, concurrency=2)
-    ]
+async def test_as_completed_polls_many_in_one_loop(fake: FakePlatform) -> None:
+    """On the fake: tasks that turn ready after exactly 5-i polls count the rounds."""
+    async with make_client(fake) as client:
+        ids = [await _task(client) for _ in range(5)]
+        for i, task_id in enumerate(ids):
+            fake.tasks[task_id].polls_until_ready = 5 - i  # the last created finishes first
+        order = [
+            s.id
+            async for s in client.embed.tasks.as_completed(ids, sleep_interval=0.02, concurrency=2)
+        ]
     assert order == list(reversed(ids))
     # one loop: round r polls every unfinished task once, so 5+4+3+2+1 polls in all
     assert fake.count("GET", "status") == 15

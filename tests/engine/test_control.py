@@ -18,6 +18,7 @@ from twelvelabs.core import ApiError as OfficialApiError
 from tests.engine_double import until
 from twelvelabs_embed import AsyncTwelveLabs
 from twelvelabs_embed.errors import (
+    ApiConnectionError,
     ApiResponseValidationError,
     BadGatewayError,
     BadRequestError,
@@ -249,7 +250,24 @@ async def test_an_answer_of_any_body_and_content_type(
         parse_action({"status": 500, "body": "x" * (MAX_BODY_BYTES + 1)})
 
 
+async def test_an_answer_cut_off_mid_body(client: AsyncTwelveLabs, ctl: AsyncEngineControl) -> None:
+    await ctl.faults.add("list_tasks", status=200, body={"data": []}, cut_body_after_bytes=4)
+    with pytest.raises(ApiConnectionError):
+        await client.embed.tasks.list(request_options={"max_retries": 1})
+    cut = await ctl.requests.list(route="list_tasks")
+    assert [(e.status, e.dropped) for e in cut] == [(200, True)] * 2
+    await ctl.faults.clear()
+    await ctl.faults.add("task_status", status=503, cut_body_after_bytes=10, count=1)
+    with pytest.raises(NotFoundError):  # the cut answer was retried; the engine's 404 is real
+        await client.embed.tasks.status("0" * 24)
+    with pytest.raises(BadRequestError):
+        await ctl._http.call("POST", "/faults", {"action": {"cut_body_after_bytes": 3}})
+
+
 def test_a_body_through_the_official_sdk(threaded: LocalEngine, official: TwelveLabs) -> None:
+    threaded.control.faults.add("list_tasks", status=500, cut_body_after_bytes=3, count=1)
+    with pytest.raises(httpx.RemoteProtocolError):  # the official SDK lets httpx's error out
+        official.embed.tasks.list()
     threaded.control.faults.add("list_tasks", status=503, body="down for maintenance", count=1)
     with pytest.raises(OfficialApiError) as caught:
         official.embed.tasks.list(request_options={"max_retries": 0})

@@ -1,17 +1,22 @@
 """A platform that answers 429 with Retry-After: the job slows down, nothing fails, and a
-429 pauses every create, not just the one that got it."""
+429 pauses every create, not just the one that got it (on the fake: a fixed-window limiter
+that records when each create arrived, with and without x-ratelimit headers); and a job
+run by the sync client against the engine."""
 
 from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import orjson
 import pytest
 from aiohttp import web
 
 from tests.fakeplatform import FakePlatform
+from tests.jobs.conftest import copies
 from twelvelabs_embed import AsyncTwelveLabs, TwelveLabs
+from twelvelabs_embed.testing.pytest_plugin import EngineHandle
 
 
 class LimitedPlatform(FakePlatform):
@@ -84,44 +89,25 @@ async def test_50_concurrent_creates_under_a_rate_limit_all_succeed(headers: boo
         assert len(late) <= 3, late
 
 
-def test_the_sync_client_runs_a_job_and_iterates_results() -> None:
-    import asyncio
+def test_the_sync_client_runs_a_job_and_iterates_results(
+    sync_engine: EngineHandle, clip_path: Path, tmp_path: Path
+) -> None:
     import threading
 
-    ready = threading.Event()
-    state: dict[str, object] = {}
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        async with FakePlatform() as fake:
-            state["fake"] = fake
-            state["stop"] = lambda: loop.call_soon_threadsafe(stop.set)
-            ready.set()
-            await stop.wait()
-
-    thread = threading.Thread(target=lambda: asyncio.run(serve()))
-    thread.start()
-    try:
-        assert ready.wait(10)
-        fake = state["fake"]
-        assert isinstance(fake, FakePlatform)
-        seen: list[int] = []
-        with TwelveLabs(fake.api_key, base_url=fake.base_url) as client:
-            items = list(
-                client.embed.tasks.iter_embed_many(
-                    URLS[:5],
-                    poll_interval=0.05,
-                    on_progress=lambda p: seen.append(threading.get_ident()),
-                )
+    videos = copies(clip_path, tmp_path, 5)
+    seen: list[int] = []
+    with TwelveLabs(sync_engine.api_key, base_url=sync_engine.base_url) as client:
+        items = list(
+            client.embed.tasks.iter_embed_many(
+                videos,
+                poll_interval=0.05,
+                on_progress=lambda p: seen.append(threading.get_ident()),
             )
-            assert sorted(i.index for i in items) == list(range(5))
-            assert all(i.ok and i.embeddings is not None for i in items)
-            assert items[0].embeddings is not None and items[0].embeddings.vectors.shape[1] == 512
-            again = client.embed.tasks.embed_many(URLS[:2], poll_interval=0.05)
-            assert [r.source for r in again] == URLS[:2]
-        assert seen and set(seen) == {threading.get_ident()}, "callbacks run in the caller's thread"
-    finally:
-        if ready.is_set():
-            state["stop"]()  # type: ignore[operator]
-        thread.join()
+        )
+        assert sorted(i.index for i in items) == list(range(5))
+        assert all(i.ok and i.embeddings is not None for i in items)
+        assert items[0].embeddings is not None and items[0].embeddings.vectors.shape[1] == 512
+        again = client.embed.tasks.embed_many(videos[:2], poll_interval=0.05)
+        assert [r.source for r in again] == [str(v) for v in videos[:2]]
+    assert seen and set(seen) == {threading.get_ident()}, "callbacks run in the caller's thread"
+    assert len(sync_engine.control.requests.list(route="create_task")) == 7

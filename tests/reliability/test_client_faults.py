@@ -7,6 +7,11 @@ mapping and one retry per fault on one route; this module crosses every fault wi
 route (create with a file upload, status, retrieve, list), the async and the sync client,
 and adds mid-upload drops, slow bodies, early answers to an upload, broken encodings,
 wrong content types and give-up timing.
+
+Faults the engine can answer come from its fault rules (``double``, counted in its request
+log); the fake platform stays for what only it can do: a retry's raw bytes compared with
+the first attempt's, bodies cut off or trickled, answers before the upload was read, and
+16 MiB uploads of zeros taken as a video.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 import twelvelabs_embed as tl
 from tests.client.conftest import make_client
+from tests.engine_double import EngineDouble
 from tests.fakeplatform import FakePlatform, FakeTask, Fault, Recorded
 from tests.observe import retry_delays
 from tests.sync_adapter import make_sync_client
@@ -65,6 +72,31 @@ def calls(video: Path) -> dict[str, Call]:
 
 
 METHOD = {"create": "POST", "status": "GET", "retrieve": "GET", "list": "GET"}
+ROUTE = {"create": "create_task", "status": "task_status", "retrieve": "retrieve_task", "list": "list_tasks"}  # fmt: skip
+
+
+async def add_fault(double: EngineDouble, route: str, fault: Fault, count: int | None) -> None:
+    """The fake's scripted answer as an engine fault rule on ``route``."""
+    if fault.drop:
+        await double.control.faults.add(ROUTE[route], drop_connection=True, count=count)
+        return
+    if fault.truncate:  # the answer's status and headers, then part of its body
+        await double.control.faults.add(
+            ROUTE[route], status=fault.status, body={"_id": TASK_ID}, cut_body_after_bytes=12, count=count
+        )  # fmt: skip
+        return
+    if fault.delay:
+        await double.control.faults.add(ROUTE[route], latency_ms=int(fault.delay * 1000), count=count)  # fmt: skip
+        return
+    body: Any = fault.json if fault.json is not None else (fault.text or "")
+    await double.control.faults.add(
+        ROUTE[route],
+        status=fault.status,
+        body=body,
+        content_type=fault.content_type,
+        headers=dict(fault.headers),
+        count=count,
+    )
 
 
 @pytest.fixture
@@ -83,12 +115,12 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(transport, "backoff_delay", scaled)
 
 
-def client_for(fake: FakePlatform, flavour: str, **kwargs: Any) -> Any:
+def client_for(server: FakePlatform | EngineDouble, flavour: str, **kwargs: Any) -> Any:
     kwargs.setdefault("timeout", TIMEOUT)
     kwargs.setdefault("preflight", False)
     if flavour == "sync":
-        return make_sync_client(fake, **kwargs)
-    return make_client(fake, **kwargs)
+        return make_sync_client(server, **kwargs)
+    return make_client(server, **kwargs)
 
 
 def received_whole_upload(fake: FakePlatform, size: int) -> None:
@@ -164,22 +196,25 @@ async def test_fault_then_identical_retry_succeeds(
     "headers", [{}, {"retry-after": "3600"}, {"retry-after": "soon"}, {"retry-after-ms": "-5"}]
 )
 async def test_429_without_a_usable_hint_waits_the_real_backoff(
-    fake: FakePlatform, headers: dict[str, str], caplog: pytest.LogCaptureFixture
+    double: EngineDouble, headers: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     """No hint, an absurd one (an hour) or garbage: the first backoff, 0.375-0.5 s."""
-    fake.script("GET", "status", Fault(429, json={"code": "too_many_requests"}, headers=headers))
+    task_id = await double.processing_task()
+    await double.control.faults.add(
+        "task_status", status=429, body={"code": "too_many_requests"}, headers=headers, count=1
+    )
     with caplog.at_level(logging.INFO, logger="twelvelabs_embed"):
-        async with client_for(fake, "async") as client:
-            await client.embed.tasks.status(TASK_ID)
+        async with client_for(double, "async") as client:
+            await client.embed.tasks.status(task_id)
     (delay,) = retry_delays(caplog.records)
     assert 0.37 <= delay <= 0.5, "the first backoff, not the server's hint"
-    first, second = [r.at for r in fake.requests]
-    assert second - first >= 0.37
+    first, second = [r.at_ms for r in await double.requests("task_status")]
+    assert second - first >= 370
 
 
 # --- give up: the fault on every attempt ends in a typed error, in bounded time ----------
 
-GIVE_UP: list[tuple[str, Fault, type[Exception]]] = [
+GIVE_UP: list[tuple[str, Fault, type[Exception]]] = [  # the fake: slow-body
     ("500", Fault(500, json={"message": "x"}, headers={"retry-after": "0"}), tl.InternalServerError),
     ("502", Fault(502, text="<html/>", headers={"retry-after": "0"}), tl.errors.BadGatewayError),
     ("503", Fault(503, json={"message": "x"}, headers={"retry-after": "0"}), tl.ServiceUnavailableError),
@@ -192,10 +227,14 @@ GIVE_UP: list[tuple[str, Fault, type[Exception]]] = [
 ]  # fmt: skip
 
 
+ON_ENGINE = ("500", "502", "503", "504", "429", "drop", "truncate", "slow-headers")
+
+
 @pytest.mark.parametrize("route", ["create", "status"])
 @pytest.mark.parametrize(("name", "fault", "cls"), GIVE_UP, ids=[g[0] for g in GIVE_UP])
 async def test_persistent_fault_gives_up_with_typed_error(
     fake: FakePlatform,
+    double: EngineDouble,
     video: Path,
     route: str,
     name: str,
@@ -203,10 +242,15 @@ async def test_persistent_fault_gives_up_with_typed_error(
     cls: type[Exception],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """On the engine's fault rules, except a trickled body (the fake)."""
     retries = 1
-    fake.script(METHOD[route], route, *[fault] * 2 * (retries + 1))
+    server: FakePlatform | EngineDouble = double if name in ON_ENGINE else fake
+    if server is double:
+        await add_fault(double, route, fault, count=None)
+    else:
+        fake.script(METHOD[route], route, *[fault] * 2 * (retries + 1))
     with caplog.at_level(logging.INFO, logger="twelvelabs_embed"):
-        async with client_for(fake, "async", max_retries=retries) as client:
+        async with client_for(server, "async", max_retries=retries) as client:
             with pytest.raises(cls) as info:
                 await calls(video)[route](client)
     # Bounded: a slow fault ends in a timeout error (a client that waited it out would
@@ -218,7 +262,10 @@ async def test_persistent_fault_gives_up_with_typed_error(
     attempts = (
         1 if (name, route) in {("slow-headers", "create"), ("slow-body", "create")} else retries + 1
     )
-    assert fake.count(METHOD[route], route) == per_attempt * attempts
+    sent = (
+        await double.count(ROUTE[route]) if server is double else fake.count(METHOD[route], route)
+    )
+    assert sent == per_attempt * attempts
     if isinstance(info.value, tl.ApiError):
         assert info.value.status_code == fault.status
 
@@ -256,13 +303,13 @@ NOT_RETRIED: list[tuple[str, Fault, type[Exception]]] = [
 @pytest.mark.parametrize("route", list(METHOD))
 @pytest.mark.parametrize(("name", "fault", "cls"), NOT_RETRIED, ids=[n[0] for n in NOT_RETRIED])
 async def test_non_retryable_answers_raise_once(
-    fake: FakePlatform, video: Path, route: str, name: str, fault: Fault, cls: type[Exception]
+    double: EngineDouble, video: Path, route: str, name: str, fault: Fault, cls: type[Exception]
 ) -> None:
-    fake.script(METHOD[route], route, fault)
-    async with client_for(fake, "async") as client:
+    await add_fault(double, route, fault, count=1)
+    async with client_for(double, "async") as client:
         with pytest.raises(cls) as info:
             await calls(video)[route](client)
-    assert fake.count(METHOD[route], route) == 1
+    assert await double.count(ROUTE[route]) == 1
     err = info.value
     assert getattr(err, "status_code", None) == fault.status
     assert str(err)
@@ -270,7 +317,7 @@ async def test_non_retryable_answers_raise_once(
 
 @pytest.mark.parametrize("route", list(METHOD))
 async def test_json_under_a_wrong_content_type_is_read(
-    fake: FakePlatform, video: Path, route: str
+    double: EngineDouble, video: Path, route: str
 ) -> None:
     """A correct JSON body labelled ``text/html`` (a proxy rewriting headers) still works."""
     body: dict[str, Any] = {
@@ -279,10 +326,16 @@ async def test_json_under_a_wrong_content_type_is_read(
         "retrieve": {"_id": TASK_ID, "status": "ready", "model_name": "marengo3.0"},
         "list": {"data": [], "page_info": {"page": 1, "total_page": 1}},
     }[route]
-    fake.script(METHOD[route], route, Fault(json=body, content_type="text/html; charset=latin-1"))
-    async with client_for(fake, "async") as client:
+    await double.control.faults.add(
+        ROUTE[route],
+        status=200,
+        body=orjson.dumps(body).decode(),
+        content_type="text/html; charset=latin-1",
+        count=1,
+    )
+    async with client_for(double, "async") as client:
         result = await calls(video)[route](client)
-    assert result is not None and fake.count(METHOD[route], route) == 1
+    assert result is not None and await double.count(ROUTE[route]) == 1
 
 
 async def test_slow_body_within_the_read_timeout_succeeds(fake: FakePlatform) -> None:
@@ -337,33 +390,34 @@ async def test_drop_mid_upload_from_file_object_rewinds(
 
 
 async def test_early_refusal_of_an_upload_is_a_typed_error(
-    fake: FakePlatform, sparse_file: Path
+    double: EngineDouble, sparse_file: Path
 ) -> None:
-    """The server answers 400 without reading the 16 MiB body (as the engine does for a
-    file over 2 GB) and closes: the caller gets the refusal or a connection error, both
-    typed, promptly, and it is not resent (400 is final)."""
-    refusal = {"code": "video_filesize_too_large", "message": "too large"}
-    fake.script("POST", "create", Fault(400, json=refusal, consume_body=False))
-    async with client_for(fake, "async", timeout=10, max_retries=0) as client:
+    """The server answers 400 without reading the 16 MiB body (a fault rule answers
+    before the handler reads anything) : the caller gets the refusal or a connection
+    error, both typed, promptly, and it is not resent (400 is final)."""
+    await double.control.faults.add(
+        "create_task", status=400, code="video_filesize_too_large", message="too large", count=1
+    )
+    async with client_for(double, "async", timeout=10, max_retries=0) as client:
         with pytest.raises((tl.VideoFilesizeTooLargeError, tl.ApiConnectionError)):
             await client.embed.tasks.create("marengo3.0", video_file=sparse_file)
-    assert fake.count("POST", "create") == 1
+    assert await double.count("create_task") == 1
 
 
 @pytest.mark.parametrize("fault", [Fault(503, json={"message": "x"}), Fault(drop=True)])
-async def test_unseekable_stream_is_not_resent(fake: FakePlatform, fault: Fault) -> None:
+async def test_unseekable_stream_is_not_resent(double: EngineDouble, fault: Fault) -> None:
     """A pipe cannot be rewound: the first failure is final, never a partial resend."""
-    fake.script("POST", "create", fault)
+    await add_fault(double, "create", fault, count=1)
     r, w = os.pipe()
     os.write(w, b"\x00" * 50_000)
     os.close(w)
-    async with client_for(fake, "async") as client:
+    async with client_for(double, "async") as client:
         with (
             open(r, "rb") as pipe,
             pytest.raises((tl.ServiceUnavailableError, tl.ApiConnectionError)),
         ):
             await client.embed.tasks.create("marengo3.0", video_file=pipe)
-    assert fake.count("POST", "create") == 1
+    assert await double.count("create_task") == 1
 
 
 # --- refused, and many faults at once ----------------------------------------------------
@@ -390,7 +444,8 @@ async def test_refused_connection_gives_up_in_bounded_time(
 @pytest.mark.usefixtures("fast_backoff")
 async def test_many_concurrent_calls_through_mixed_faults(fake: FakePlatform) -> None:
     """40 status calls share one pool while a fault hits every other one: all succeed,
-    and the pool is left clean."""
+    and the pool is left clean. On the fake: its faults alternate request by request,
+    and this process's descriptor count (the leak check) holds no engine sockets."""
     faults = [
         RETRYABLE[k] for k in ("503-text", "drop-before-response", "drop-mid-body", "500-json")
     ]

@@ -17,15 +17,16 @@ from pathlib import Path
 import pytest
 
 import twelvelabs_embed as tl
-from tests.fakeplatform import FakePlatform
+from tests.engine_double import URL
 from twelvelabs_embed._portal import Portal
+from twelvelabs_embed.testing.pytest_plugin import EngineHandle
 
-URL = "https://example.com/v.mp4"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _task(client: tl.TwelveLabs) -> str:
-    created = client.embed.tasks.create("marengo3.0", video_url=URL)
+def _task(client: tl.TwelveLabs, clip: bytes) -> str:
+    """A real task the engine finishes on its own (lifecycle ``auto``)."""
+    created = client.embed.tasks.create("marengo3.0", video_file=clip)
     assert created.id
     return created.id
 
@@ -37,8 +38,8 @@ def _loop_threads() -> list[threading.Thread]:
 # --- calling from anywhere ------------------------------------------------------------
 
 
-def test_calls_from_many_threads_at_once(sync_client: tl.TwelveLabs) -> None:
-    ids = [_task(sync_client) for _ in range(4)]
+def test_calls_from_many_threads_at_once(sync_client: tl.TwelveLabs, clip: bytes) -> None:
+    ids = [_task(sync_client, clip) for _ in range(4)]
 
     def work(n: int) -> list[str | None]:
         return [sync_client.embed.tasks.status(ids[(n + i) % 4]).id for i in range(25)]
@@ -48,17 +49,17 @@ def test_calls_from_many_threads_at_once(sync_client: tl.TwelveLabs) -> None:
     assert all(r == [ids[(n + i) % 4] for i in range(25)] for n, r in enumerate(results))
 
 
-async def test_works_inside_a_running_event_loop(sync_client: tl.TwelveLabs) -> None:
+async def test_works_inside_a_running_event_loop(sync_client: tl.TwelveLabs, clip: bytes) -> None:
     """A notebook cell or an async handler calling sync code: the caller's loop is running."""
     asyncio.get_running_loop()  # there is one, and the sync call below blocks it on purpose
-    task_id = _task(sync_client)
+    task_id = _task(sync_client, clip)
     assert sync_client.embed.tasks.status(task_id).id == task_id
     assert [t.id for t in sync_client.embed.tasks.list()] == [task_id]
 
 
-def test_works_from_a_thread_running_its_own_loop(sync_client: tl.TwelveLabs) -> None:
+def test_works_from_a_thread_running_its_own_loop(sync_client: tl.TwelveLabs, clip: bytes) -> None:
     async def handler() -> tuple[str, str | None]:
-        task_id = _task(sync_client)
+        task_id = _task(sync_client, clip)
         return task_id, sync_client.embed.tasks.status(task_id).id
 
     with ThreadPoolExecutor(1) as pool:
@@ -66,10 +67,10 @@ def test_works_from_a_thread_running_its_own_loop(sync_client: tl.TwelveLabs) ->
     assert seen == task_id
 
 
-def test_client_surface_and_settings(platform: FakePlatform) -> None:
-    client = tl.TwelveLabs(platform.api_key, base_url=platform.base_url)
+def test_client_surface_and_settings(engine: EngineHandle) -> None:
+    client = tl.TwelveLabs(engine.api_key, base_url=engine.base_url)
     try:
-        assert (client.api_key, client.base_url) == (platform.api_key, platform.base_url)
+        assert (client.api_key, client.base_url) == (engine.api_key, engine.base_url)
         assert isinstance(client.embed.tasks.list(), tl.SyncPager)
     finally:
         client.close()
@@ -81,24 +82,28 @@ def test_client_surface_and_settings(platform: FakePlatform) -> None:
 
 
 def test_callbacks_run_in_the_calling_thread(
-    platform: FakePlatform, sync_client: tl.TwelveLabs
+    engine: EngineHandle, sync_client: tl.TwelveLabs, clip: bytes
 ) -> None:
-    platform.polls_until_ready = 2
-    task_id = _task(sync_client)
+    engine.control.lifecycle.set("manual")  # URL tasks are never fetched
+    task_id = _task(sync_client, clip)
     threads: list[int] = []
-    final = sync_client.embed.tasks.wait_for_done(
-        task_id, sleep_interval=0.02, callback=lambda s: threads.append(threading.get_ident())
-    )
+
+    def callback(status: tl.TasksStatusResponse) -> None:
+        threads.append(threading.get_ident())
+        if len(threads) == 1:  # processing at the first poll, ready at the second
+            assert engine.control.tasks.complete(task_id) == "ready"
+
+    final = sync_client.embed.tasks.wait_for_done(task_id, sleep_interval=0.02, callback=callback)
     assert final.status == "ready"
     assert threads == [threading.get_ident()] * 2
 
     sent: list[tuple[int, int]] = []
     sync_client.embed.tasks.create(
         "marengo3.0",
-        video_file=b"x" * 300_000,
+        video_file=clip,
         on_upload_progress=lambda s, t: sent.append((s, threading.get_ident())),
     )
-    assert sent[-1][0] == 300_000 and {t for _, t in sent} == {threading.get_ident()}
+    assert sent[-1][0] == len(clip) and {t for _, t in sent} == {threading.get_ident()}
 
     results: list[int] = []
     sync_client.embed.tasks.create_bulk(
@@ -108,9 +113,9 @@ def test_callbacks_run_in_the_calling_thread(
 
 
 def test_callbacks_of_an_iterator_run_in_the_thread_calling_next(
-    platform: FakePlatform, sync_client: tl.TwelveLabs
+    sync_client: tl.TwelveLabs, clip: bytes
 ) -> None:
-    ids = [_task(sync_client) for _ in range(2)]
+    ids = [_task(sync_client, clip) for _ in range(2)]
     seen: list[int] = []
     finals = sync_client.embed.tasks.as_completed(
         ids, sleep_interval=0.02, callback=lambda s: seen.append(threading.get_ident())
@@ -122,8 +127,8 @@ def test_callbacks_of_an_iterator_run_in_the_thread_calling_next(
     assert seen and set(seen) == {ident}
 
 
-def test_a_callback_may_call_the_client_again(sync_client: tl.TwelveLabs) -> None:
-    task_id = _task(sync_client)
+def test_a_callback_may_call_the_client_again(sync_client: tl.TwelveLabs, clip: bytes) -> None:
+    task_id = _task(sync_client, clip)
     inner: list[str | None] = []
     sync_client.embed.tasks.wait_for_done(
         task_id,
@@ -133,8 +138,8 @@ def test_a_callback_may_call_the_client_again(sync_client: tl.TwelveLabs) -> Non
     assert inner and inner[-1] == "ready"
 
 
-def test_a_callback_error_surfaces_from_the_call(sync_client: tl.TwelveLabs) -> None:
-    task_id = _task(sync_client)
+def test_a_callback_error_surfaces_from_the_call(sync_client: tl.TwelveLabs, clip: bytes) -> None:
+    task_id = _task(sync_client, clip)
 
     def boom(status: tl.TasksStatusResponse) -> None:
         raise LookupError("from the callback")
@@ -144,8 +149,10 @@ def test_a_callback_error_surfaces_from_the_call(sync_client: tl.TwelveLabs) -> 
     assert sync_client.embed.tasks.status(task_id).id == task_id  # the client still works
 
 
-def test_coroutine_callbacks_run_on_the_private_loop(sync_client: tl.TwelveLabs) -> None:
-    task_id = _task(sync_client)
+def test_coroutine_callbacks_run_on_the_private_loop(
+    sync_client: tl.TwelveLabs, clip: bytes
+) -> None:
+    task_id = _task(sync_client, clip)
     seen: list[str | None] = []
 
     async def callback(status: tl.TasksStatusResponse) -> None:
@@ -179,8 +186,8 @@ def test_breaking_out_of_an_iterator_closes_the_async_generator() -> None:
         portal.close()
 
 
-def test_pager_iterates_pages_and_items(sync_client: tl.TwelveLabs) -> None:
-    ids = {_task(sync_client) for _ in range(5)}
+def test_pager_iterates_pages_and_items(sync_client: tl.TwelveLabs, clip: bytes) -> None:
+    ids = {_task(sync_client, clip) for _ in range(5)}
     pager = sync_client.embed.tasks.list(page_limit=2)
     pages = list(pager.iter_pages())
     assert [p.page for p in pages] == [1, 2, 3] and all(isinstance(p, tl.SyncPager) for p in pages)
@@ -194,9 +201,9 @@ def test_pager_iterates_pages_and_items(sync_client: tl.TwelveLabs) -> None:
 # --- closing --------------------------------------------------------------------------------
 
 
-def test_close_twice_and_use_after_close(platform: FakePlatform) -> None:
+def test_close_twice_and_use_after_close(engine: EngineHandle) -> None:
     before = len(_loop_threads())
-    client = tl.TwelveLabs(platform.api_key, base_url=platform.base_url)
+    client = tl.TwelveLabs(engine.api_key, base_url=engine.base_url)
     assert len(_loop_threads()) == before + 1
     client.embed.tasks.list()
     client.close()
@@ -204,22 +211,20 @@ def test_close_twice_and_use_after_close(platform: FakePlatform) -> None:
     assert len(_loop_threads()) == before
     with pytest.raises(tl.TwelveLabsError, match="closed"):
         client.embed.tasks.status("t")
-    with tl.TwelveLabs(platform.api_key, base_url=platform.base_url) as other:
+    with tl.TwelveLabs(engine.api_key, base_url=engine.base_url) as other:
         other.embed.tasks.list()
     assert len(_loop_threads()) == before
 
 
-def test_close_cancels_a_call_running_in_another_thread(platform: FakePlatform) -> None:
-    from tests.fakeplatform import Fault
-
-    platform.script("GET", "status", Fault(delay=30.0, json={}))
-    client = tl.TwelveLabs(platform.api_key, base_url=platform.base_url, timeout=None)
+def test_close_cancels_a_call_running_in_another_thread(engine: EngineHandle) -> None:
+    engine.control.faults.add("task_status", latency_ms=5000, count=1)
+    client = tl.TwelveLabs(engine.api_key, base_url=engine.base_url, timeout=None)
     with ThreadPoolExecutor(1) as pool:
-        running = pool.submit(client.embed.tasks.status, "t")
-        while platform.count("GET", "status") == 0:  # wait for the request to arrive
+        running = pool.submit(client.embed.tasks.status, "0" * 24)
+        while not engine.control.requests.list(route="task_status"):  # it has arrived
             time.sleep(0.01)
         client.close()
-        # The server answers after 30 s: only the close can end the call with this error.
+        # The engine answers after 5 s (a 404): only the close can end the call this way.
         with pytest.raises(tl.TwelveLabsError, match="closed while the call was running"):
             running.result(10)
 
@@ -309,7 +314,7 @@ def test_ctrl_c_cancels_the_request_and_raises_keyboard_interrupt() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_a_forked_child_gets_a_clear_error(platform: FakePlatform) -> None:
+def test_a_forked_child_gets_a_clear_error(engine: EngineHandle) -> None:
     code = """
         import os, sys
         from twelvelabs_embed import TwelveLabs
@@ -329,14 +334,14 @@ def test_a_forked_child_gets_a_clear_error(platform: FakePlatform) -> None:
         print("parent ok", flush=True)
         sys.exit(os.waitstatus_to_exitcode(status))
     """
-    proc = _run_python(code, platform.base_url, platform.api_key)
+    proc = _run_python(code, engine.base_url, engine.api_key)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, (out, err)
     assert "created before fork" in out and "parent ok" in out
 
 
 @pytest.mark.parametrize("how", ["gc", "exit"])
-def test_an_unclosed_client_is_cleaned_up_quietly(platform: FakePlatform, how: str) -> None:
+def test_an_unclosed_client_is_cleaned_up_quietly(engine: EngineHandle, how: str) -> None:
     code = """
         import gc, sys, threading, time
         from twelvelabs_embed import TwelveLabs
@@ -349,7 +354,7 @@ def test_an_unclosed_client_is_cleaned_up_quietly(platform: FakePlatform, how: s
             alive = [t.name for t in threading.enumerate() if t.name.endswith("-event-loop")]
             print(f"collected in {time.monotonic() - start:.2f} s; loop threads {alive}")
     """
-    proc = _run_python(code, platform.base_url, how, platform.api_key)
+    proc = _run_python(code, engine.base_url, how, engine.api_key)
     out, err = proc.communicate(timeout=30)  # a hang guard; the portal's waits are bounded
     assert proc.returncode == 0, err
     assert "Unclosed" not in err and "Exception ignored" not in err, err

@@ -163,6 +163,7 @@ class AsyncFaults:
         headers: Mapping[str, str] | None = None,
         body: Any = None,
         content_type: str | None = None,
+        cut_body_after_bytes: int | None = None,
         drop_connection: bool = False,
         latency_ms: int = 0,
         abort_upload_after_bytes: int | None = None,
@@ -177,7 +178,8 @@ class AsyncFaults:
         bytes. ``count`` strikes then retires (``None`` = forever), after letting ``skip``
         pass; ``phase="after"`` does the work first (the task exists) and loses the answer.
         ``body`` replaces the platform's error JSON: a string is sent as it is (as
-        ``text/plain`` unless ``content_type`` says otherwise), anything else as JSON.
+        ``text/plain`` unless ``content_type`` says otherwise), anything else as JSON;
+        ``cut_body_after_bytes`` sends only that much of the answer's body, then drops.
         """
         action: dict[str, Any] = {}
         if status is not None:
@@ -188,6 +190,7 @@ class AsyncFaults:
                 headers=dict(headers or {}),
                 body=body,
                 content_type=content_type,
+                cut_body_after_bytes=cut_body_after_bytes,
             )
             action = {k: v for k, v in action.items() if v is not None}
         if drop_connection:

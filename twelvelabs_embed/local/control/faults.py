@@ -12,6 +12,8 @@ first that strikes wins.
 An error answer is the platform's ``{"code", "message"}`` JSON unless the action gives
 its own ``body`` (any JSON value, or a string sent as it is) and ``content_type``: a
 proxy's HTML page, a 200 whose body breaks the schema, a cut-off JSON document.
+``cut_body_after_bytes`` announces the whole answer, sends that many bytes of its body
+and drops the connection (a server that dies mid-answer).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class FaultAction:
     body: bytes | None = None
     """The answer's bytes as given (``None``: the platform's error JSON)."""
     content_type: str | None = None
+    cut_body_after_bytes: int | None = None
 
     @property
     def answers(self) -> bool:
@@ -68,6 +71,8 @@ class FaultAction:
             if self.body is not None:
                 out["body"] = self.body.decode("utf-8", errors="replace")
                 out["content_type"] = self.content_type
+            if self.cut_body_after_bytes is not None:
+                out["cut_body_after_bytes"] = self.cut_body_after_bytes
         if self.drop_connection:
             out["drop_connection"] = True
         if self.latency_ms:
@@ -154,7 +159,7 @@ def parse_action(body: Any) -> FaultAction:
         raise FaultSpecError("`action` must be an object.")
     unknown = set(body) - {
         "status", "code", "message", "headers", "drop_connection", "latency_ms",
-        "abort_upload_after_bytes", "body", "content_type",
+        "abort_upload_after_bytes", "body", "content_type", "cut_body_after_bytes",
     }  # fmt: skip
     if unknown:
         raise FaultSpecError(f"Unknown action field(s): {', '.join(sorted(unknown))}.")
@@ -188,8 +193,11 @@ def parse_action(body: Any) -> FaultAction:
     if status is not None and data is None:
         code = code or _default_code(status)
         message = message or f"Injected by the engine's fault rules ({status})."
+    cut = _int(body, "cut_body_after_bytes", None, 0)
+    if cut is not None and status is None:
+        raise FaultSpecError("`cut_body_after_bytes` needs the `status` of the answer it cuts.")
     return FaultAction(
-        status, code, message, dict(headers), drop, latency, abort, data, content_type
+        status, code, message, dict(headers), drop, latency, abort, data, content_type, cut
     )
 
 
@@ -220,7 +228,7 @@ def parse_header(value: str) -> FaultAction:
         name, raw = name.strip(), raw.strip()
         if not sep or not name:
             raise FaultSpecError(f"Cannot read X-Engine-Fault {value[:80]!r}.")
-        if name in ("status", "latency_ms", "abort_upload_after_bytes"):
+        if name in ("status", "latency_ms", "abort_upload_after_bytes", "cut_body_after_bytes"):
             if not raw.isdigit():
                 raise FaultSpecError(f"`{name}` must be a whole number.")
             fields[name] = int(raw)

@@ -41,7 +41,8 @@ class LoggedRequest:
     """The id of the fault rule that struck (``header`` for ``X-Engine-Fault``)."""
     rate_limited: bool = False
     dropped: bool = False
-    """The connection was dropped on purpose (``status`` stays 0)."""
+    """The connection was dropped on purpose (``status`` stays 0 unless an answer was cut
+    off mid-body)."""
 
     def to_json(self) -> dict[str, Any]:
         out = attrs.asdict(self, recurse=True)

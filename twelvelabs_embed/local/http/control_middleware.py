@@ -117,7 +117,9 @@ def _fault_for(
     return rule.action, rule.id, rule.phase
 
 
-async def _answer(request: web.Request, action: FaultAction, fault_id: str | None) -> web.Response:
+async def _answer(
+    request: web.Request, action: FaultAction, fault_id: str | None
+) -> web.StreamResponse:
     if action.abort_upload_after_bytes is not None:
         await _read_then_drop(request, action.abort_upload_after_bytes)
         return web.Response(status=499)  # never sent: the connection is gone
@@ -134,6 +136,22 @@ async def _answer(request: web.Request, action: FaultAction, fault_id: str | Non
         )
     response.headers.update(action.headers)
     response.headers[INJECTED_HEADER] = fault_id or ""
+    if action.cut_body_after_bytes is not None:
+        return await _cut_off(request, response, action.cut_body_after_bytes)
+    return response
+
+
+async def _cut_off(request: web.Request, whole: web.Response, keep: int) -> web.StreamResponse:
+    """Announce ``whole`` (status, headers, length), send ``keep`` bytes of its body, drop."""
+    body = bytes(whole.body) if isinstance(whole.body, bytes | bytearray) else b""
+    response = web.StreamResponse(status=whole.status, headers=whole.headers)
+    response.content_length = len(body)
+    await response.prepare(request)
+    await response.write(body[:keep])
+    entry = request.get(LOG_ENTRY)
+    if entry is not None:
+        entry.status = whole.status  # sent before the drop, unlike a dropped connection's
+    _drop(request)
     return response
 
 

@@ -72,11 +72,11 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         response = await handler(request)
     except ConnectionResetError:
         if not _client_gone(request):
-            problem = _internal_error(request, request_id)
-            return json_error(problem.status, problem.code, problem.message, v2=v2)
-        # the client went away mid-request (closed, cancelled, timed out): nobody to answer
-        log.debug("request %s %s: the client disconnected", request.method, request.path)
-        return web.Response(status=CLIENT_CLOSED_REQUEST)
+            internal = _internal_error(request, request_id)
+            response = json_error(internal.status, internal.code, internal.message, v2=v2)
+        else:  # the client went away mid-request (closed, cancelled, timed out)
+            log.debug("request %s %s: the client disconnected", request.method, request.path)
+            response = web.Response(status=CLIENT_CLOSED_REQUEST)  # never sent
     except ApiProblem as p:
         response = json_error(p.status, p.code, p.message, v2=v2, details=p.details)
         if p.code == "video_filesize_too_large":
