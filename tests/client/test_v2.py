@@ -1,4 +1,4 @@
-"""``fake_client.embed.v_2`` and ``fake_client.embed.create`` against the scriptable fake platform:
+"""``client.embed.v_2`` and ``client.embed.create`` against the scriptable fake platform:
 what goes on the wire, what comes back, errors, retries with identical bodies, paging.
 Every test runs on the async and the sync client (``tests/sync_adapter.py``)."""
 
@@ -34,10 +34,8 @@ def sent(fake: FakePlatform, i: int = -1) -> Any:
     return orjson.loads(fake.requests[i].body)
 
 
-async def test_sync_text_on_the_wire_and_back(
-    fake: FakePlatform, fake_client: AsyncTwelveLabs
-) -> None:
-    res = await fake_client.embed.v_2.create(
+async def test_sync_text_on_the_wire_and_back(fake: FakePlatform, client: AsyncTwelveLabs) -> None:
+    res = await client.embed.v_2.create(
         input_type="text", model_name="marengo3.0", text=TextInputRequest(input_text="a kite")
     )
     (req,) = fake.requests
@@ -54,7 +52,7 @@ async def test_sync_text_on_the_wire_and_back(
 
 
 async def test_attrs_and_dict_requests_send_the_same_wire_body(
-    fake: FakePlatform, fake_client: AsyncTwelveLabs
+    fake: FakePlatform, client: AsyncTwelveLabs
 ) -> None:
     as_attrs = VideoInputRequest(
         media_source=MediaSource(base_64_string="AAAA"),
@@ -67,7 +65,7 @@ async def test_attrs_and_dict_requests_send_the_same_wire_body(
         "embedding_option": ["visual"],
     }
     for video in (as_attrs, as_dict):
-        res = await fake_client.embed.v_2.create(
+        res = await client.embed.v_2.create(
             input_type="video", model_name="marengo3.0", video=video
         )
         assert res.data is not None and {d.embedding_option for d in res.data} == {"visual"}
@@ -76,12 +74,12 @@ async def test_attrs_and_dict_requests_send_the_same_wire_body(
 
 
 async def test_local_path_goes_as_base64_and_says_so(
-    fake: FakePlatform, fake_client: AsyncTwelveLabs, tmp_path: Path
+    fake: FakePlatform, client: AsyncTwelveLabs, tmp_path: Path
 ) -> None:
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"\x00\x01video bytes")
     events: list[MediaSourceEvent] = []
-    await fake_client.embed.v_2.tasks.create(
+    await client.embed.v_2.tasks.create(
         input_type="video",
         model_name="marengo3.0",
         video={"media_source": clip},
@@ -98,10 +96,10 @@ async def test_local_path_goes_as_base64_and_says_so(
 
 
 async def test_preflight_refuses_what_the_rules_refuse(
-    fake: FakePlatform, fake_client: AsyncTwelveLabs
+    fake: FakePlatform, client: AsyncTwelveLabs
 ) -> None:
     with pytest.raises(ParameterInvalidError) as err:
-        await fake_client.embed.v_2.create(
+        await client.embed.v_2.create(
             input_type="text",
             model_name="marengo3.0",
             embedding_dimension=256,
@@ -109,7 +107,7 @@ async def test_preflight_refuses_what_the_rules_refuse(
         )
     assert err.value.preflight and "marengo3.5" in err.value.message
     with pytest.raises(ContentTooLargeError) as big:
-        await fake_client.embed.v_2.create(
+        await client.embed.v_2.create(
             input_type="video",
             model_name="marengo3.0",
             video={"media_source": {"base64_string": "A" * (37 * 1024 * 1024 * 4 // 3)}},
@@ -118,22 +116,20 @@ async def test_preflight_refuses_what_the_rules_refuse(
     assert fake.requests == []
 
 
-async def test_v2_errors_keep_code_and_details(
-    fake: FakePlatform, fake_client: AsyncTwelveLabs
-) -> None:
+async def test_v2_errors_keep_code_and_details(fake: FakePlatform, client: AsyncTwelveLabs) -> None:
     error = {"error": {"code": "content_too_large", "message": "big", "details": {"limit_mb": 36}}}
     fake.script("POST", "v2_create", Fault(status=413, json=error))
     with pytest.raises(ContentTooLargeError) as err:
-        await fake_client.embed.v_2.create(
+        await client.embed.v_2.create(
             input_type="text", model_name="marengo3.0", text={"input_text": "x"}
         )
     assert err.value.code == "content_too_large" and err.value.details == {"limit_mb": 36}
     with pytest.raises(NotFoundError):
-        await fake_client.embed.v_2.tasks.retrieve("0123456789abcdef01234567")
+        await client.embed.v_2.tasks.retrieve("0123456789abcdef01234567")
 
 
 async def test_a_429_is_retried_with_the_identical_body(
-    fake: FakePlatform, fake_client: AsyncTwelveLabs
+    fake: FakePlatform, client: AsyncTwelveLabs
 ) -> None:
     fake.script(
         "POST",
@@ -144,7 +140,7 @@ async def test_a_429_is_retried_with_the_identical_body(
             headers={"Retry-After": "0"},
         ),
     )
-    raw = await fake_client.embed.v_2.tasks.with_raw_response.create(
+    raw = await client.embed.v_2.tasks.with_raw_response.create(
         input_type="audio",
         model_name="marengo3.0",
         audio={"media_source": {"url": "https://example.com/a.wav"}},
@@ -154,11 +150,11 @@ async def test_a_429_is_retried_with_the_identical_body(
     assert first.body == second.body and first.path == second.path == "/v1.3/embed-v2/tasks"
 
 
-async def test_wait_for_done_and_many(fake: FakePlatform, fake_client: AsyncTwelveLabs) -> None:
+async def test_wait_for_done_and_many(fake: FakePlatform, client: AsyncTwelveLabs) -> None:
     fake.v2.polls_until_ready = 3
     ids = []
     for _ in range(3):
-        task = await fake_client.embed.v_2.tasks.create(
+        task = await client.embed.v_2.tasks.create(
             input_type="video",
             model_name="marengo3.5",
             embedding_dimension=256,
@@ -167,42 +163,38 @@ async def test_wait_for_done_and_many(fake: FakePlatform, fake_client: AsyncTwel
         assert task.id is not None
         ids.append(task.id)
     seen: list[str | None] = []
-    done = await fake_client.embed.v_2.tasks.wait_for_done(
+    done = await client.embed.v_2.tasks.wait_for_done(
         ids[0], sleep_interval=0.01, callback=lambda t: seen.append(t.status)
     )
     assert seen == ["processing", "processing", "ready"] and done.data is not None
     assert done.to_numpy().vectors.shape == (6, 256)
     fake.v2.tasks[ids[2]].final_status = "failed"
-    finals = await fake_client.embed.v_2.tasks.wait_for_many(
-        list(reversed(ids)), sleep_interval=0.01
-    )
+    finals = await client.embed.v_2.tasks.wait_for_many(list(reversed(ids)), sleep_interval=0.01)
     assert [t.id for t in finals] == list(reversed(ids))
     assert finals[0].status == "failed" and finals[0].error is not None
-    order = [t.id async for t in fake_client.embed.v_2.tasks.as_completed(ids, sleep_interval=0.01)]
+    order = [t.id async for t in client.embed.v_2.tasks.as_completed(ids, sleep_interval=0.01)]
     assert sorted(order) == sorted(ids)
 
 
-async def test_wait_gives_up_at_the_timeout(
-    fake: FakePlatform, fake_client: AsyncTwelveLabs
-) -> None:
+async def test_wait_gives_up_at_the_timeout(fake: FakePlatform, client: AsyncTwelveLabs) -> None:
     fake.v2.polls_until_ready = 10**6
-    task = await fake_client.embed.v_2.tasks.create(
+    task = await client.embed.v_2.tasks.create(
         input_type="audio", model_name="marengo3.0", audio={"media_source": {"asset_id": "a1"}}
     )
     assert task.id is not None
     with pytest.raises(WaitTimeoutError) as err:
-        await fake_client.embed.v_2.tasks.wait_for_done(task.id, sleep_interval=0.01, timeout=0.05)
+        await client.embed.v_2.tasks.wait_for_done(task.id, sleep_interval=0.01, timeout=0.05)
     assert err.value.task_id == task.id
 
 
-async def test_list_pages_and_stops(fake: FakePlatform, fake_client: AsyncTwelveLabs) -> None:
+async def test_list_pages_and_stops(fake: FakePlatform, client: AsyncTwelveLabs) -> None:
     for _ in range(5):
-        await fake_client.embed.v_2.tasks.create(
+        await client.embed.v_2.tasks.create(
             input_type="audio",
             model_name="marengo3.0",
             audio={"media_source": {"url": "https://e.com/a.wav"}},
         )
-    pager = await fake_client.embed.v_2.tasks.list(page_limit=2, status="processing")
+    pager = await client.embed.v_2.tasks.list(page_limit=2, status="processing")
     ids = [t.id async for t in pager]
     assert len(ids) == 5 and len(set(ids)) == 5
     lists = [r for r in fake.requests if r.method == "GET"]
@@ -210,12 +202,10 @@ async def test_list_pages_and_stops(fake: FakePlatform, fake_client: AsyncTwelve
     assert dict(lists[0].query) == {"status": "processing", "page": "1", "page_limit": "2"}
 
 
-async def test_v1_sync_embed(
-    fake: FakePlatform, fake_client: AsyncTwelveLabs, tmp_path: Path
-) -> None:
+async def test_v1_sync_embed(fake: FakePlatform, client: AsyncTwelveLabs, tmp_path: Path) -> None:
     image = tmp_path / "p.png"
     image.write_bytes(b"\x89PNG fake")
-    res = await fake_client.embed.create(
+    res = await client.embed.create(
         "marengo3.0",
         text="a kite",
         image_file=image,
@@ -245,11 +235,11 @@ async def test_raw_twin_of_sync_create(fake: FakePlatform) -> None:
 
 
 async def test_embed_many_on_v2(
-    fake: FakePlatform, fake_client: AsyncTwelveLabs, tmp_path: Path
+    fake: FakePlatform, client: AsyncTwelveLabs, tmp_path: Path
 ) -> None:
     fake.v2.polls_until_ready = 2
     urls = [f"https://example.com/{i}.mp4" for i in range(3)]
-    results = await fake_client.embed.v_2.tasks.embed_many(
+    results = await client.embed.v_2.tasks.embed_many(
         urls, journal=tmp_path / "job.db", poll_interval=0.01, video_clip_length=4
     )
     assert [r.source for r in results] == urls and all(r.ok for r in results)
