@@ -23,7 +23,16 @@ from typing import Any
 from . import RESULTS_DIR, fmt_seconds, machine, render
 
 HERE = Path(__file__).resolve().parent
-DEFAULT = ["retrieve", "status", "upload", "sync_overhead", "engine_speed", "bulk", "v2"]
+DEFAULT = [
+    "retrieve",
+    "status",
+    "upload",
+    "sync_overhead",
+    "engine_speed",
+    "engine_latency",
+    "bulk",
+    "v2",
+]
 
 
 def _summary_rows(name: str, result: dict[str, Any]) -> list[list[str]]:

@@ -6,7 +6,8 @@ it): a small one (100 tasks: the baseline) and a full one (``--tasks``, default 
 rows; 10% ``failed``), created over the last six days. On each, interleaved, median
 seconds per call through ``TaskStore``:
 
-* ``get`` (what ``status`` reads) and ``segments`` (what ``retrieve`` reads) of random tasks;
+* ``get`` (what ``status`` reads) and ``segments`` (what ``retrieve`` reads) of a random
+  task (cold pages of a large file) and of one of the 100 newest (what clients poll);
 * ``list_page``: first and last page of 10, unfiltered, by status ``failed``, by a one-day
   ``created`` range (a sixth of either store: its total is counted row by row), and by a
   range holding about 17 tasks in either store;
@@ -149,8 +150,12 @@ async def measure(
         window = 6 * DAY_MS * 17 // n  # about 17 tasks in either store
         few = (now_ms - 3 * DAY_MS, now_ms - 3 * DAY_MS + window)
         return {
-            "get (status)": lambda: store.get(task_id(rng.randrange(n))),
-            "segments (retrieve)": lambda: store.segments(task_id(rng.randrange(n))),
+            "get (status), any task": lambda: store.get(task_id(rng.randrange(n))),
+            "get (status), the 100 newest": lambda: store.get(task_id(n - 1 - rng.randrange(100))),
+            "segments (retrieve), any task": lambda: store.segments(task_id(rng.randrange(n))),
+            "segments (retrieve), the 100 newest": lambda: store.segments(
+                task_id(n - 1 - rng.randrange(100))
+            ),
             "list, first page": page(),
             "list, first + last page": page(last=True),
             "list status=failed, first + last page": page(status="failed", last=True),

@@ -97,6 +97,10 @@ def run(report: Report, quick: bool) -> None:
         lock_call = lock_handoff(lock_loop)
         portal = stack.enter_context(anyio.from_thread.start_blocking_portal())
         anyio_client = AsyncTwelveLabs(API_KEY, base_url=url)
+        # issue 18's alternative: a loop of the caller's own thread, run only during a call
+        own_loop = asyncio.new_event_loop()
+        stack.callback(own_loop.close)
+        own_client = AsyncTwelveLabs(API_KEY, base_url=url)
 
         def repeat(n: int, call: Callable[[], Any]) -> Callable[[], None]:
             def loop() -> None:
@@ -136,6 +140,10 @@ def run(report: Report, quick: bool) -> None:
                 Row(group, "ref: anyio BlockingPortal.call", baseline=BASELINE, per=calls),
                 in_turn(lambda: portal.call(anyio_client.embed.tasks.status, TASK_ID)),
             ),
+            (
+                Row(group, "ref: the caller's own loop (run_until_complete)", baseline=BASELINE, per=calls),
+                in_turn(lambda: own_loop.run_until_complete(own_client.embed.tasks.status(TASK_ID))),
+            ),
             (Row(bare, "TwelveLabs portal (SimpleQueue)", per=handoffs), repeat(handoffs, lambda: sync_portal.call(noop))),
             (Row(bare, "run_coroutine_threadsafe", baseline="TwelveLabs portal (SimpleQueue)", per=handoffs),
              repeat(handoffs, lambda: asyncio.run_coroutine_threadsafe(noop(), rcts_loop).result())),
@@ -143,6 +151,8 @@ def run(report: Report, quick: bool) -> None:
              repeat(handoffs, lambda: lock_call(noop))),
             (Row(bare, "anyio BlockingPortal.call", baseline="TwelveLabs portal (SimpleQueue)", per=handoffs),
              repeat(handoffs, lambda: portal.call(noop))),
+            (Row(bare, "the caller's own loop (run_until_complete)", baseline="TwelveLabs portal (SimpleQueue)", per=handoffs),
+             repeat(handoffs, lambda: own_loop.run_until_complete(noop()))),
         ]  # fmt: skip
         try:
             for _ in range(2):  # warm-up: connections, lazy imports, model classes
@@ -159,6 +169,7 @@ def run(report: Report, quick: bool) -> None:
             asyncio.run_coroutine_threadsafe(rcts_client.close(), rcts_loop).result()
             lock_call(lock_client.close)
             portal.call(anyio_client.close)
+            own_loop.run_until_complete(own_client.close())
 
     for row, _ in cases:
         report.add(row)

@@ -87,8 +87,16 @@ def file_source(video_file: VideoFile) -> FileSource:
             raise ValueError(
                 f"{path} is not a regular file (a pipe or a device cannot be uploaded)"
             )
-        with open(path, "rb"):  # fail early, with the OS's own message, if unreadable
-            pass
+        # fail early, with the OS's own message, if unreadable; without blocking (a name
+        # swapped for a FIFO since the stat) and checking what was opened
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ValueError(
+                    f"{path} is not a regular file (a pipe or a device cannot be uploaded)"
+                )
+        finally:
+            os.close(fd)
         return FileSource(
             path.name,
             _guess_type(path.name),

@@ -10,7 +10,7 @@ from types import TracebackType
 from urllib.parse import urlsplit
 
 from ._local_client import LocalClientContext
-from ._transport import Transport
+from ._transport import MAX_RESPONSE_BYTES, Transport
 from .errors import TwelveLabsError
 from .resources.assets import AsyncAssetsClient
 from .resources.embed import AsyncEmbedClient
@@ -48,8 +48,15 @@ class AsyncTwelveLabs:
         api_key: falls back to ``TWELVE_LABS_API_KEY``; required for the hosted platform.
         base_url: falls back to ``TWELVELABS_BASE_URL``, then ``https://api.twelvelabs.io/v1.3``.
         timeout: seconds allowed to connect, for each chunk of an upload to go out and for
-            each read (default 60); ``None`` waits forever. A create whose whole body was
-            sent and then timed out is not resent, since the task may exist already.
+            each read (default 60); ``None`` waits forever. It bounds each step, not the
+            call: a server sending a byte every few seconds never trips it (use
+            ``deadline``). A create whose whole body was sent and then timed out is not
+            resent, since the task may exist already.
+        deadline: seconds allowed for a whole call, retries and waits between them
+            included (default ``None``: no limit); per call, ``request_options=
+            {"deadline_in_seconds": ...}``.
+        max_response_bytes: the largest response body read, after decompression
+            (default 512 MiB); past it, ``ResponseTooLargeError``.
         max_retries: retries of connection errors, 408/409/429 and 5xx (default 2).
         headers: extra headers for every request.
         preflight: probe a local video file with PyAV before uploading it (default on); the
@@ -67,6 +74,8 @@ class AsyncTwelveLabs:
         headers: Mapping[str, str] | None = None,
         preflight: bool = True,
         connection_limit: int = 100,
+        deadline: float | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
@@ -82,6 +91,8 @@ class AsyncTwelveLabs:
             max_retries=max_retries,
             headers=headers,
             connection_limit=connection_limit,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
         )
         self.assets = AsyncAssetsClient(self._transport)
 

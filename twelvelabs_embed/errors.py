@@ -37,12 +37,14 @@ __all__ = [
     "ConflictError",
     "ContentTooLargeError",
     "ContentTypeInvalidError",
+    "DecodeRefused",
     "FileTooLargeForBase64Error",
     "ForbiddenError",
     "GatewayTimeoutError",
     "IncompatibleEmbeddingsError",
     "InternalServerError",
     "JournalBusyError",
+    "JournalError",
     "MainModuleNotGuardedError",
     "NotFoundError",
     "NotReplayableError",
@@ -54,6 +56,7 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "ResourceNotExistError",
+    "ResponseTooLargeError",
     "ServerError",
     "ServiceUnavailableError",
     "TooManyRequestsError",
@@ -295,6 +298,21 @@ class ApiTimeoutError(ApiConnectionError):
     """The request took longer than the configured timeout."""
 
 
+class ResponseTooLargeError(TwelveLabsError):
+    """A response body grew past the client's ``max_response_bytes`` (after
+    decompression): a broken or hostile server. Not retried."""
+
+    retryable = False
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"the response body is larger than {limit} bytes (at least {size} bytes read, "
+            "after decompression); it was not read further"
+        )
+        self.size = size
+        self.limit = limit
+
+
 class ApiResponseValidationError(TwelveLabsError):
     """A 2xx response whose body is not the JSON the API promises.
 
@@ -390,7 +408,23 @@ class ProbeFailed(TwelveLabsError, ValueError):
     """The file could not be opened or decoded as media."""
 
 
-class JournalBusyError(TwelveLabsError):
+class DecodeRefused(ProbeFailed):
+    """Decoding was stopped by a limit on what one file may cost (a frame over the
+    resolution limit, a decoding bomb, a duration its frames cannot back); ``code`` and
+    ``message`` are the platform-style refusal to show."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class JournalError(TwelveLabsError):
+    """The journal file cannot be used: not a journal, from a newer version of this
+    package, a directory, unreadable. The message names the file."""
+
+
+class JournalBusyError(JournalError):
     """Another process has this journal open; two runners would upload twice."""
 
 

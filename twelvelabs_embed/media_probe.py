@@ -10,16 +10,41 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .errors import ProbeFailed, ProbeUnavailable
-from .video_rules import VideoFacts
+from .errors import DecodeRefused, ProbeFailed, ProbeUnavailable
+from .rules import decode_limits as D
+from .video_rules import VideoFacts, Violation
 
-__all__ = ["ProbeFailed", "ProbeUnavailable", "probe_video"]
+__all__ = ["DecodeRefused", "ProbeFailed", "ProbeUnavailable", "probe_video"]
+
+OPEN_OPTIONS = {
+    "probesize": str(D.PROBE_SIZE_BYTES),
+    "analyzeduration": str(D.PROBE_ANALYZE_USEC),
+}
+"""Format options for every ``av.open`` of an input: stream analysis stays bounded."""
+DECODER_OPTIONS = {"max_pixels": str(D.MAX_PICTURE_PIXELS)}
+"""Codec options for every decoder: a bigger picture is refused before it is allocated."""
+
+
+def refuse(violation: Violation) -> DecodeRefused:
+    return DecodeRefused(violation.code, violation.message)
 
 
 def _stream_duration(stream: Any) -> float | None:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     return None
+
+
+def declared_duration(container: Any, video: Any) -> float | None:
+    """The duration the file declares: the container's, or the video stream's when that
+    is shorter (seconds; ``None`` when neither says)."""
+    duration: float | None = None
+    if container.duration is not None:
+        duration = container.duration / 1_000_000
+    vdur = _stream_duration(video) if video is not None else None
+    if vdur is not None and vdur > 0:
+        duration = vdur if duration is None else min(duration, vdur) if duration > 0 else vdur
+    return duration
 
 
 def probe_video(path: str | os.PathLike[str], *, decode_check: bool = True) -> VideoFacts:
@@ -38,28 +63,28 @@ def probe_video(path: str | os.PathLike[str], *, decode_check: bool = True) -> V
         raise ProbeUnavailable("PyAV is not installed; install twelvelabs-embed[local]") from exc
 
     try:
-        container = av.open(os.fspath(path), metadata_errors="ignore")
+        container = av.open(os.fspath(path), metadata_errors="ignore", options=OPEN_OPTIONS)
     except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
         raise ProbeFailed(f"The file cannot be opened as media ({_reason(exc)}).") from exc
     with container:
         video = next(iter(container.streams.video), None)
         has_audio = bool(container.streams.audio)
-        duration: float | None = None
-        if container.duration is not None:
-            duration = container.duration / 1_000_000
+        duration = declared_duration(container, video)
         if video is None:
             return VideoFacts(None, None, duration, has_video=False, has_audio=has_audio)
-        vdur = _stream_duration(video)
-        if vdur is not None and vdur > 0:
-            duration = vdur if duration is None else min(duration, vdur) if duration > 0 else vdur
         ctx = video.codec_context
         if ctx is None:  # a stream FFmpeg has no decoder for (e.g. a corrupt codec id)
             raise ProbeFailed("The video stream's codec is unknown.")
         width = ctx.width or None
         height = ctx.height or None
         if decode_check:
+            ctx.options = DECODER_OPTIONS
             try:
-                frame = next(container.decode(video), None)
+                frame = _first_frame(container, video)
+            except DecodeRefused:
+                raise
+            except av.ArgumentError as exc:  # max_pixels (or a corrupt picture)
+                raise refuse(D.picture_refused()) from exc
             except (av.FFmpegError, ValueError, IndexError) as exc:
                 raise ProbeFailed(f"No video frame decodes ({_reason(exc)}).") from exc
             if frame is None:
@@ -69,6 +94,17 @@ def probe_video(path: str | os.PathLike[str], *, decode_check: bool = True) -> V
             if rotation % 180 and width and height:
                 width, height = height, width
         return VideoFacts(width, height, duration, has_video=True, has_audio=has_audio)
+
+
+def _first_frame(container: Any, video: Any) -> Any:
+    """The first decoded frame, reading at most ``PROBE_PACKETS`` packets: a stream
+    without a keyframe would otherwise be read to its end while nothing decodes."""
+    for count, packet in enumerate(container.demux(video), 1):
+        if count > D.PROBE_PACKETS:
+            raise refuse(D.no_frame_in_probe())
+        for frame in packet.decode():
+            return frame
+    return None
 
 
 def _reason(exc: BaseException) -> str:

@@ -9,6 +9,8 @@ whatever the format, so a notebook loads a job's output in one call.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -56,7 +58,8 @@ def rows_from_result(source: str, result: TasksRetrieveResponse) -> Iterator[Emb
 
 
 def check_output_path(path: str | os.PathLike[str]) -> Path:
-    """Refuse an unknown extension or an unwritable folder before any work starts."""
+    """Refuse an unknown extension, an existing non-file, or a folder where a file cannot
+    actually be created (``/proc``, read-only mounts) before any work starts."""
     out = Path(path)
     if out.suffix.lower() not in FORMATS:
         raise ValueError(
@@ -65,8 +68,19 @@ def check_output_path(path: str | os.PathLike[str]) -> Path:
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise PermissionError(f"folder {folder} is not writable")
+    if out.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not an output file", str(out))
+    if out.exists() and not out.is_file():
+        raise ValueError(f"--out {out} exists and is not a regular file")
+    probe = folder / f".{out.name}.{os.getpid()}.probe"
+    try:  # the only sure test: create a file there, as the final write will
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise PermissionError(
+            exc.errno, f"cannot create files in folder {folder} for --out", str(out)
+        ) from None
     if out.suffix.lower() == ".parquet":
         _pyarrow()
     return out
@@ -142,9 +156,24 @@ def write_npz(path: Path, rows: list[EmbeddingRow]) -> None:
 
 def write_columns(path: Path, arrays: dict[str, Any], *, durable: bool = False) -> None:
     """Write ``vectors`` + metadata columns as ``.jsonl``, ``.npz`` or ``.parquet``, whole
-    and atomically (a temporary file renamed over ``path``; fsynced when ``durable``)."""
+    and atomically (a temporary file renamed over ``path``; fsynced when ``durable``).
+
+    Raises:
+        OSError: naming ``path`` (never the temporary file) and the OS's reason.
+    """
     suffix = path.suffix.lower()
     tmp = path.with_name(f".{path.name}.tmp{suffix}")
+    try:
+        _write_then_replace(path, tmp, suffix, arrays, durable)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _write_then_replace(
+    path: Path, tmp: Path, suffix: str, arrays: dict[str, Any], durable: bool
+) -> None:
     if suffix == ".npz":
         np.savez(tmp, **arrays)
     elif suffix == ".parquet":

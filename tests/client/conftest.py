@@ -55,6 +55,14 @@ async def client(fake: FakePlatform) -> AsyncIterator[AsyncTwelveLabs]:
 
 
 @pytest.fixture
+async def fake_client(fake: FakePlatform) -> AsyncIterator[AsyncTwelveLabs]:
+    """The same as ``client``, by a name that says it (modules on the engine rebind
+    ``client``)."""
+    async with make_client(fake) as c:
+        yield c
+
+
+@pytest.fixture
 async def engine_client(double: EngineDouble) -> AsyncIterator[AsyncTwelveLabs]:
     """A client of this test's kind bound to the engine (modules on the engine rebind
     ``client`` to it)."""

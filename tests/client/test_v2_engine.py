@@ -13,6 +13,12 @@ from twelvelabs_embed import AsyncTwelveLabs, ParameterInvalidError
 pytestmark = pytest.mark.timeout(180)
 
 
+@pytest.fixture
+def client(engine_client: AsyncTwelveLabs) -> AsyncTwelveLabs:
+    """In this module ``client`` talks to the engine."""
+    return engine_client
+
+
 async def test_every_v2_method_against_the_engine(
     client: AsyncTwelveLabs, double: EngineDouble, clip_path: Path
 ) -> None:

@@ -112,3 +112,28 @@ async def test_a_task_id_belongs_to_one_input() -> None:
             await journal.created(other.key, "task-1")
         assert await journal.task_ids() == {"task-1"}
         assert (await journal.get(other.key)).state == "pending", "the failed commit rolled back"
+
+
+async def test_concurrent_transitions_share_commits_and_answer_each_caller(tmp_path: Any) -> None:
+    """Many transitions at once (the group commit): each caller gets its own row, an
+    unknown key fails only its own caller, and every change is in the file afterwards."""
+    import asyncio
+
+    inputs = [JobInput(f"v{i}.mp4", "file", f"/videos/v{i}.mp4", {}) for i in range(40)]
+    path = tmp_path / "job.db"
+    async with Journal(path) as journal:
+        await journal.register(inputs)
+        got = await asyncio.gather(
+            *(journal.begin_upload(i.key, f"attempt-{n}", float(n)) for n, i in enumerate(inputs)),
+            journal.ready("no-such-key", 1.0),
+            return_exceptions=True,
+        )
+        *entries, unknown = got
+        assert isinstance(unknown, KeyError)
+        assert [(e.key, e.state, e.attempt_id) for e in entries] == [  # type: ignore[union-attr]
+            (i.key, "uploading", f"attempt-{n}") for n, i in enumerate(inputs)
+        ]
+        await asyncio.gather(*(journal.created(i.key, f"task-{i.key}") for i in inputs))
+    async with Journal(path) as again:
+        rows = await again.entries([i.key for i in inputs])
+    assert {(e.state, e.task_id) for e in rows} == {("processing", f"task-{i.key}") for i in inputs}

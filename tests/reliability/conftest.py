@@ -63,7 +63,7 @@ def sparse_file(tmp_path: Path) -> Iterator[Path]:
 class OfflineFetcher:
     """Stands in for the engine's ``UrlFetcher``: every download fails at once, so fuzzed
     URLs never leave the machine. Swap it in with
-    ``engine.app[TASK_RUNNER]._fetcher = OfflineFetcher()``."""
+    ``engine.app[DOWNLOADS]._fetcher = OfflineFetcher()``."""
 
     async def fetch(self, url: str, dest: Path) -> int:
         raise FetchFailed("parameter_invalid", "downloads are disabled in this test")

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,24 +30,30 @@ class EngineProcess:
         workers: int = 1,
         *,
         file_size_limit: int | None = None,
+        nofile: int | None = None,
+        log_path: Path | None = None,
         extra_args: Sequence[str] = (),
         command: Sequence[str] = (sys.executable, "-m", "twelvelabs_embed.local"),
     ) -> None:
         """``file_size_limit`` sets ``RLIMIT_FSIZE`` in the child: a write past it fails
         with ``EFBIG`` (Python ignores ``SIGXFSZ``), a stand-in for a full disk.
+        ``nofile`` sets its open-file limit; ``log_path`` keeps its log (else discarded).
         ``command`` starts the engine (``[".../twelvelabs-embed", "serve"]`` works too)."""
-        preexec: Callable[[], None] | None = None
-        if file_size_limit is not None:
-            limit = file_size_limit
 
-            def preexec() -> None:
-                resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        def preexec() -> None:
+            if file_size_limit is not None:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+            if nofile is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+        self._log = open(log_path, "w") if log_path is not None else None  # noqa: SIM115
 
         self.proc = subprocess.Popen(
             [*command, "--port", "0", "--data-dir",
              str(data_dir), "--workers", str(workers), "--api-key", KEY, "--log-level", "WARNING",
              *extra_args],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, preexec_fn=preexec,
+            stdout=subprocess.PIPE, stderr=self._log or subprocess.DEVNULL, text=True,
+            preexec_fn=preexec,
         )  # fmt: skip
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -101,6 +107,8 @@ class EngineProcess:
                 self.proc.wait(timeout=10)
         assert self.proc.stdout is not None
         self.proc.stdout.close()
+        if self._log is not None:
+            self._log.close()
         self.reap()
 
     # --- API ---------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from tests.reliability.conftest import OfflineFetcher
 from tests.videos import make_video
 from twelvelabs_embed import video_rules
-from twelvelabs_embed.local.app_keys import TASK_RUNNER
+from twelvelabs_embed.local.app_keys import DOWNLOADS
 from twelvelabs_embed.local.engine import LocalEngine
 
 pytestmark = pytest.mark.timeout(120)
@@ -65,7 +65,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
     root = tmp_path_factory.mktemp("hostile")
     with LocalEngine(data_dir=root / "data", api_key=KEY, workers=1) as eng:
         assert eng.app is not None
-        eng.app[TASK_RUNNER]._fetcher = OfflineFetcher()  # type: ignore[assignment]
+        eng.app[DOWNLOADS]._fetcher = OfflineFetcher()  # type: ignore[assignment]
         yield eng
 
 

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.reliability.conftest import OfflineFetcher
 from tests.videos import make_video
-from twelvelabs_embed.local.app_keys import TASK_RUNNER
+from twelvelabs_embed.local.app_keys import DOWNLOADS
 from twelvelabs_embed.local.engine import LocalEngine
 
 pytestmark = pytest.mark.timeout(120)
@@ -69,7 +69,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
     data = tmp_path_factory.mktemp("fuzz-engine")
     with LocalEngine(data_dir=data, api_key=API_KEY, workers=1) as eng:
         assert eng.app is not None
-        eng.app[TASK_RUNNER]._fetcher = OfflineFetcher()  # type: ignore[assignment]
+        eng.app[DOWNLOADS]._fetcher = OfflineFetcher()  # type: ignore[assignment]
         yield eng
 
 

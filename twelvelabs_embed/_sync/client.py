@@ -31,6 +31,7 @@ from typing_extensions import Unpack
 from twelvelabs_embed import video_rules as rules
 from twelvelabs_embed._local_client import LocalClientContext
 from twelvelabs_embed._portal import Portal
+from twelvelabs_embed._transport import MAX_RESPONSE_BYTES
 from twelvelabs_embed._upload import UploadProgress, VideoFile
 from twelvelabs_embed._upload import UploadProgress as BytesSentCallback
 from twelvelabs_embed.client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SEC, AsyncTwelveLabs
@@ -112,8 +113,15 @@ class TwelveLabs:
         api_key: falls back to ``TWELVE_LABS_API_KEY``; required for the hosted platform.
         base_url: falls back to ``TWELVELABS_BASE_URL``, then ``https://api.twelvelabs.io/v1.3``.
         timeout: seconds allowed to connect, for each chunk of an upload to go out and for
-            each read (default 60); ``None`` waits forever. A create whose whole body was
-            sent and then timed out is not resent, since the task may exist already.
+            each read (default 60); ``None`` waits forever. It bounds each step, not the
+            call: a server sending a byte every few seconds never trips it (use
+            ``deadline``). A create whose whole body was sent and then timed out is not
+            resent, since the task may exist already.
+        deadline: seconds allowed for a whole call, retries and waits between them
+            included (default ``None``: no limit); per call, ``request_options=
+            {"deadline_in_seconds": ...}``.
+        max_response_bytes: the largest response body read, after decompression
+            (default 512 MiB); past it, ``ResponseTooLargeError``.
         max_retries: retries of connection errors, 408/409/429 and 5xx (default 2).
         headers: extra headers for every request.
         preflight: probe a local video file with PyAV before uploading it (default on); the
@@ -137,6 +145,8 @@ class TwelveLabs:
         headers: Mapping[str, str] | None = None,
         preflight: bool = True,
         connection_limit: int = 100,
+        deadline: float | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self._async = AsyncTwelveLabs(
             api_key,
@@ -146,6 +156,8 @@ class TwelveLabs:
             headers=headers,
             preflight=preflight,
             connection_limit=connection_limit,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
         )
         self._portal = Portal(self._async.close)
         self.assets = AssetsClient(self._async.assets, self._portal)
@@ -340,6 +352,9 @@ class TasksClient:
         """Tasks, newest first (the last 7 days unless a range is given).
 
         Returns the first requested page; ``for task in pager`` walks the rest.
+        Without an ``ended_at``, the pages after the first are asked for up to the newest
+        task of the first page (and, without a ``started_at``, from 7 days before it), so
+        tasks created during the walk neither repeat nor push others out of it.
         """
         return SyncPager(
             self._portal.call(
@@ -1166,6 +1181,7 @@ class SyncPager(Generic[ItemT]):
         return self._portal.iterate(self._async.iter_pages(), SyncPager)
 
     def iter_items(self) -> Iterator[ItemT]:
+        """Every item from this page on, each id once per walk."""
         return self._portal.iterate(self._async.iter_items())
 
     def __iter__(self) -> Iterator[ItemT]:

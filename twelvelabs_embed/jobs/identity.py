@@ -5,12 +5,17 @@ key is a hash of ``(kind, absolute path or URL, parameters)``: the same file ask
 with other parameters is another input, and a re-run finds its rows whatever the working
 directory. A file's content is pinned separately (size + mtime, then a SHA-256 when those
 change), so an edited file is embedded again while a touched or copied-back one is not.
+
+Only regular files are ever read here: ``/dev/zero`` would be hashed for ever and a FIFO
+blocks whoever opens it, so a special file (or a link to one) is no stamp and no hash,
+and its upload fails for that input alone with "not a regular file".
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat as stat_mode
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -53,12 +58,13 @@ def is_url(text: str) -> bool:
 
 
 def videos_in(folder: str | os.PathLike[str]) -> list[str]:
-    """The video files under ``folder`` (by suffix, recursive, sorted). Dangling links
-    count: they are inputs that fail with their own reason, not silently skipped."""
+    """The video files under ``folder`` (by suffix, recursive, sorted). Dangling links,
+    pipes and devices count: they are inputs that fail with their own reason, not
+    silently skipped (and never opened here)."""
     return sorted(
         str(p)
         for p in Path(folder).rglob("*")
-        if p.suffix.lower() in VIDEO_SUFFIXES and (p.is_file() or p.is_symlink())
+        if p.suffix.lower() in VIDEO_SUFFIXES and (p.is_symlink() or not p.is_dir())
     )
 
 
@@ -165,17 +171,35 @@ class FileStamp:
 
 
 def stamp(path: str) -> FileStamp | None:
+    """Size and mtime of a regular file; ``None`` when it is missing or not regular."""
     try:
         st = os.stat(path)
     except OSError:
         return None
+    if not stat_mode.S_ISREG(st.st_mode):
+        return None
     return FileStamp(st.st_size, st.st_mtime_ns)
 
 
+def not_regular(path: str) -> ValueError:
+    return ValueError(f"{path} is not a regular file (a pipe or a device cannot be uploaded)")
+
+
 def content_hash(path: str) -> str:
-    """SHA-256 of the file (streamed); run it in a thread, it reads the whole file."""
+    """SHA-256 of the file (streamed); run it in a thread, it reads the whole file.
+
+    The file is opened without blocking (a FIFO would wait for a writer) and checked
+    once open, so a name swapped for a device in between is caught too.
+
+    Raises:
+        OSError: it cannot be opened or read.
+        ValueError: it is not a regular file.
+    """
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat_mode.S_ISREG(os.fstat(fd).st_mode):
+            raise not_regular(path)
         while chunk := f.read(HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()

@@ -3,7 +3,10 @@
 One object owns the database (datasette's rule, :mod:`twelvelabs_embed._sqlite`): a
 single thread holds the only connection and runs every statement, so each state change
 is one short transaction and the event loop never blocks on disk. A lock file keeps a
-second process off the journal.
+second process off the journal: an exclusive ``flock`` on the database file itself, so
+every name for it (a symlink, a hard link) meets the same lock. The schema carries a
+version (``PRAGMA user_version``); a file that is not a journal, or one written by a
+newer version, is refused with one line that names it (:class:`~.errors.JournalError`).
 
 States, and what a crash in each one means for the next run::
 
@@ -19,19 +22,22 @@ looks for it with ``list(started_at=...)`` before it uploads again.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import attrs
 
 from .._aio import to_thread
 from .._sqlite import SingleWriterDatabase, transaction
-from ..errors import JournalBusyError
+from ..errors import JournalBusyError, JournalError
 from .identity import JobInput
+
+_Queued = tuple[str, tuple[Any, ...], str, "asyncio.Future[Entry]"]
 
 STATES = ("pending", "uploading", "processing", "ready", "retrieved", "failed")
 DONE_STATES = frozenset({"retrieved", "failed"})
@@ -61,7 +67,10 @@ CREATE TABLE IF NOT EXISTS inputs (
     updated REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS inputs_state ON inputs (state);
+PRAGMA user_version = 1;
 """
+JOURNAL_VERSION = 1
+"""The schema's version, in ``PRAGMA user_version`` (0: a journal from before versions)."""
 _COLUMNS = (
     "key, source, state, size, mtime_ns, sha256, attempt_id, attempt_started, attempts,"
     " task_id, error_code, error_message, retryable, segments, dimension, duration"
@@ -132,28 +141,52 @@ class Journal:
 
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
         self.path = Path(path) if path is not None else None
-        self._db = SingleWriterDatabase(self.path, _SCHEMA, name="tl-journal")
-        self._lock: IO[str] | None = None
+        self._db = SingleWriterDatabase(
+            self.path, _SCHEMA, name="tl-journal", check=self._check_version
+        )
+        self._lock: int | None = None
+        self._queued: list[_Queued] = []
+        self._committer: asyncio.Future[None] | None = None
 
     async def __aenter__(self) -> Journal:
         try:
             if self.path is not None:
                 self._lock = await to_thread(_take_lock, self.path)
             await self._db.open()
-        except BaseException:
+        except BaseException as exc:
             await self.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise JournalError(
+                    f"journal {self.path} is not a twelvelabs-embed journal ({exc})"
+                ) from exc
             raise
         return self
+
+    def _check_version(self, conn: sqlite3.Connection) -> None:
+        """Refuse a newer schema, or a database that is not a journal, before writing."""
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > JOURNAL_VERSION:
+            raise JournalError(
+                f"journal {self.path} was written by a newer twelvelabs-embed (schema "
+                f"{version}, this one reads {JOURNAL_VERSION}); upgrade, or use another journal"
+            )
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "inputs" not in tables:
+            raise JournalError(
+                f"journal {self.path} is an SQLite database but not a twelvelabs-embed journal"
+            )
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     async def close(self) -> None:
         try:
+            if self._committer is not None:  # transitions already asked for still land
+                await asyncio.gather(self._committer, return_exceptions=True)
             await self._db.close()
         finally:
-            if self._lock is not None:
-                self._lock.close()
+            if self._lock is not None:  # after the database: closing an fd of the file
+                os.close(self._lock)  # drops this process's SQLite locks on it
                 self._lock = None
 
     @staticmethod
@@ -219,13 +252,52 @@ class Journal:
     # --- transitions (each one commit) ----------------------------------------------
 
     async def _update(self, key: str, sets: str, *args: Any, where: str = "") -> Entry:
+        """One transition, committed before this returns. Transitions asked for while a
+        commit is under way share the next one (group commit): with 16 uploads and 8
+        retrieves in flight, one commit per transition queued them behind each other."""
         sql = f"UPDATE inputs SET {sets}, updated = ? WHERE key = ?{where}"
+        done: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
+        self._queued.append((sql, (*args, time.time(), key), key, done))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.ensure_future(self._commit_queued())
+        return await done
 
-        def write(conn: sqlite3.Connection) -> Entry:
-            self._tx(conn, [(sql, (*args, time.time(), key))])
-            return self._get(conn, key)
+    async def _commit_queued(self) -> None:
+        while self._queued:
+            batch, self._queued = self._queued, []
 
-        return await self._db.write(write)
+            def write(
+                conn: sqlite3.Connection, batch: list[_Queued] = batch
+            ) -> list[Entry | KeyError]:
+                self._tx(conn, [(sql, args) for sql, args, _, _ in batch])
+                out: list[Entry | KeyError] = []
+                for _, _, key, _ in batch:
+                    try:
+                        out.append(self._get(conn, key))
+                    except KeyError as exc:  # an unknown key fails its own caller only
+                        out.append(exc)
+                return out
+
+            try:
+                entries = await self._db.write(write)
+            except BaseException as exc:
+                for *_, done in batch:
+                    if done.done():
+                        continue
+                    if isinstance(exc, asyncio.CancelledError):
+                        done.cancel()
+                    else:
+                        done.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for (*_, done), entry in zip(batch, entries, strict=True):
+                if done.done():
+                    continue
+                if isinstance(entry, KeyError):
+                    done.set_exception(entry)
+                else:
+                    done.set_result(entry)
 
     async def set_fingerprint(self, key: str, size: int, mtime_ns: int, sha256: str) -> Entry:
         return await self._update(key, "size = ?, mtime_ns = ?, sha256 = ?", size, mtime_ns, sha256)
@@ -280,15 +352,28 @@ class Journal:
         )
 
 
-def _take_lock(path: Path) -> IO[str]:
-    lock = open(path.with_name(path.name + ".lock"), "w")  # noqa: SIM115 - held open
+def _take_lock(path: Path) -> int:
+    """An exclusive ``flock`` on the journal file itself (created if missing), held by the
+    returned descriptor; any other name for the same file meets the same lock.
+
+    Raises:
+        JournalBusyError: another process holds it.
+        JournalError: the path is a directory or cannot be opened.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except IsADirectoryError:
+        raise JournalError(f"journal {path} is a directory, not a journal file") from None
+    except OSError as exc:
+        raise JournalError(f"journal {path} cannot be opened: {exc.strerror}") from None
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no cross-process guard
-        return lock
+        return fd
     try:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        lock.close()
+        os.close(fd)
         raise JournalBusyError(f"journal {path} is in use by another job") from None
-    return lock
+    return fd

@@ -19,6 +19,7 @@ from .app_keys import (
     ASSETS,
     CLOCK,
     CONTROL,
+    DOWNLOADS,
     EXECUTOR,
     FETCHER,
     INTAKE,
@@ -27,6 +28,7 @@ from .app_keys import (
     SETTINGS,
     STORE,
     TASK_RUNNER,
+    UPLOAD_SPACE,
     UPLOADS,
     V2_RUNNER,
     V2_STORE,
@@ -36,6 +38,7 @@ from .assets_store import AssetStore
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
 from .control.plane import ControlPlane
+from .downloads import Downloads
 from .executors.factory import WORKER_PRELOAD, open_media_executor
 from .executors.process_pool import ProcessPoolMediaExecutor
 from .http.control_middleware import fault_middleware, request_log_middleware
@@ -46,6 +49,7 @@ from .presign import UrlSigner, load_secret
 from .settings import EngineSettings
 from .store import TaskStore
 from .task_runner import TaskRunner
+from .upload_space import UploadSpace
 from .uploads import MultipartUploads
 from .url_fetch import UrlFetcher
 from .v2_store import V2TaskStore
@@ -55,6 +59,9 @@ from .v2_task_runner import V2TaskRunner
 async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     settings.media_dir.mkdir(parents=True, exist_ok=True)
+    app[UPLOAD_SPACE] = UploadSpace(
+        settings.media_dir, settings.upload_space_bytes or 2 * settings.max_file_size
+    )
     store = TaskStore(settings.db_path)
     await store.open()
     app[STORE] = store
@@ -71,7 +78,7 @@ async def executors_ctx(app: web.Application) -> AsyncIterator[None]:
     # Probing an upload happens while its request waits, so it must not queue behind
     # long embedding jobs; and a decoder crash must not take the server down with it.
     # It stays local with any executor: uploads are on this machine.
-    prober = ProcessPoolMediaExecutor(1, preload=WORKER_PRELOAD)
+    prober = ProcessPoolMediaExecutor(settings.probe_workers, preload=WORKER_PRELOAD)
     app[EXECUTOR] = executor
     app[PROBE_EXECUTOR] = prober
     yield
@@ -93,13 +100,16 @@ async def fetcher_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     async with fetcher:
         app[FETCHER] = fetcher
+        downloads = Downloads(fetcher, s.max_downloads)
+        app[DOWNLOADS] = downloads
         yield
+        await downloads.aclose()
 
 
 async def task_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     clock = app[CLOCK]
     runner = TaskRunner(
-        app[SETTINGS], app[STORE], app[EXECUTOR], app[FETCHER], clock, app[LIFECYCLE]
+        app[SETTINGS], app[STORE], app[EXECUTOR], app[DOWNLOADS], clock, app[LIFECYCLE]
     )
     app[TASK_RUNNER] = runner
     app[LIFECYCLE].register(runner)
@@ -114,7 +124,7 @@ async def task_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     app[INTAKE] = TaskIntake(app[SETTINGS], app[STORE], app[PROBE_EXECUTOR], runner, clock)
     await runner.start()
     v2_runner = V2TaskRunner(
-        app[SETTINGS], app[V2_STORE], app[EXECUTOR], app[FETCHER], clock, app[LIFECYCLE]
+        app[SETTINGS], app[V2_STORE], app[EXECUTOR], app[DOWNLOADS], clock, app[LIFECYCLE]
     )
     app[V2_RUNNER] = v2_runner
     app[LIFECYCLE].register(v2_runner)

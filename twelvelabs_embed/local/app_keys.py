@@ -10,11 +10,13 @@ from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
 from .control.plane import ControlPlane
 from .control.request_log import LoggedRequest
+from .downloads import Downloads
 from .executors.base import MediaExecutor
 from .intake import CreateForm, TaskIntake
 from .settings import EngineSettings
 from .store import TaskRecord, TaskStore
 from .task_runner import TaskRunner
+from .upload_space import UploadSpace
 from .uploads import MultipartUploads
 from .url_fetch import UrlFetcher
 from .v2_sources import AssetLookup
@@ -30,6 +32,8 @@ STORE = web.AppKey("store", TaskStore)
 EXECUTOR = web.AppKey("executor", MediaExecutor)
 PROBE_EXECUTOR = web.AppKey("probe_executor", MediaExecutor)
 FETCHER = web.AppKey("fetcher", UrlFetcher)
+DOWNLOADS = web.AppKey("downloads", Downloads)
+UPLOAD_SPACE = web.AppKey("upload_space", UploadSpace)
 TASK_RUNNER = web.AppKey("task_runner", TaskRunner)
 INTAKE = web.AppKey("intake", TaskIntake)
 V2_STORE = web.AppKey("v2_store", V2TaskStore)

@@ -22,6 +22,7 @@ from .._portal import Portal
 from ..testing.control import AsyncEngineControl, EngineControl
 from .app import make_app
 from .app_keys import TASK_RUNNER, V2_RUNNER
+from .http.server import EngineSite
 from .main_guard import check_main_guard
 from .settings import API_PREFIX, EngineSettings
 
@@ -102,7 +103,16 @@ class LocalEngine:
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         try:
             await self._runner.setup()
-            site = web.TCPSite(self._runner, self.host, self.port)
+            s = self.settings
+            site = EngineSite(
+                self._runner,
+                self.host,
+                self.port,
+                max_connections=s.max_connections,
+                header_timeout=s.header_timeout_sec,
+                body_min_rate=s.body_min_rate,
+                body_grace=s.body_grace_sec,
+            )
             await site.start()
         except BaseException:
             await self.close()

@@ -41,6 +41,17 @@ class EngineSettings:
         job_timeout_sec: longest one video may decode and embed before its worker is
             stopped and the task fails (a hung decoder must not hold a task forever);
             ``probe_timeout_sec`` is the same for the upload probe.
+        max_connections: open HTTP connections at most (``None``: derived from the
+            open-file limit, see ``http.server``); at the cap idle ones make room, else 503.
+        header_timeout_sec: a connection must send a complete request header this soon
+            after it opens (or after its previous response), or it is closed.
+        body_min_rate / body_grace_sec: a request body must arrive at this many bytes/s
+            on average once ``body_grace_sec`` have passed, or the request fails with 408.
+        upload_space_bytes: disk all uploads in flight may hold together (``None``: twice
+            ``max_file_size``); past it an upload is refused with 503.
+        probe_workers: processes that probe uploads while their requests wait (more than
+            one, so one slow probe never holds every other upload; each probe is bounded
+            by ``rules.decode_limits``).
         control: serve the test-double control plane under ``/_engine/`` (needs a key).
         seed: seeds the fault rules' random draws (reproducible ``probability``).
         max_json_body: largest JSON body (Embed API v2) the engine reads, in bytes; room
@@ -77,6 +88,12 @@ class EngineSettings:
     encoder: str = "descriptor"
     job_timeout_sec: float = 3600.0
     probe_timeout_sec: float = 120.0
+    probe_workers: int = 2
+    max_connections: int | None = None
+    upload_space_bytes: int | None = None
+    header_timeout_sec: float = 60.0
+    body_min_rate: float = 8 * 1024
+    body_grace_sec: float = 30.0
     control: bool = False
     seed: int | None = None
     scenario: Mapping[str, Any] | None = None

@@ -2,9 +2,8 @@
 
 A fixed number of consumer coroutines (one per media worker) drain a queue of task ids
 and run ``media.task_job.embed_task`` on the media executor. A ``video_url`` is fetched
-first, *outside* that queue: a consumer hands the task to a download of its own (at most
-``max_downloads`` at once, each held to a minimum rate by ``UrlFetcher``) and moves on,
-and the finished download puts the task back in the queue. So a URL that drips a byte
+first, *outside* that queue: a consumer hands the task to :class:`~.downloads.Downloads`
+and moves on, and the finished download puts the task back in the queue. So a URL that drips a byte
 every few seconds holds one download slot, never a media worker. The store is the source
 of truth: the queue only holds ids, so a restart simply re-queues every task still
 ``processing``.
@@ -15,18 +14,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from .. import video_rules
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
+from .downloads import PART_SUFFIX, Downloads
 from .executors.base import ExecutorClosed, MediaExecutor, WorkerCrashed, WorkerTimedOut
 from .media.task_job import JobRefused, JobSpec, embed_task
 from .settings import EngineSettings, discard
 from .store import TaskRecord, TaskStore
-from .url_fetch import FetchFailed, UrlFetcher
+from .url_fetch import FetchFailed
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +48,14 @@ class TaskRunner:
         settings: EngineSettings,
         store: TaskStore,
         executor: MediaExecutor,
-        fetcher: UrlFetcher,
+        downloads: Downloads,
         clock: EngineClock,
         lifecycle: Lifecycle,
     ) -> None:
         self._settings = settings
         self._store = store
         self._executor = executor
-        self._fetcher = fetcher
+        self._downloads = downloads
         self._clock = clock
         self._lifecycle = lifecycle
         self.on_ready: Callable[[TaskRecord, float], None] | None = None
@@ -65,8 +64,6 @@ class TaskRunner:
         self._purger: asyncio.Task[None] | None = None
         self._pending = 0
         self._stopping = False
-        self._download_slots = asyncio.Semaphore(max(1, settings.max_downloads))
-        self._downloads: dict[str, asyncio.Task[None]] = {}
         self.idle = asyncio.Event()
         self.idle.set()
 
@@ -84,16 +81,11 @@ class TaskRunner:
 
     async def stop(self) -> None:
         self._stopping = True
-        tasks = [
-            *self._consumers,
-            *self._downloads.values(),
-            *([self._purger] if self._purger else []),
-        ]
+        tasks = [*self._consumers, *([self._purger] if self._purger else [])]
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._consumers.clear()
-        self._downloads.clear()
         self._purger = None
 
     def submit(self, task_id: str) -> None:
@@ -153,7 +145,7 @@ class TaskRunner:
         orphans = [
             p
             for p in media.iterdir()
-            if p.suffix == ".part"  # a download cut off by a crash
+            if p.suffix == PART_SUFFIX  # a download cut off by a crash
             or (p.suffix in (".upload", ".download") and p.stem not in unfinished)
         ]
         for p in orphans:
@@ -227,40 +219,30 @@ class TaskRunner:
     def _start_download(self, task: TaskRecord) -> None:
         """Fetch a URL task's video beside the media queue; the task comes back to the
         queue when its file is there."""
-        if task.id in self._downloads or self._stopping:
+        assert task.input_url is not None
+        if self._stopping:
             return
-        self._pending += 1
-        done = asyncio.create_task(self._download_then_queue(task), name=f"tl-fetch-{task.id}")
-        self._downloads[task.id] = done
 
-    async def _download_then_queue(self, task: TaskRecord) -> None:
-        try:
-            await self._download(task)
-        except Exception:
-            log.exception("task %s: unexpected error while downloading", task.id)
-            with contextlib.suppress(Exception):
-                await self._fail(
-                    task.id, "internal_error", "The engine failed while downloading the video."
-                )
-        finally:
-            self._downloads.pop(task.id, None)
-        if self._download_path(task.id).exists():
-            self.submit(task.id)
-        self._done_one()
+        async def done(failure: FetchFailed | None) -> None:
+            try:
+                if failure is not None:
+                    await self._fail(task.id, failure.code, failure.message)
+                elif not self._stopping:
+                    self.submit(task.id)
+            finally:
+                self._done_one()
+
+        if self._downloads.start(task.input_url, self._download_path(task.id), done):
+            self._pending += 1
+            self.idle.clear()
 
     async def _download(self, task: TaskRecord) -> None:
-        """Download to ``<id>.download.part``, renamed once complete (so a crash never
-        leaves a partial file that looks finished); a failure fails the task."""
+        """Download now, in this coroutine (``force_complete``); a failure fails the task."""
         assert task.input_url is not None
-        path = self._download_path(task.id)
-        part = path.with_name(path.name + ".part")
-        async with self._download_slots:
-            try:
-                await self._fetcher.fetch(task.input_url, part)
-            except FetchFailed as exc:
-                await self._fail(task.id, exc.code, exc.message)
-                return
-        os.replace(part, path)
+        try:
+            await self._downloads.fetch(task.input_url, self._download_path(task.id))
+        except FetchFailed as exc:
+            await self._fail(task.id, exc.code, exc.message)
 
     async def _run(self, task: TaskRecord, path: Path) -> None:
         spec = JobSpec(

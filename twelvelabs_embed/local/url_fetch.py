@@ -74,6 +74,8 @@ def address_problem(ip: IPAddress) -> str | None:
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is not None:
             return address_problem(embedded)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:
+        return f"{ip}, a site-local address"  # fec0::/10: deprecated, yet still routed inside
     for attr in ("is_loopback", "is_link_local", "is_multicast", "is_unspecified"):
         if getattr(ip, attr):
             return f"{ip}, a {attr[3:].replace('_', '-')} address"

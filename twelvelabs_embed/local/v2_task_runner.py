@@ -3,7 +3,8 @@
 Like the v1 runner: consumer coroutines drain a queue of task ids, the store is the
 source of truth (a restart re-queues every v2 task still ``processing``), a worker crash
 is retried up to :data:`MAX_ATTEMPTS` times, a hang is not. A ``url`` source is
-downloaded here, so a slow server never holds the create request. Failures carry the
+downloaded by :class:`~.downloads.Downloads` beside the queue, so a slow server holds
+neither the create request nor a media worker. Failures carry the
 platform's own ``error.message`` wording, with the engine's reason after it.
 """
 
@@ -17,11 +18,12 @@ from pathlib import Path
 from ..rules import embed_v2_limits as L
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
-from .executors.base import MediaExecutor, WorkerCrashed, WorkerTimedOut
+from .downloads import Downloads
+from .executors.base import ExecutorClosed, MediaExecutor, WorkerCrashed, WorkerTimedOut
 from .media.task_job import JobRefused
 from .media.v2_vectors import AvResult, combined_vector, embed_av
 from .settings import EngineSettings, discard
-from .url_fetch import FetchFailed, UrlFetcher
+from .url_fetch import FetchFailed
 from .v2_store import DataTuple, V2TaskRecord, V2TaskStore
 from .v2_work import av_spec, combined_spec, plan_from_json
 
@@ -45,7 +47,7 @@ class V2TaskRunner:
         settings: EngineSettings,
         store: V2TaskStore,
         executor: MediaExecutor,
-        fetcher: UrlFetcher,
+        downloads: Downloads,
         clock: EngineClock,
         lifecycle: Lifecycle,
     ) -> None:
@@ -54,7 +56,8 @@ class V2TaskRunner:
         self._clock = clock
         self._store = store
         self._executor = executor
-        self._fetcher = fetcher
+        self._downloads = downloads
+        self._stopping = False
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._pending = 0
@@ -70,6 +73,7 @@ class V2TaskRunner:
         self._tasks.append(asyncio.create_task(self._purge_loop(), name="tl-v2-purger"))
 
     async def stop(self) -> None:
+        self._stopping = True
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -100,7 +104,7 @@ class V2TaskRunner:
         return await self._store.mark_failed(self._clock.now_ms(), task_id, message)
 
     async def force_complete(self, task_id: str) -> str:
-        await self._process(task_id)
+        await self._process(task_id, download_here=True)
         return await self.status_of(task_id) or "gone"
 
     async def counts(self) -> dict[str, int]:
@@ -153,7 +157,7 @@ class V2TaskRunner:
             finally:
                 self._done_one()
 
-    async def _process(self, task_id: str) -> None:
+    async def _process(self, task_id: str, *, download_here: bool = False) -> None:
         task = await self._store.get(task_id)
         if task is None or task.status != "processing":
             return
@@ -161,30 +165,51 @@ class V2TaskRunner:
         download = None
         if task.input_url:
             download = path = self._settings.media_dir / f"{task.id}.download"
-            try:
-                await self._fetcher.fetch(task.input_url, path)
-            except FetchFailed as exc:
-                await self._store.mark_failed(
-                    self._clock.now_ms(), task.id, f"{L.TASK_FAILED_FETCH}: {exc.message}"
-                )
-                return
+            if not path.exists():
+                if not download_here:
+                    self._start_download(task.id, task.input_url, path)
+                    return
+                try:
+                    await self._downloads.fetch(task.input_url, path)
+                except FetchFailed as exc:
+                    await self._fetch_failed(task.id, exc)
+                    return
         try:
             if path is None or not path.exists():
                 await self._store.mark_failed(self._clock.now_ms(), task.id, L.TASK_FAILED_FETCH)
                 return
             await self._run(task, path)
         finally:
-            if download is not None:
-                discard(download)
             current = await self._store.get(task.id)
-            if (
-                current is not None
-                and current.status != "processing"
-                and task.media_path
-                and task.media_owned
-            ):
+            done = current is None or current.status != "processing"
+            if download is not None and done:
+                discard(download)  # kept while processing: a crashed job runs again from it
+            if done and current is not None and task.media_path and task.media_owned:
                 discard(task.media_path)
                 await self._store.set_media(task.id, None)
+
+    def _start_download(self, task_id: str, url: str, dest: Path) -> None:
+        """The task comes back to the queue once its file is complete."""
+        if self._stopping:
+            return
+
+        async def done(failure: FetchFailed | None) -> None:
+            try:
+                if failure is not None:
+                    await self._fetch_failed(task_id, failure)
+                elif not self._stopping:
+                    self.submit(task_id)
+            finally:
+                self._done_one()
+
+        if self._downloads.start(url, dest, done):
+            self._pending += 1
+            self.idle.clear()
+
+    async def _fetch_failed(self, task_id: str, exc: FetchFailed) -> None:
+        await self._store.mark_failed(
+            self._clock.now_ms(), task_id, f"{L.TASK_FAILED_FETCH}: {exc.message}"
+        )
 
     async def _run(self, task: V2TaskRecord, path: Path) -> None:
         req = plan_from_json(task.plan)
@@ -208,6 +233,8 @@ class V2TaskRunner:
             await self._store.mark_failed(
                 self._clock.now_ms(), task.id, f"{L.TASK_FAILED_MEDIA} ({exc.message})"
             )
+        except ExecutorClosed:  # shutting down: the task stays `processing` for next time
+            return
         except WorkerTimedOut as exc:
             await self._store.mark_failed(
                 self._clock.now_ms(),
@@ -216,6 +243,8 @@ class V2TaskRunner:
             )
         except WorkerCrashed as exc:
             attempts = await self._store.bump_attempts(task.id)
+            if self._stopping:  # never start work again while the engine stops
+                return
             if attempts >= MAX_ATTEMPTS:
                 await self._store.mark_failed(
                     self._clock.now_ms(),

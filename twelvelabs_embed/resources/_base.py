@@ -23,6 +23,9 @@ class RequestOptions(TypedDict, total=False):
     """Per-call overrides, with the official SDK's key names."""
 
     timeout_in_seconds: float
+    """Each connect and each read (the client's ``timeout`` for this call)."""
+    deadline_in_seconds: float
+    """The whole call, retries included (the client's ``deadline`` for this call)."""
     max_retries: int
     additional_headers: Mapping[str, str]
     additional_query_parameters: Mapping[str, str]
@@ -55,6 +58,7 @@ def build_request(
         params=query or None,
         body=body,
         timeout=opts.get("timeout_in_seconds"),
+        deadline=opts.get("deadline_in_seconds"),
         max_retries=opts.get("max_retries"),
         on_upload_progress=on_upload_progress,
         headers=opts.get("additional_headers"),

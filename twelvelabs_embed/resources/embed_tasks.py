@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import datetime as dt
 import inspect
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
@@ -52,6 +53,18 @@ StatusCallback = Callable[[TasksStatusResponse], Awaitable[None] | None]
 """Called with each polled status; may be a plain function or a coroutine function."""
 ProgressCallback = Callable[[JobProgress], Awaitable[None] | None]
 """Called with a :class:`JobProgress` after every state change of a bulk job."""
+
+
+DEFAULT_LIST_WINDOW = dt.timedelta(days=rules.RETENTION_DAYS)
+"""The platform lists the last 7 days when no range is given."""
+
+
+def _rfc3339(when: dt.datetime) -> str:
+    """UTC, milliseconds, ``Z``: ``2026-03-01T12:00:00.123Z``."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    text = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return text[:-3] + "Z"
 
 
 class CreateEmbeddingsTaskVideoParams(TypedDict, total=False):
@@ -159,12 +172,15 @@ class AsyncTasksClient:
         """Tasks, newest first (the last 7 days unless a range is given).
 
         Returns the first requested page; ``async for task in pager`` walks the rest.
+        Without an ``ended_at``, the pages after the first are asked for up to the newest
+        task of the first page (and, without a ``started_at``, from 7 days before it), so
+        tasks created during the walk neither repeat nor push others out of it.
         """
+        window = {"started_at": started_at, "ended_at": ended_at}
 
         async def fetch(number: int) -> TasksListResponse:
             raw = await self.with_raw_response.list(
-                started_at=started_at,
-                ended_at=ended_at,
+                **window,
                 status=status,
                 page=number,
                 page_limit=page_limit,
@@ -172,7 +188,13 @@ class AsyncTasksClient:
             )
             return raw.data
 
-        return AsyncPager(await fetch(page), page, fetch)
+        first = await fetch(page)
+        newest = first.data[0].created_at if first.data else None
+        if ended_at is None and newest is not None:
+            window["ended_at"] = _rfc3339(newest)
+            if started_at is None:
+                window["started_at"] = _rfc3339(newest - DEFAULT_LIST_WINDOW)
+        return AsyncPager(first, page, fetch)
 
     async def wait_for_done(
         self,

@@ -4,7 +4,9 @@
 (``AsyncPager[MediaEmbeddingTask]`` for ``tasks.list``). Unlike the official pager
 (``has_next`` always true, one empty request past the end, endless on a server that
 ignores ``page``), this one stops at ``page_info.total_page``, at the first empty page,
-or at a page that repeats the previous one.
+or at a page that repeats the previous one, and never yields the same id twice in one
+walk (page numbers shift when items are created meanwhile; ``tasks.list`` also pins the
+walk to the moment it started, issue #20 item 12).
 """
 
 from __future__ import annotations
@@ -101,8 +103,14 @@ class AsyncPager(Generic[ItemT]):
             pager = await pager.next_page()
 
     async def iter_items(self) -> AsyncIterator[ItemT]:
+        """Every item from this page on, each id once per walk."""
+        yielded: set[str] = set()
         async for pager in self.iter_pages():
             for item in pager.items:
+                if item.id is not None:
+                    if item.id in yielded:
+                        continue
+                    yielded.add(item.id)
                 yield item
 
     def __aiter__(self) -> AsyncIterator[ItemT]:

@@ -20,6 +20,7 @@ from ..app_keys import SETTINGS
 from ..settings import API_PREFIX, API_VERSION
 from .bodies import error_body, v2_error_body
 from .problems import ApiProblem
+from .server import OverloadLog
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     v2 = wants_v2_errors(request)
     try:
         response = await handler(request)
+        if OUT_OF_FILES.active:
+            OUT_OF_FILES.clear()
     except ConnectionResetError:
         if not _client_gone(request):
             internal = _internal_error(request, request_id)
@@ -79,14 +82,16 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             response = web.Response(status=CLIENT_CLOSED_REQUEST)  # never sent
     except ApiProblem as p:
         response = json_error(p.status, p.code, p.message, v2=v2, details=p.details)
-        if p.code == "video_filesize_too_large":
-            response.force_close()  # do not read the rest of an oversized upload
+        if p.code == "video_filesize_too_large" or p.status in (408, 413):
+            response.force_close()  # do not read the rest of an oversized or slow body
     except (OSError, sqlite3.OperationalError) as exc:
-        storage = storage_problem(exc)
+        storage = out_of_files_problem(exc)  # logged once per episode, not per request
         if storage is None:
-            storage = _internal_error(request, request_id)
-        else:
-            log.error("request %s %s: %s (%s)", request.method, request.path, storage, exc)
+            storage = storage_problem(exc)
+            if storage is None:
+                storage = _internal_error(request, request_id)
+            else:
+                log.error("request %s %s: %s (%s)", request.method, request.path, storage, exc)
         response = json_error(storage.status, storage.code, storage.message, v2=v2)
         response.force_close()  # the rest of an upload may still be on its way
     except web.HTTPException as exc:
@@ -119,6 +124,18 @@ def _internal_error(request: web.Request, request_id: str) -> ApiProblem:
 
 
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+OUT_OF_FILES = OverloadLog("the engine ran out of file descriptors")
+
+
+def out_of_files_problem(exc: BaseException) -> ApiProblem | None:
+    """503 (logged once per episode, not per request) when the process or the system is
+    out of file descriptors; ``None`` for any other error."""
+    if not isinstance(exc, OSError) or exc.errno not in (errno.EMFILE, errno.ENFILE):
+        return None
+    OUT_OF_FILES.hit(str(exc.strerror))
+    return ApiProblem(
+        503, "service_unavailable", "The engine is out of open files right now; retry shortly."
+    )
 
 
 def storage_problem(exc: BaseException) -> ApiProblem | None:

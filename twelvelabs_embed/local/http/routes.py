@@ -6,8 +6,11 @@ from aiohttp import web
 
 from ..settings import API_PREFIX, CONTROL_PREFIX
 from . import assets, control, multipart_uploads, v1_embed, v1_tasks, v2_embed, v2_tasks
+from .admission import expect_continue
 from .openapi import serve_openapi
 
+BODY = {"expect_handler": expect_continue}
+"""Routes that take a body refuse a bad key or an oversized body before inviting it."""
 UPLOAD_CHUNK = "upload_chunk"
 """The presigned chunk PUT: signed, so it is the one API route without ``x-api-key``."""
 
@@ -16,15 +19,17 @@ def setup_routes(app: web.Application, *, control: bool = False) -> None:
     """The API's routes, named as fault rules and rate limits match them; with
     ``control``, the ``/_engine/`` control plane too."""
     r = app.router
-    r.add_post(f"{API_PREFIX}/embed/tasks", v1_tasks.create_task, name="create_task")
+    r.add_post(f"{API_PREFIX}/embed/tasks", v1_tasks.create_task, name="create_task", **BODY)
     r.add_get(f"{API_PREFIX}/embed/tasks", v1_tasks.list_tasks, name="list_tasks")
     r.add_get(
         f"{API_PREFIX}/embed/tasks/{{task_id}}/status", v1_tasks.task_status, name="task_status"
     )
     r.add_get(f"{API_PREFIX}/embed/tasks/{{task_id}}", v1_tasks.retrieve_task, name="retrieve_task")
-    r.add_post(f"{API_PREFIX}/embed", v1_embed.create_embedding, name="create_embedding")
-    r.add_post(f"{API_PREFIX}/embed-v2", v2_embed.create_embeddings, name="create_embeddings_v2")
-    r.add_post(f"{API_PREFIX}/embed-v2/tasks", v2_tasks.create_task, name="create_task_v2")
+    r.add_post(f"{API_PREFIX}/embed", v1_embed.create_embedding, name="create_embedding", **BODY)
+    r.add_post(
+        f"{API_PREFIX}/embed-v2", v2_embed.create_embeddings, name="create_embeddings_v2", **BODY
+    )
+    r.add_post(f"{API_PREFIX}/embed-v2/tasks", v2_tasks.create_task, name="create_task_v2", **BODY)
     r.add_get(f"{API_PREFIX}/embed-v2/tasks", v2_tasks.list_tasks, name="list_tasks_v2")
     r.add_get(
         f"{API_PREFIX}/embed-v2/tasks/{{task_id}}", v2_tasks.retrieve_task, name="retrieve_task_v2"

@@ -23,6 +23,8 @@ from ... import video_rules
 from ..._aio import to_thread
 from ..intake import CreateForm
 from ..settings import discard
+from ..upload_space import UploadHold, UploadSpace
+from .admission import check_declared_size
 from .problems import ApiProblem, bad_request, from_violations, invalid
 
 TEXT_FIELD_LIMIT = 64 * 1024
@@ -78,9 +80,11 @@ def _write(f: BinaryIO, digest: Any, data: bytes) -> None:
     digest.update(data)
 
 
-async def _save_file(part: BodyPartReader, dest: Path, max_size: int) -> tuple[int, str]:
-    """Stream one file part to ``dest``; refuses past ``max_size`` and removes the file.
-    Returns its size and SHA-256 (hex)."""
+async def _save_file(
+    part: BodyPartReader, dest: Path, max_size: int, hold: UploadHold | None
+) -> tuple[int, str]:
+    """Stream one file part to ``dest``; refuses past ``max_size`` (or past what uploads
+    in flight may hold, ``hold``) and removes the file. Returns its size and SHA-256 (hex)."""
     size = 0
     digest = hashlib.sha256()
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +96,8 @@ async def _save_file(part: BodyPartReader, dest: Path, max_size: int) -> tuple[i
             if size > max_size:
                 raise from_violations(video_rules.check_file_size(size, max_size, lower_bound=True))
             batch += chunk
+            if hold is not None:
+                hold.grow_to(size)
             if len(batch) >= WRITE_BATCH:
                 await to_thread(_write, f, digest, bytes(batch))
                 batch.clear()
@@ -114,21 +120,30 @@ def _check_content_type(request: web.Request) -> bool:
     )
 
 
-async def read_create_form(request: web.Request, upload_path: Path, max_size: int) -> CreateForm:
+async def read_create_form(
+    request: web.Request, upload_path: Path, max_size: int, space: UploadSpace | None = None
+) -> CreateForm:
     """Parse the form; the video (if any) is written to ``upload_path``.
 
     Raises:
-        ApiProblem: 400 with the platform code for a malformed body or a too-large file.
-            Nothing is left at ``upload_path`` when it raises.
+        ApiProblem: 400 with the platform code for a malformed body or a too-large file
+            (declared too large: before the body is read); 503/507 when the disk for
+            uploads in flight is used up. Nothing is left at ``upload_path`` when it raises.
     """
+    check_declared_size(request)  # before a byte of the body is read
     try:
-        return await _read(request, upload_path, max_size)
+        if space is None:
+            return await _read(request, upload_path, max_size, None)
+        with space.hold(request.content_length) as hold:
+            return await _read(request, upload_path, max_size, hold)
     except BaseException:
         discard(upload_path)
         raise
 
 
-async def _read(request: web.Request, upload_path: Path, max_size: int) -> CreateForm:
+async def _read(
+    request: web.Request, upload_path: Path, max_size: int, hold: UploadHold | None
+) -> CreateForm:
     fields: dict[str, str] = {}
     scopes: list[str] = []
     file_size, has_file, filename, sha256 = 0, False, None, None
@@ -149,7 +164,7 @@ async def _read(request: web.Request, upload_path: Path, max_size: int) -> Creat
                     if fields.get("video_url") or has_file:
                         await _drain(part)  # the URL wins; a second file is ignored
                         continue
-                    file_size, sha256 = await _save_file(part, upload_path, max_size)
+                    file_size, sha256 = await _save_file(part, upload_path, max_size, hold)
                     filename = safe_filename(part.filename)
                     # An empty part without a filename is an explicit "no file" (None).
                     has_file = file_size > 0 or part.filename is not None

@@ -10,7 +10,16 @@ from aiohttp import web
 
 from ... import video_rules
 from ..._aio import to_thread
-from ..app_keys import CLOCK, CREATE_FORM, CREATED_TASK, INTAKE, SETTINGS, STORE, TOUCHED_TASK
+from ..app_keys import (
+    CLOCK,
+    CREATE_FORM,
+    CREATED_TASK,
+    INTAKE,
+    SETTINGS,
+    STORE,
+    TOUCHED_TASK,
+    UPLOAD_SPACE,
+)
 from ..store import TaskRecord
 from . import bodies
 from .list_query import read_list_query
@@ -41,7 +50,9 @@ async def create_task(request: web.Request) -> web.Response:
     intake = request.app[INTAKE]
     task_id = intake.new_task_id()
     upload = intake.upload_path(task_id)
-    form = await read_create_form(request, upload, request.app[SETTINGS].max_file_size)
+    form = await read_create_form(
+        request, upload, request.app[SETTINGS].max_file_size, request.app[UPLOAD_SPACE]
+    )
     request[CREATE_FORM] = form
     request[CREATED_TASK] = await intake.accept(task_id, form)
     request[TOUCHED_TASK] = task_id

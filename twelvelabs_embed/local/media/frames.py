@@ -18,6 +18,12 @@ slow for the engine, so :func:`read_media` decodes only what the targets need:
 FFmpeg's own threads decode; each kept frame is scaled once, inside FFmpeg (area
 averaging), straight to the encoder's square. Every FFmpeg failure becomes
 :class:`~twelvelabs_embed.media_probe.ProbeFailed`.
+
+Whatever a file claims, the work stays bounded (:mod:`twelvelabs_embed.rules.decode_limits`):
+no decoder allocates a picture over the cap, every decoded frame is checked against the
+resolution limit, the pixels decoded for one file stay within its budget, and a video
+needs enough frames to back its duration; each refusal is a
+:class:`~twelvelabs_embed.errors.DecodeRefused` with the code and message to show.
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from ...media_probe import ProbeFailed
+from ...media_probe import DECODER_OPTIONS, OPEN_OPTIONS, ProbeFailed, declared_duration, refuse
+from ...rules import decode_limits as D
 
 AUDIO_RATE = 16_000
 DENSE_KEY_SHARE = 0.25
@@ -68,7 +75,7 @@ class _Pick:
 
 def _open(path: str | os.PathLike[str]) -> Any:
     try:
-        return av.open(os.fspath(path), metadata_errors="ignore")
+        return av.open(os.fspath(path), metadata_errors="ignore", options=OPEN_OPTIONS)
     except _DECODE_ERRORS as exc:
         raise ProbeFailed(f"cannot open the file as media: {exc}") from exc
 
@@ -79,11 +86,12 @@ def _start_sec(stream: Any) -> float:
     return 0.0
 
 
-def _keyframe_times(container: Any, stream: Any) -> list[float]:
+def _keyframe_times(container: Any, stream: Any) -> tuple[list[float], int]:
     """Keyframe times (absolute seconds, sorted), for planning only (frames are matched by
-    their decoded times). From the container's index when it has one: MP4 indexes by
-    decode time, so the entries are shifted to start at the stream's start. Otherwise by
-    demuxing the stream without decoding."""
+    their decoded times), and how many packets were seen (index entries or demuxed).
+    From the container's index when it has one: MP4 indexes by decode time, so the
+    entries are shifted to start at the stream's start. Otherwise by demuxing the stream
+    without decoding."""
     tb = stream.time_base
     try:
         entries = stream.index_entries
@@ -92,13 +100,48 @@ def _keyframe_times(container: Any, stream: Any) -> list[float]:
         keys = []
     if keys:
         shift = (stream.start_time or 0) - entries[0].timestamp
-        return sorted(float((k + shift) * tb) for k in keys)
+        return sorted(float((k + shift) * tb) for k in keys), len(entries)
     times = []
+    packets = 0
     for packet in container.demux(stream):
+        packets += 1 if packet.size else 0
         if packet.is_keyframe and packet.pts is not None:
             times.append(float(packet.pts * tb))
     times.sort()
-    return times
+    return times, packets
+
+
+def _check_frames_back_duration(container: Any, stream: Any, known: int) -> None:
+    """Refuse a duration the video's frames cannot back; counts packets (demuxing, no
+    decoding, stopping once there are enough) only when ``known`` is too few."""
+    duration = declared_duration(container, stream)
+    needed = D.check_frames_back_duration(known, duration)
+    if not needed:
+        return
+    count = 0
+    for packet in container.demux(stream):
+        count += 1 if packet.size else 0
+        if not D.check_frames_back_duration(count, duration):
+            return
+    raise refuse(D.check_frames_back_duration(count, duration)[0])
+
+
+class _Budget:
+    """Counts decoded pixels against the file's budget and checks every frame's size."""
+
+    def __init__(self, budget: int, video: bool) -> None:
+        self.left = budget
+        self.budget = budget
+        self.video = video
+
+    def take(self, frame: Any) -> None:
+        self.left -= frame.width * frame.height
+        if self.left < 0:
+            raise refuse(D.over_budget(self.budget))
+        if self.video:
+            found = D.check_video_frame(frame.width, frame.height)
+            if found:
+                raise refuse(found[0])
 
 
 _Window = tuple[float, float, float]
@@ -161,12 +204,13 @@ def read_frames(
     size: int = 96,
     tolerance: float = 0.5,
     fast: bool = True,
+    video: bool = True,
 ) -> Frames:
     """One small RGB frame per target time (seconds from the start of the video stream).
 
     See :func:`read_media`, of which this is the video half.
     """
-    frames, _ = read_media(path, targets, size=size, tolerance=tolerance, fast=fast)
+    frames, _ = read_media(path, targets, size=size, tolerance=tolerance, fast=fast, video=video)
     return frames
 
 
@@ -179,6 +223,7 @@ def read_media(
     fast: bool = True,
     audio: tuple[float, float] | None = None,
     rate: int = AUDIO_RATE,
+    video: bool = True,
 ) -> tuple[Frames, np.ndarray | None]:
     """Frames at ``targets`` and, when ``audio`` = (start, end) is given, that range of
     the first audio stream, from one opening of the file.
@@ -193,8 +238,11 @@ def read_media(
         fast: skip the deblocking filter, invisible after downscaling and ~25% faster.
         audio: seconds from the video start; the samples come back as by
             :func:`read_audio` (``None`` without an audio stream).
+        video: hold every frame to the platform's video resolution limit and the file
+            to enough frames for its duration (``False`` for a still image).
 
     Raises:
+        DecodeRefused: a limit of :mod:`~twelvelabs_embed.rules.decode_limits` was hit.
         ProbeFailed: no video stream, or decoding fails, or nothing decodes.
     """
     if list(targets) != sorted(targets):
@@ -202,9 +250,12 @@ def read_media(
     container = _open(path)
     try:
         with container:
-            return _MediaReader(container, size, tolerance, fast).read(targets, audio, rate)
+            reader = _MediaReader(container, size, tolerance, fast, video, os.path.getsize(path))
+            return reader.read(targets, audio, rate)
     except ProbeFailed:
         raise
+    except av.ArgumentError as exc:  # the decoder refused a picture over the cap
+        raise refuse(D.picture_refused()) from exc
     except _DECODE_ERRORS as exc:
         raise ProbeFailed(f"decoding failed: {exc}") from exc
 
@@ -212,7 +263,9 @@ def read_media(
 class _MediaReader:
     """One open container: plans which frames serve which targets, then decodes them."""
 
-    def __init__(self, container: Any, size: int, tol: float, fast: bool) -> None:
+    def __init__(
+        self, container: Any, size: int, tol: float, fast: bool, video: bool, file_size: int
+    ) -> None:
         if not container.streams.video:
             raise ProbeFailed("no video stream")
         self.container = container
@@ -220,10 +273,18 @@ class _MediaReader:
         self.size, self.tol = size, tol
         self.scaler = VideoReformatter()
         self.t0 = _start_sec(stream)
-        self.keyframes = _keyframe_times(container, stream)
+        self.keyframes, seen = _keyframe_times(container, stream)
+        if video:
+            _check_frames_back_duration(container, stream, max(seen, stream.frames or 0))
+        duration = declared_duration(container, stream)
+        self.budget = _Budget(D.decode_budget(duration, file_size), video)
         stream.thread_type = "AUTO"
+        options = dict(DECODER_OPTIONS)
+        if video:  # no video frame may be bigger than the platform's largest: refuse unallocated
+            options["max_pixels"] = str(D.MAX_VIDEO_FRAME_PIXELS)
         if fast:
-            stream.codec_context.options = {"skip_loop_filter": "all"}
+            options["skip_loop_filter"] = "all"
+        stream.codec_context.options = options
 
     def read(
         self, targets: Sequence[float], audio: tuple[float, float] | None, rate: int
@@ -306,6 +367,7 @@ class _MediaReader:
                 if video_done:
                     continue
                 for frame in packet.decode():
+                    self.budget.take(frame)
                     if frame.time is None:
                         continue
                     t = float(frame.time)
@@ -334,6 +396,7 @@ class _MediaReader:
         for key in sorted({k for i in idx if (k := planned[i]) is not None}):
             _seek(self.container, stream, self.keyframes, key)
             for frame in self.container.decode(stream):
+                self.budget.take(frame)
                 if frame.time is not None:
                     self._offer(frame, float(frame.time), idx, windows, picks)
                     break
@@ -365,6 +428,7 @@ class _MediaReader:
                 decoder = container.decode(stream)
             found = None
             for frame in decoder:
+                self.budget.take(frame)
                 last = frame
                 if frame.time is None or frame.time >= want:
                     found = frame

@@ -13,7 +13,7 @@ import attrs
 import numpy as np
 
 from ... import video_rules
-from ...media_probe import ProbeFailed, probe_video
+from ...media_probe import DecodeRefused, ProbeFailed, probe_video
 from .files import MEDIA_FILE
 
 SegmentRow = tuple[float, float, str, str, bytes]
@@ -60,6 +60,8 @@ def probe(path: str) -> video_rules.VideoFacts:
     """``media_probe.probe_video`` with decode failures as ``JobRefused``."""
     try:
         return probe_video(path)
+    except DecodeRefused as exc:
+        raise JobRefused(exc.code, exc.message) from exc
     except ProbeFailed as exc:
         raise JobRefused.of([video_rules.file_broken()]) from exc
 
@@ -97,6 +99,8 @@ def embed_task(spec: JobSpec) -> JobResult:
     plan = ClipPlan(spec.path, spec.model_name, tuple(clips), spec.scopes, spec.encoder)
     try:
         vectors = embed_video(plan)
+    except DecodeRefused as exc:
+        raise JobRefused(exc.code, exc.message) from exc
     except ProbeFailed as exc:
         raise JobRefused.of([video_rules.file_broken()]) from exc
     rows: list[SegmentRow] = []

@@ -220,7 +220,7 @@ def image_vector(
         raise _refuse(found)
     encoder = load_encoder(encoder_spec)
     try:
-        frames = read_frames(path, [0.0], size=encoder.frame_size, tolerance=0.5)
+        frames = read_frames(path, [0.0], size=encoder.frame_size, tolerance=0.5, video=False)
     except ProbeFailed as exc:
         raise JobRefused("parameter_invalid", f"{L.TASK_FAILED_MEDIA} ({exc})") from exc
     d = encoder.encode_frames(np.repeat(frames.images[:1], SAMPLES_PER_CLIP, axis=0))

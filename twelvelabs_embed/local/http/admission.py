@@ -1,0 +1,74 @@
+"""Whether a request body may come in at all, decided before it is read (issue #20 item 10).
+
+- ``Expect: 100-continue``: aiohttp answers "continue" before any handler or middleware
+  runs, so a client that declares 100 GB is invited to send it. :func:`expect_continue`
+  (every POST route's expect handler) refuses a missing or wrong key, and a declared body
+  larger than anything the engine takes, *instead* of inviting the body.
+- A declared body over the limit without ``Expect`` is refused before it is read too
+  (:func:`check_declared_size`); the disk all uploads in flight may hold together is
+  :class:`~twelvelabs_embed.local.upload_space.UploadSpace`'s concern.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import HttpVersion11, web
+
+from ... import video_rules
+from ..app_keys import SETTINGS
+from .middlewares import OPEN_PATHS, json_error, wants_v2_errors
+from .problems import ApiProblem, from_violations
+
+FORM_OVERHEAD = 16 * 1024 * 1024
+"""Bytes a form may carry beside its file (text fields, part headers, boundaries)."""
+
+
+def body_limit(request: web.Request) -> int:
+    """The largest body any route takes: the biggest file, plus the form around it."""
+    return request.app[SETTINGS].max_file_size + FORM_OVERHEAD
+
+
+async def expect_continue(request: web.Request) -> web.StreamResponse | None:
+    """The expect handler: refuse now (a final response, no body read) or say continue."""
+    if request.headers.get("Expect", "").lower() != "100-continue":
+        return json_error(417, "expectation_failed", "Only `Expect: 100-continue` is supported.")
+    v2 = wants_v2_errors(request)
+    expected = request.app[SETTINGS].api_key
+    if expected is not None and request.path not in OPEN_PATHS:
+        sent = request.headers.get("x-api-key", "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(sent, expected.encode("utf-8", "surrogateescape")):
+            response = json_error(
+                401,
+                "api_key_invalid",
+                "API Key is either invalid or expired. Please check your API key and try again.",
+                v2=v2,
+            )
+            response.force_close()
+            return response
+    declared = request.content_length
+    if declared is not None and declared > body_limit(request):
+        p = file_too_large(request)
+        response = json_error(p.status, p.code, p.message, v2=v2)
+        response.force_close()
+        return response
+    if request.version == HttpVersion11:  # as aiohttp's own expect handler does
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0
+    return None
+
+
+def file_too_large(request: web.Request) -> ApiProblem:
+    limit = request.app[SETTINGS].max_file_size
+    return from_violations(video_rules.check_file_size(limit + 1, limit, lower_bound=True))
+
+
+def check_declared_size(request: web.Request) -> None:
+    """Refuse a declared body over :func:`body_limit` before reading it (no ``Expect``).
+
+    Raises:
+        ApiProblem: the platform's "file too large" refusal.
+    """
+    declared = request.content_length
+    if declared is not None and declared > body_limit(request):
+        raise file_too_large(request)
