@@ -68,9 +68,3 @@ async def engine_client(double: EngineDouble) -> AsyncIterator[AsyncTwelveLabs]:
     ``client`` to it)."""
     async with make_client(double) as c:
         yield c
-
-
-@pytest.fixture
-def fake_client(client: AsyncTwelveLabs) -> AsyncTwelveLabs:
-    """The name tests/client/test_v2.py uses for the fake platform's client."""
-    return client
