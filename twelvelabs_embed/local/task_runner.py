@@ -12,7 +12,6 @@ of truth: the queue only holds ids, so a restart simply re-queues every task sti
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ from .executors.base import ExecutorClosed, MediaExecutor, WorkerCrashed, Worker
 from .media.task_job import JobRefused, JobSpec, embed_task
 from .settings import EngineSettings, discard
 from .store import TaskRecord, TaskStore
+from .task_queue import TaskQueue
 from .url_fetch import FetchFailed
 
 log = logging.getLogger(__name__)
@@ -59,13 +59,11 @@ class TaskRunner:
         self._clock = clock
         self._lifecycle = lifecycle
         self.on_ready: Callable[[TaskRecord, float], None] | None = None
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._queue = TaskQueue()
+        self.idle = self._queue.idle
         self._consumers: list[asyncio.Task[None]] = []
         self._purger: asyncio.Task[None] | None = None
-        self._pending = 0
         self._stopping = False
-        self.idle = asyncio.Event()
-        self.idle.set()
 
     async def start(self) -> None:
         """Purge expired tasks, re-queue unfinished ones, remove orphaned media files,
@@ -89,18 +87,7 @@ class TaskRunner:
         self._purger = None
 
     def submit(self, task_id: str) -> None:
-        self._pending += 1
-        self.idle.clear()
-        self._queue.put_nowait(task_id)
-
-    def _resume(self, task_id: str) -> None:
-        """A delayed task's turn: it was counted as pending all along."""
-        self._queue.put_nowait(task_id)
-
-    def _done_one(self) -> None:
-        self._pending -= 1
-        if self._pending == 0:
-            self.idle.set()
+        self._queue.submit(task_id)
 
     # --- the v1 task family, for the control plane ------------------------------------
 
@@ -162,30 +149,15 @@ class TaskRunner:
                 log.exception("retention purge failed")
 
     async def _consume(self) -> None:
-        while True:
-            task_id = await self._queue.get()
-            decision = self._lifecycle.decide(task_id, self.submit)
-            if decision != "run":
-                if isinstance(decision, float):  # still pending: back in the queue later
-                    asyncio.get_running_loop().call_later(decision, self._resume, task_id)
-                else:  # parked until released: handed back through submit()
-                    self._done_one()
-                continue
-            try:
-                await self._process(task_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("task %s: unexpected error", task_id)
-                with contextlib.suppress(Exception):
-                    await self._store.mark_failed(
-                        task_id,
-                        "internal_error",
-                        "The engine failed while processing the video.",
-                        at_ms=self._clock.now_ms(),
-                    )
-            finally:
-                self._done_one()
+        await self._queue.consume(self._lifecycle, self._process, self._fail_unexpectedly)
+
+    async def _fail_unexpectedly(self, task_id: str) -> bool:
+        return await self._store.mark_failed(
+            task_id,
+            "internal_error",
+            "The engine failed while processing the video.",
+            at_ms=self._clock.now_ms(),
+        )
 
     async def _process(self, task_id: str, *, download_here: bool = False) -> None:
         task = await self._store.get(task_id)
@@ -230,11 +202,10 @@ class TaskRunner:
                 elif not self._stopping:
                     self.submit(task.id)
             finally:
-                self._done_one()
+                self._queue.done_one()
 
         if self._downloads.start(task.input_url, self._download_path(task.id), done):
-            self._pending += 1
-            self.idle.clear()
+            self._queue.hold()
 
     async def _download(self, task: TaskRecord) -> None:
         """Download now, in this coroutine (``force_complete``); a failure fails the task."""

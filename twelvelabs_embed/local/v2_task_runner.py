@@ -11,7 +11,6 @@ platform's own ``error.message`` wording, with the engine's reason after it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from .executors.base import ExecutorClosed, MediaExecutor, WorkerCrashed, Worker
 from .media.task_job import JobRefused
 from .media.v2_vectors import AvResult, combined_vector, embed_av
 from .settings import EngineSettings, discard
+from .task_queue import TaskQueue
 from .url_fetch import FetchFailed
 from .v2_store import DataTuple, V2TaskRecord, V2TaskStore
 from .v2_work import av_spec, combined_spec, plan_from_json
@@ -58,11 +58,9 @@ class V2TaskRunner:
         self._executor = executor
         self._downloads = downloads
         self._stopping = False
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._queue = TaskQueue()
+        self.idle = self._queue.idle
         self._tasks: list[asyncio.Task[None]] = []
-        self._pending = 0
-        self.idle = asyncio.Event()
-        self.idle.set()
 
     async def start(self) -> None:
         await self.purge()
@@ -80,18 +78,7 @@ class V2TaskRunner:
         self._tasks.clear()
 
     def submit(self, task_id: str) -> None:
-        self._pending += 1
-        self.idle.clear()
-        self._queue.put_nowait(task_id)
-
-    def _resume(self, task_id: str) -> None:
-        """A delayed task's turn: it was counted as pending all along."""
-        self._queue.put_nowait(task_id)
-
-    def _done_one(self) -> None:
-        self._pending -= 1
-        if self._pending == 0:
-            self.idle.set()
+        self._queue.submit(task_id)
 
     # --- the v2 task family, for the control plane ------------------------------------
 
@@ -133,29 +120,12 @@ class V2TaskRunner:
                 log.exception("v2 retention purge failed")
 
     async def _consume(self) -> None:
-        while True:
-            task_id = await self._queue.get()
-            decision = self._lifecycle.decide(task_id, self.submit)
-            if decision != "run":
-                if isinstance(decision, float):  # still pending: back in the queue later
-                    asyncio.get_running_loop().call_later(decision, self._resume, task_id)
-                else:  # parked until released: handed back through submit()
-                    self._done_one()
-                continue
-            try:
-                await self._process(task_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("v2 task %s: unexpected error", task_id)
-                with contextlib.suppress(Exception):
-                    await self._store.mark_failed(
-                        self._clock.now_ms(),
-                        task_id,
-                        "The embedding task failed. Please try again later.",
-                    )
-            finally:
-                self._done_one()
+        await self._queue.consume(self._lifecycle, self._process, self._fail_unexpectedly)
+
+    async def _fail_unexpectedly(self, task_id: str) -> object:
+        return await self._store.mark_failed(
+            self._clock.now_ms(), task_id, "The embedding task failed. Please try again later."
+        )
 
     async def _process(self, task_id: str, *, download_here: bool = False) -> None:
         task = await self._store.get(task_id)
@@ -200,11 +170,10 @@ class V2TaskRunner:
                 elif not self._stopping:
                     self.submit(task_id)
             finally:
-                self._done_one()
+                self._queue.done_one()
 
         if self._downloads.start(url, dest, done):
-            self._pending += 1
-            self.idle.clear()
+            self._queue.hold()
 
     async def _fetch_failed(self, task_id: str, exc: FetchFailed) -> None:
         await self._store.mark_failed(
