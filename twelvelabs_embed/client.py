@@ -4,17 +4,19 @@ environment, then the default."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
 from ._local_client import LocalClientContext
 from ._transport import MAX_RESPONSE_BYTES, Transport
+from ._upload import UploadProgress as BytesProgress
 from .errors import TwelveLabsError
 from .resources.assets import AsyncAssetsClient
 from .resources.embed import AsyncEmbedClient
 from .resources.multipart_upload import AsyncMultipartUploadClient
+from .types.assets import UploadProgress as AssetUploadProgress
 
 DEFAULT_BASE_URL = "https://api.twelvelabs.io/v1.3"
 API_KEY_ENV = "TWELVE_LABS_API_KEY"
@@ -96,9 +98,22 @@ class AsyncTwelveLabs:
         )
         self.assets = AsyncAssetsClient(self._transport)
 
-        async def upload_asset(path: Path, media_type: str) -> str:
-            # a local file over the base64 allowance of a v2 request goes up as an asset
-            return (await self.assets.upload(path, file_type=media_type)).asset_id
+        async def upload_asset(
+            path: Path, media_type: str, on_bytes: BytesProgress | None = None
+        ) -> str:
+            # a local file over the base64 allowance of a v2 request goes up as an asset;
+            # its bytes (confirmed and in flight) reach the caller as a task upload's do
+            callback = None
+            if on_bytes is not None:
+                tell = on_bytes
+
+                def callback(p: AssetUploadProgress) -> Awaitable[None] | None:
+                    return tell(p.completed_bytes + p.in_flight_bytes, p.total_bytes)
+
+            result = await self.assets.upload(
+                path, file_type=media_type, progress_callback=callback
+            )
+            return result.asset_id
 
         self.embed = AsyncEmbedClient(self._transport, preflight=preflight, upload=upload_asset)
         self.multipart_upload = AsyncMultipartUploadClient(self._transport)

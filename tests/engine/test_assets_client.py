@@ -252,3 +252,22 @@ async def test_a_v2_file_over_the_base64_allowance_goes_up_as_an_asset(
     (event,) = events
     assert event.sent_as == "asset_id" and event.asset_id
     assert (await client.assets.retrieve(event.asset_id)).status == "ready"
+
+
+async def test_a_v2_task_reports_the_bytes_of_its_asset_upload(
+    eng: LocalEngine, client: AsyncTwelveLabs, media: dict[str, Path], tmp_path: Path
+) -> None:
+    """A bulk job's progress line counts the bytes of uploads in flight through the create's
+    ``on_upload_progress``; a v2 input that goes up as an asset reports them there too."""
+    big = sparse_padded(media["good"], tmp_path / "big.mp4", 37 * 1024 * 1024)
+    seen: list[tuple[int, int | None]] = []
+    task = await client.embed.v_2.tasks.create(
+        input_type="video", model_name="marengo3.0", video={"media_source": big},
+        on_upload_progress=lambda sent, total: seen.append((sent, total)),
+    )  # fmt: skip
+    assert task.id
+    size = big.stat().st_size
+    # the asset's bytes come first (all confirmed), then the small JSON create body's
+    asset_part = [p for p in seen if p[1] == size]
+    assert asset_part and asset_part[-1] == (size, size)
+    assert seen.index(asset_part[-1]) < len(seen) - 1

@@ -33,6 +33,7 @@ async def prepare_body(
     *,
     upload: AssetUpload | None,
     on_media_source: MediaSourceCallback | None,
+    on_upload_progress: UploadProgress | None = None,
 ) -> dict[str, Any]:
     """The wire body for ``fields`` (attrs requests or dicts), local files resolved,
     checked by the rules.
@@ -43,7 +44,11 @@ async def prepare_body(
     """
     body = {k: request_to_wire(v) for k, v in fields.items() if v is not None}
     body = await resolve_local_sources(
-        body, mode=mode, upload=upload, on_media_source=on_media_source
+        body,
+        mode=mode,
+        upload=upload,
+        on_media_source=on_media_source,
+        on_bytes=on_upload_progress,
     )
     req, found = parse_request(body, mode)
     if req is not None:
@@ -96,6 +101,7 @@ class AsyncRawV2Client:
             },
             upload=self._upload,
             on_media_source=on_media_source,
+            on_upload_progress=on_upload_progress,
         )
         request = build_request(
             "POST",
@@ -175,6 +181,7 @@ class AsyncRawV2TasksClient:
             },
             upload=self._upload,
             on_media_source=on_media_source,
+            on_upload_progress=on_upload_progress,
         )
         request = build_request(
             "POST",

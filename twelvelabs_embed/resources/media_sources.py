@@ -21,6 +21,7 @@ from typing import Any, Literal
 import anyio.to_thread
 import attrs
 
+from .._upload import UploadProgress as BytesProgress
 from ..errors import FileTooLargeForBase64Error
 from ..rules import embed_v2_limits as L
 
@@ -39,8 +40,9 @@ class MediaSourceEvent:
 
 
 MediaSourceCallback = Callable[[MediaSourceEvent], Awaitable[None] | None]
-AssetUpload = Callable[[Path, str], Awaitable[str]]
-"""``upload(path, media_type) -> asset_id`` of a ``ready`` asset (the assets API)."""
+AssetUpload = Callable[[Path, str, "BytesProgress | None"], Awaitable[str]]
+"""``upload(path, media_type, on_bytes) -> asset_id`` of a ``ready`` asset (the assets API);
+``on_bytes(sent, total)`` follows the upload, as a task upload's progress does."""
 
 
 def local_path(value: Any) -> Path | None:
@@ -71,6 +73,7 @@ async def _resolve(
     mode: str,
     upload: AssetUpload | None,
     on_media_source: MediaSourceCallback | None,
+    on_bytes: BytesProgress | None = None,
 ) -> Any:
     path = local_path(value)
     if path is None:
@@ -90,7 +93,7 @@ async def _resolve(
             size=size,
             limit=limit,
         )
-    asset_id = await upload(path, kind)
+    asset_id = await upload(path, kind, on_bytes)
     await _tell(on_media_source, MediaSourceEvent(str(path), size, "asset_id", limit, asset_id))
     return {"asset_id": asset_id}
 
@@ -101,6 +104,7 @@ async def resolve_local_sources(
     mode: str,
     upload: AssetUpload | None = None,
     on_media_source: MediaSourceCallback | None = None,
+    on_bytes: BytesProgress | None = None,
 ) -> dict[str, Any]:
     """``body`` (wire form) with every local-file source replaced by base64 or an asset id.
 
@@ -122,6 +126,7 @@ async def resolve_local_sources(
             mode=mode,
             upload=upload,
             on_media_source=on_media_source,
+            on_bytes=on_bytes,
         )
 
     if "media_source" in payload:
