@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..errors import ApiResponseValidationError
 from ..types.embed_tasks import (
@@ -36,9 +36,31 @@ from ..types.embed_v2 import EmbeddingTaskResponse
 from ..types.http_response import HttpResponse
 from ._base import RequestOptions
 from .embed_tasks_raw import PreparedCreate
+from .embed_v2_raw import AsyncRawV2TasksClient
+from .pager import AsyncPager
 
-if TYPE_CHECKING:  # embed_v2 imports this module (lazily, for embed_many)
-    from .embed_v2 import AsyncV2TasksClient
+
+class V2TasksClient(Protocol):
+    """What the job adapter uses of ``client.embed.v_2.tasks`` (``AsyncV2TasksClient``);
+    a Protocol, so this module need not import ``embed_v2``, which imports it."""
+
+    with_raw_response: AsyncRawV2TasksClient
+
+    async def retrieve(
+        self, task_id: str, *, request_options: RequestOptions | None = None
+    ) -> EmbeddingTaskResponse: ...
+
+    async def list(
+        self,
+        *,
+        started_at: str | None = None,
+        ended_at: str | None = None,
+        status: str | None = None,
+        page: int = 1,
+        page_limit: int | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> AsyncPager[MediaEmbeddingTask]: ...
+
 
 __all__ = ["V2JobTasks", "v2_video_request"]
 
@@ -93,7 +115,7 @@ def _metadata(task: EmbeddingTaskResponse) -> VideoEmbeddingMetadata | None:
 
 
 class _RawV2JobTasks:
-    def __init__(self, tasks: AsyncV2TasksClient) -> None:
+    def __init__(self, tasks: V2TasksClient) -> None:
         self._tasks = tasks
 
     async def prepare_create(
@@ -125,7 +147,7 @@ class _RawV2JobTasks:
 class V2JobTasks:
     """``client.embed.v_2.tasks`` as the job's :class:`~twelvelabs_embed.jobs.tasks_api.TasksApi`."""
 
-    def __init__(self, tasks: AsyncV2TasksClient) -> None:
+    def __init__(self, tasks: V2TasksClient) -> None:
         self._tasks = tasks
         self.with_raw_response = _RawV2JobTasks(tasks)
         self._ready: dict[str, EmbeddingTaskResponse] = {}
