@@ -120,8 +120,13 @@ class ProcessPoolMediaExecutor:
             self._discard(pool)
             pool = self._current()
             future = self._submit(pool, call)
+        # Shielded: cancelling (a timeout, the engine stopping) must not cancel the pool's
+        # own future, or the pool's manager thread, failing the jobs of a pool we stop,
+        # meets a cancelled future and dies with InvalidStateError (CPython 3.11). The
+        # callback reads an abandoned job's outcome so nothing is logged as unretrieved.
+        future.add_done_callback(_read_outcome)
         try:
-            return await asyncio.wait_for(future, timeout)
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
         except BrokenProcessPool as exc:
             if self._closed:  # aclose() stopped the workers: shutting down, not a crash
                 raise ExecutorClosed("the executor closed while the job ran") from exc
@@ -154,6 +159,11 @@ class ProcessPoolMediaExecutor:
         # the next start), so do not wait for them: stop the workers outright.
         _terminate(pool)
         await to_thread(pool.shutdown, True)
+
+
+def _read_outcome(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class _Raised:

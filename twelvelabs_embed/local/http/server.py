@@ -39,6 +39,8 @@ FD_RESERVE = 128
 MAX_DEFAULT_CONNECTIONS = 4096
 REFUSAL_LINGER_SEC = 2.0
 """How long a refused connection may stay open for its 503 to be read."""
+ACCEPT_BACKLOG = FD_RESERVE // 4
+"""Connections asyncio accepts per wake-up (and the listen queue): a burst stays inside the reserve."""
 MAX_LINGERING = 64
 """Refused connections open at once (well inside :data:`FD_RESERVE`)."""
 SWEEP_SEC = 0.5
@@ -234,7 +236,12 @@ class EngineSite(web.BaseSite):
     async def start(self) -> None:
         await super().start()
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, self._host, self._port)
+        # asyncio accepts up to `backlog` sockets per wake-up before any refused one is
+        # closed: a small backlog bounds that burst inside FD_RESERVE, so a flood of
+        # connections meets the cap's 503 instead of EMFILE in accept().
+        self._server = await loop.create_server(
+            self._protocol, self._host, self._port, backlog=ACCEPT_BACKLOG
+        )
         self._sweeper = asyncio.create_task(self._sweep(), name="tl-http-sweeper")
 
     async def stop(self) -> None:
