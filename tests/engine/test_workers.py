@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ import pytest
 
 from twelvelabs_embed.local.app_keys import EXECUTOR, STORE, TASK_RUNNER
 from twelvelabs_embed.local.engine import LocalEngine
-from twelvelabs_embed.local.executors.base import WorkerCrashed, WorkerTimedOut
+from twelvelabs_embed.local.executors.base import ExecutorClosed, WorkerCrashed, WorkerTimedOut
 from twelvelabs_embed.local.executors.process_pool import ProcessPoolMediaExecutor
 from twelvelabs_embed.local.media.task_job import JobResult
 
@@ -186,3 +188,65 @@ def _gone(pid: int) -> bool:
     except ProcessLookupError:
         return True
     return False
+
+
+def _pool_manager_threads() -> list[Any]:
+    from concurrent.futures.process import _ExecutorManagerThread
+
+    return [t for t in threading.enumerate() if isinstance(t, _ExecutorManagerThread)]
+
+
+@pytest.mark.parametrize("how", ["crash", "aclose"])
+async def test_a_cancelled_wait_on_a_queued_job_leaves_the_pool_manager_alive(how: str) -> None:
+    """Cancelling the wait for a job still queued, then losing the pool, raises nothing.
+
+    CPython 3.11's pool manager thread fails every job of a broken pool with
+    ``set_exception``, which raises ``InvalidStateError`` on a future that a cancelled wait
+    had cancelled; the thread dies and pytest reports the thread's exception (an error here).
+    """
+    ex = ProcessPoolMediaExecutor(1)
+    try:
+        worker = await ex.run(os.getpid)  # the pool's one worker
+        # One job holds the worker; the pool's call queue (max_workers + 1 slots) takes the
+        # next two, so the fourth stays pending, where a cancel of its future succeeds.
+        held = [asyncio.create_task(ex.run(time.sleep, 3600)) for _ in range(3)]
+        queued = asyncio.create_task(ex.run(time.sleep, 3600))
+        await asyncio.sleep(0)  # every run() has submitted its job
+        queued.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+        managers = _pool_manager_threads()
+        assert managers, "the pool has a manager thread"
+        if how == "crash":
+            os.kill(worker, signal.SIGKILL)  # the pool breaks: its jobs fail as crashed
+            for task in held:
+                with pytest.raises(WorkerCrashed):
+                    await task
+        else:
+            await ex.aclose()  # the engine stopping: the workers are terminated
+            for task in held:
+                with pytest.raises(ExecutorClosed):
+                    await task
+        for thread in managers:  # an exception in it would be reported when it ends
+            await asyncio.to_thread(thread.join, 30)
+            assert not thread.is_alive()
+    finally:
+        await ex.aclose()
+
+
+async def test_jobs_queued_behind_a_timed_out_job_still_run() -> None:
+    """Stopping a pool for one job's time limit drops the jobs still queued on it; those
+    never ran, so they run on the fresh pool instead of failing (or being cancelled)."""
+    ex = ProcessPoolMediaExecutor(1)
+    try:
+        hung = asyncio.create_task(ex.run(time.sleep, 3600, timeout=0.5))
+        # The call queue takes the next two (they fail as crashed or run on the fresh
+        # pool); the last one is still pending when the pool is stopped.
+        behind = [asyncio.create_task(ex.run(pow, 2, n)) for n in range(3)]
+        with pytest.raises(WorkerTimedOut):
+            await hung
+        outcomes = await asyncio.gather(*behind, return_exceptions=True)
+        assert outcomes[-1] == 4
+        assert all(o == 2**n or isinstance(o, WorkerCrashed) for n, o in enumerate(outcomes))
+    finally:
+        await ex.aclose()

@@ -110,19 +110,33 @@ class ProcessPoolMediaExecutor:
         }
 
     async def _run(self, call: Callable[[], T], timeout: float | None) -> T:
-        pool = self._current()
-        try:
-            future = self._submit(pool, call)
-        except BrokenProcessPool as exc:
-            # A worker died while idle (OOM killer, kill -9): the pool refuses new jobs,
-            # but this one never ran, so a fresh pool may take it.
-            log.warning("a media worker died while idle; starting a fresh pool (%s)", exc)
-            self._discard(pool)
+        while True:
             pool = self._current()
-            future = self._submit(pool, call)
-        # Shielded: cancelling (a timeout, the engine stopping) must not cancel the pool's
-        # own future, or the pool's manager thread, failing the jobs of a pool we stop,
-        # meets a cancelled future and dies with InvalidStateError (CPython 3.11). The
+            try:
+                future = self._submit(pool, call)
+            except BrokenProcessPool as exc:
+                # A worker died while idle (OOM killer, kill -9): the pool refuses new jobs,
+                # but this one never ran, so a fresh pool may take it.
+                log.warning("a media worker died while idle; starting a fresh pool (%s)", exc)
+                self._discard(pool)
+                pool = self._current()
+                future = self._submit(pool, call)
+            try:
+                return await self._await(pool, future, timeout)
+            except asyncio.CancelledError:
+                if not future.cancelled() or _cancelling():
+                    raise  # this wait was cancelled, not (only) the job
+                # The job was still queued when its pool was stopped (another job's time
+                # limit, or aclose): it never ran, so a fresh pool takes it.
+                if self._closed:
+                    raise ExecutorClosed("the executor closed before the job ran") from None
+
+    async def _await(
+        self, pool: ProcessPoolExecutor, future: asyncio.Future[T], timeout: float | None
+    ) -> T:
+        # Shielded: cancelling this wait (a timeout, the engine stopping) must not cancel
+        # the pool's own future, or the pool's manager thread, failing the jobs of a broken
+        # pool, meets a cancelled future and dies with InvalidStateError (CPython 3.11). The
         # callback reads an abandoned job's outcome so nothing is logged as unretrieved.
         future.add_done_callback(_read_outcome)
         try:
@@ -159,6 +173,13 @@ class ProcessPoolMediaExecutor:
         # the next start), so do not wait for them: stop the workers outright.
         _terminate(pool)
         await to_thread(pool.shutdown, True)
+
+
+def _cancelling() -> bool:
+    """Whether the running task has a cancellation pending (always False before 3.11)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return bool(cancelling()) if cancelling is not None else False
 
 
 def _read_outcome(future: asyncio.Future[Any]) -> None:
