@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import resource
+import socket
 from typing import Any
 
 from aiohttp import web
@@ -34,15 +36,22 @@ from .problems import ApiProblem
 
 log = logging.getLogger(__name__)
 
-FD_RESERVE = 128
+ENGINE_FILES = 64
 """Descriptors kept back for the database, uploads on disk, pipes to workers, logs."""
 MAX_DEFAULT_CONNECTIONS = 4096
 REFUSAL_LINGER_SEC = 2.0
 """How long a refused connection may stay open for its 503 to be read."""
-ACCEPT_BACKLOG = FD_RESERVE // 4
-"""Connections asyncio accepts per wake-up (and the listen queue): a burst stays inside the reserve."""
+ACCEPT_BURST = 16
+"""Sockets asyncio accepts in one wake-up (it takes them before any is refused or closed)."""
+LISTEN_BACKLOG = 128
+"""The kernel's queue of connections not yet accepted. Kept apart from the burst: a short
+queue made some of 100 connections opened at once fail with a reset."""
 MAX_LINGERING = 64
-"""Refused connections open at once (well inside :data:`FD_RESERVE`)."""
+"""Refused connections open at once."""
+FD_RESERVE = ENGINE_FILES + 2 * ACCEPT_BURST + MAX_LINGERING
+"""Descriptors the connection cap leaves free: the engine's own files, the accept bursts
+of two loop turns (the sockets a burst evicts close a turn later), and the refused
+connections still lingering."""
 SWEEP_SEC = 0.5
 """How often body rates are checked."""
 
@@ -236,12 +245,15 @@ class EngineSite(web.BaseSite):
     async def start(self) -> None:
         await super().start()
         loop = asyncio.get_running_loop()
-        # asyncio accepts up to `backlog` sockets per wake-up before any refused one is
-        # closed: a small backlog bounds that burst inside FD_RESERVE, so a flood of
-        # connections meets the cap's 503 instead of EMFILE in accept().
+        # asyncio's `backlog` is both listen()'s queue and how many sockets one wake-up
+        # accepts: a small burst keeps a flood inside FD_RESERVE (never EMFILE), then
+        # listen() again, on a duplicate descriptor, gives the kernel queue its own size.
         self._server = await loop.create_server(
-            self._protocol, self._host, self._port, backlog=ACCEPT_BACKLOG
+            self._protocol, self._host, self._port, backlog=ACCEPT_BURST
         )
+        for listening in self._server.sockets:
+            with socket.socket(fileno=os.dup(listening.fileno())) as dup:
+                dup.listen(LISTEN_BACKLOG)
         self._sweeper = asyncio.create_task(self._sweep(), name="tl-http-sweeper")
 
     async def stop(self) -> None:
