@@ -21,6 +21,7 @@ from .downloads import Downloads
 from .executors.base import ExecutorClosed, MediaExecutor, WorkerCrashed, WorkerTimedOut
 from .media.task_job import JobRefused
 from .media.v2_vectors import AvResult, combined_vector, embed_av
+from .media_names import V2_SUFFIXES, needed, sweep, v2_download
 from .settings import EngineSettings, discard
 from .task_queue import TaskQueue
 from .url_fetch import FetchFailed
@@ -63,9 +64,14 @@ class V2TaskRunner:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
+        """Purge expired tasks, re-queue unfinished ones, remove v2's orphaned media
+        files (only v2's names: v1 files sit in the same directory), start consumers."""
         await self.purge()
-        for task in await self._store.processing():
+        unfinished = await self._store.processing()
+        for task in unfinished:
             self.submit(task.id)
+        keep = needed(V2_SUFFIXES, (t.id for t in unfinished), (t.media_path for t in unfinished))
+        sweep(self._settings.media_dir, "v2", V2_SUFFIXES, keep)
         for i in range(max(1, self._settings.workers)):
             self._tasks.append(asyncio.create_task(self._consume(), name=f"tl-v2-consumer-{i}"))
         self._tasks.append(asyncio.create_task(self._purge_loop(), name="tl-v2-purger"))
@@ -134,7 +140,7 @@ class V2TaskRunner:
         path = Path(task.media_path) if task.media_path else None
         download = None
         if task.input_url:
-            download = path = self._settings.media_dir / f"{task.id}.download"
+            download = path = v2_download(self._settings.media_dir, task.id)
             if not path.exists():
                 if not download_here:
                     self._start_download(task.id, task.input_url, path)
