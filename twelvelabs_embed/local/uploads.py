@@ -184,6 +184,26 @@ class MultipartUploads:
         if why is not None:
             raise ApiProblem(403, why, "The presigned URL's signature does not match.")
 
+    async def chunk_span(
+        self, upload_id: str, index: int, length: int | None
+    ) -> tuple[UploadRecord, int, int]:
+        """The upload, and chunk ``index``'s offset and size in it; checked before any of
+        the chunk's bytes are read (``length``: the declared one, if any).
+
+        Raises:
+            ApiProblem: unknown or inactive upload, no such chunk, a declared length that
+                is not the chunk's size.
+        """
+        upload = await self.active(upload_id)
+        if not 1 <= index <= upload.total_chunks:
+            raise ApiProblem(400, "parameter_invalid", f"Chunk {index} is not part of this upload.")
+        offset, expected = rules.chunk_span(index, upload.chunk_size, upload.total_size)
+        if length is not None and length != expected:
+            raise ApiProblem(
+                400, "chunk_size_invalid", f"Chunk {index} is {expected} bytes, not {length}."
+            )
+        return upload, offset, expected
+
     async def receive_chunk(
         self,
         upload_id: str,
@@ -198,14 +218,7 @@ class MultipartUploads:
             ApiProblem: unknown or inactive upload, a chunk already completed, a body
                 that is not the chunk's size, or a ``Content-MD5`` that does not match.
         """
-        upload = await self.active(upload_id)
-        if not 1 <= index <= upload.total_chunks:
-            raise ApiProblem(400, "parameter_invalid", f"Chunk {index} is not part of this upload.")
-        offset, expected = rules.chunk_span(index, upload.chunk_size, upload.total_size)
-        if length is not None and length != expected:
-            raise ApiProblem(
-                400, "chunk_size_invalid", f"Chunk {index} is {expected} bytes, not {length}."
-            )
+        upload, offset, expected = await self.chunk_span(upload_id, index, length)
         async with self._chunk_lock(upload_id, index):
             before = await self._store.chunk_begin(upload_id, index, self._clock.now_ms())
             if before is None:

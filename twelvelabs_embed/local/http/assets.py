@@ -23,11 +23,29 @@ from ..app_keys import ASSET_SERVICE
 from ..assets import guess_type
 from ..settings import discard
 from . import asset_bodies
+from .admission import FORM_OVERHEAD, check_declared, keyed_with_limit
 from .problems import ApiProblem, bad_request, from_violations, invalid
 from .task_form import MAX_PARTS, WRITE_BATCH, _drain, _read_text, safe_filename
 
 JSON = "application/json"
 _ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+DIRECT_BODY_LIMIT = rules.DIRECT_MAX_BYTES + FORM_OVERHEAD
+"""The largest ``POST /assets`` body: the largest direct file, plus the form around it."""
+
+
+def direct_too_large() -> ApiProblem:
+    return ApiProblem(
+        400,
+        "asset_filesize_too_large",
+        f"A direct upload may be at most {rules.DIRECT_MAX_BYTES // rules.MB} MB;"
+        " use a multipart upload (`POST /assets/multipart-uploads`) for larger files.",
+    )
+
+
+admit_create = keyed_with_limit(lambda _request: DIRECT_BODY_LIMIT, direct_too_large)
+"""``POST /assets``' expect handler's checks: the key, then the declared size."""
 
 
 def json_response(body: bytes, status: int = 200) -> web.Response:
@@ -97,12 +115,7 @@ async def _save(part: BodyPartReader, dest: Path) -> int:
         while chunk := await part.read_chunk(256 * 1024):
             size += len(chunk)
             if size > rules.DIRECT_MAX_BYTES:
-                raise ApiProblem(
-                    400,
-                    "asset_filesize_too_large",
-                    f"A direct upload may be at most {rules.DIRECT_MAX_BYTES // rules.MB} MB;"
-                    " use a multipart upload (`POST /assets/multipart-uploads`) for larger files.",
-                )
+                raise direct_too_large()
             batch += chunk
             if len(batch) >= WRITE_BATCH:
                 await to_thread(_write, f, bytes(batch))
@@ -161,6 +174,7 @@ async def _read_form(
 
 async def create_asset(request: web.Request) -> web.Response:
     """``POST /assets``: ``method=direct`` with ``file``, or ``method=url`` with ``url``."""
+    check_declared(request, DIRECT_BODY_LIMIT, direct_too_large)  # before a byte is read
     service = request.app[ASSET_SERVICE]
     asset_id = service.new_id()
     dest = service.path_for(asset_id)
