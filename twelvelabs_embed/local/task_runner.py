@@ -21,7 +21,13 @@ from . import media_names
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
 from .downloads import Downloads
-from .executors.base import ExecutorClosed, MediaExecutor, WorkerCrashed, WorkerTimedOut
+from .executors.base import (
+    ExecutorClosed,
+    MediaExecutor,
+    WorkerCrashed,
+    WorkerTimedOut,
+    retries_left,
+)
 from .media.task_job import JobRefused, JobSpec, embed_task
 from .media_names import sweep
 from .settings import EngineSettings, discard
@@ -32,7 +38,8 @@ from .url_fetch import FetchFailed
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-"""A task whose worker crashed this many times is failed instead of re-queued."""
+"""A task whose worker crashed this many times is failed instead of re-queued; the
+executor's own re-runs (Ray's) count against it (``retries_left``)."""
 
 
 class TaskRunner:
@@ -230,7 +237,10 @@ class TaskRunner:
         )
         try:
             result = await self._executor.run(
-                embed_task, spec, timeout=self._settings.job_timeout_sec
+                embed_task,
+                spec,
+                timeout=self._settings.job_timeout_sec,
+                retries=retries_left(MAX_ATTEMPTS, task.attempts),
             )
         except JobRefused as exc:
             await self._fail(task.id, exc.code, exc.message)
@@ -240,7 +250,7 @@ class TaskRunner:
             v = video_rules.file_broken(f"Processing this video stopped responding ({exc}).")
             await self._fail(task.id, v.code, v.message)
         except WorkerCrashed as exc:
-            attempts = await self._store.bump_attempts(task.id)
+            attempts = await self._store.bump_attempts(task.id, exc.runs)
             if self._stopping:  # never start work again while the engine stops
                 return
             if attempts >= MAX_ATTEMPTS:

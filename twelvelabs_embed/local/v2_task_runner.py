@@ -18,7 +18,13 @@ from ..rules import embed_v2_limits as L
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
 from .downloads import Downloads
-from .executors.base import ExecutorClosed, MediaExecutor, WorkerCrashed, WorkerTimedOut
+from .executors.base import (
+    ExecutorClosed,
+    MediaExecutor,
+    WorkerCrashed,
+    WorkerTimedOut,
+    retries_left,
+)
 from .media.task_job import JobRefused
 from .media.v2_vectors import AvResult, combined_vector, embed_av
 from .media_names import V2_SUFFIXES, needed, sweep, v2_download
@@ -190,10 +196,11 @@ class V2TaskRunner:
         req = plan_from_json(task.plan)
         timeout = self._settings.job_timeout_sec
         encoder = self._settings.encoder
+        retries = retries_left(MAX_ATTEMPTS, task.attempts)
         try:
             if req.media is not None:
                 result: AvResult = await self._executor.run(
-                    embed_av, av_spec(req, path, encoder), timeout=timeout
+                    embed_av, av_spec(req, path, encoder), timeout=timeout, retries=retries
                 )
                 rows: list[DataTuple] = [
                     (r.start_sec, r.end_sec, r.embedding_option, r.embedding_scope, r.vector)
@@ -202,7 +209,9 @@ class V2TaskRunner:
                 duration: float | None = result.duration
             else:  # an image task: one asset-scope visual vector
                 spec = combined_spec(req, None, [("image", path)], encoder)
-                vector = await self._executor.run(combined_vector, spec, timeout=timeout)
+                vector = await self._executor.run(
+                    combined_vector, spec, timeout=timeout, retries=retries
+                )
                 rows, duration = [(None, None, "visual", "asset", vector)], None
         except JobRefused as exc:
             await self._store.mark_failed(
@@ -217,7 +226,7 @@ class V2TaskRunner:
                 f"The embedding task could not complete processing. ({exc})",
             )
         except WorkerCrashed as exc:
-            attempts = await self._store.bump_attempts(task.id)
+            attempts = await self._store.bump_attempts(task.id, exc.runs)
             if self._stopping:  # never start work again while the engine stops
                 return
             if attempts >= MAX_ATTEMPTS:
