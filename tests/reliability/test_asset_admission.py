@@ -1,4 +1,5 @@
-"""Asset upload bodies refused before they are read (issue #20 item 10, asset routes).
+"""Asset upload bodies refused before they are read (issue #20 item 10, asset routes), and
+counted with the disk all uploads in flight share (issue #14).
 
 ``POST /assets``, the multipart JSON routes and the presigned chunk ``PUT`` used to get
 aiohttp's own expect handler: a client that declared 100 GB was answered "100 Continue"
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +23,7 @@ import requests
 
 from tests.reliability.engine_proc import KEY
 from tests.reliability.test_slow_clients import CONTINUE, raw, split
+from twelvelabs_embed.local.app_keys import UPLOAD_SPACE
 from twelvelabs_embed.local.engine import LocalEngine
 from twelvelabs_embed.rules import assets as rules
 
@@ -125,3 +129,70 @@ def test_a_chunk_put_of_the_right_size_is_invited_and_stored(
             answer += piece
     status, headers, _ = split(answer)
     assert status == 200 and headers["etag"].strip('"'), answer
+
+
+# --- issue #14: asset uploads count against the disk uploads in flight share ---------
+
+
+def wait_in_use(engine: LocalEngine, at_least: int, at_most: int | None = None) -> None:
+    """Until the engine's uploads in flight hold between ``at_least`` and ``at_most`` bytes
+    (a safety-net deadline only: the condition is what the test waits for)."""
+    assert engine.app is not None
+    space = engine.app[UPLOAD_SPACE]
+    deadline = time.monotonic() + 60
+    while not (at_least <= space.in_use and (at_most is None or space.in_use <= at_most)):
+        assert time.monotonic() < deadline, space.in_use
+        time.sleep(0.01)
+
+
+def test_a_direct_asset_upload_in_flight_holds_its_share_of_the_disk(tmp_path: Path) -> None:
+    """1 MB for uploads in flight: an 800 KB direct upload in progress, a second that
+    declares 800 KB is refused with 503 before its body; once the first ends it fits."""
+    part = b'--B\r\nContent-Disposition: form-data; name="file"; filename="v.mp4"\r\n\r\n'
+    with (
+        LocalEngine(data_dir=tmp_path, api_key=KEY, workers=1, upload_space_bytes=1_000_000,
+                    body_grace_sec=600) as eng,
+        socket.create_connection(("127.0.0.1", eng.port), timeout=30) as first,
+    ):  # fmt: skip
+        first.sendall(head("POST", "/v1.3/assets", 800_000, expect=False) + part + b"\0" * 1000)
+        wait_in_use(eng, 800_000)
+        status, _, body = split(raw(eng.port, head("POST", "/v1.3/assets", 800_000, expect=True)))
+        assert status == 503 and json.loads(body)["code"] == "service_unavailable", body
+        first.close()
+        wait_in_use(eng, 0, 0)
+        again = raw(eng.port, head("POST", "/v1.3/assets", 800_000, expect=True) + b"--B--\r\n")
+        assert split(again)[0] == 400, again  # past the disk check: the form has no method
+
+
+def test_a_chunk_put_in_flight_holds_its_share_of_the_disk(tmp_path: Path) -> None:
+    """10 MB for uploads in flight: one 8 MiB chunk in progress, the next chunk's PUT is
+    refused with 503; once the first ends, the second is stored."""
+    chunk = rules.DEFAULT_CHUNK_SIZE
+    with LocalEngine(
+        data_dir=tmp_path, api_key=KEY, workers=1, upload_space_bytes=10_000_000,
+        body_grace_sec=600,
+    ) as eng:  # fmt: skip
+        r = requests.post(
+            f"{eng.base_url}/assets/multipart-uploads",
+            json={"filename": "v.mp4", "type": "video", "total_size": 2 * chunk},
+            headers={"x-api-key": KEY},
+        )
+        assert r.status_code == 201, r.text
+        up = r.json()
+        with socket.create_connection(("127.0.0.1", eng.port), timeout=30) as first:
+            first.sendall(
+                head("PUT", chunk_target(up, 1), chunk, expect=False, key=None,
+                     content_type="video/mp4") + b"\1" * 1000
+            )  # fmt: skip
+            wait_in_use(eng, chunk)
+            second = head("PUT", chunk_target(up, 2), chunk, expect=False, key=None,
+                          content_type="video/mp4")  # fmt: skip
+            status, _, body = split(raw(eng.port, second))
+            assert status == 503 and json.loads(body)["code"] == "service_unavailable", body
+        wait_in_use(eng, 0, 0)
+        with socket.create_connection(("127.0.0.1", eng.port), timeout=30) as s:
+            s.sendall(second + b"\2" * chunk)
+            answer = b""
+            while b"\r\n\r\n" not in answer and (piece := s.recv(65536)):
+                answer += piece
+        assert split(answer)[0] == 200, answer

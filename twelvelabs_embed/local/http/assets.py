@@ -19,9 +19,10 @@ from aiohttp.multipart import BadContentDispositionHeader, BadContentDisposition
 from ..._aio import to_thread
 from ...rules import assets as rules
 from ...video_rules import MAX_PAGE
-from ..app_keys import ASSET_SERVICE
+from ..app_keys import ASSET_SERVICE, UPLOAD_SPACE
 from ..assets import guess_type
 from ..settings import discard
+from ..upload_space import UploadHold
 from . import asset_bodies
 from .admission import FORM_OVERHEAD, check_declared, keyed_with_limit
 from .problems import ApiProblem, bad_request, from_violations, invalid
@@ -107,7 +108,7 @@ def _write(f: BinaryIO, data: bytes) -> None:
     f.write(data)
 
 
-async def _save(part: BodyPartReader, dest: Path) -> int:
+async def _save(part: BodyPartReader, dest: Path, hold: UploadHold) -> int:
     size = 0
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
@@ -116,6 +117,7 @@ async def _save(part: BodyPartReader, dest: Path) -> int:
             size += len(chunk)
             if size > rules.DIRECT_MAX_BYTES:
                 raise direct_too_large()
+            hold.grow_to(size)  # no more disk than uploads in flight may share
             batch += chunk
             if len(batch) >= WRITE_BATCH:
                 await to_thread(_write, f, bytes(batch))
@@ -126,7 +128,7 @@ async def _save(part: BodyPartReader, dest: Path) -> int:
 
 
 async def _read_form(
-    request: web.Request, dest: Path
+    request: web.Request, dest: Path, hold: UploadHold
 ) -> tuple[dict[str, str], int | None, str | None, str | None]:
     """Text fields, and the file's size, name and declared type (``None`` size: no file)."""
     if request.content_type == "application/x-www-form-urlencoded":  # a URL asset, no file
@@ -153,7 +155,7 @@ async def _read_form(
                 if size is not None:
                     await _drain(part)
                     continue
-                size = await _save(part, dest)
+                size = await _save(part, dest, hold)
                 filename, declared = safe_filename(part.filename), part.headers.get("Content-Type")
                 continue
             value = await _read_text(part)
@@ -179,7 +181,8 @@ async def create_asset(request: web.Request) -> web.Response:
     asset_id = service.new_id()
     dest = service.path_for(asset_id)
     try:
-        fields, size, part_name, declared = await _read_form(request, dest)
+        with request.app[UPLOAD_SPACE].hold(request.content_length) as hold:
+            fields, size, part_name, declared = await _read_form(request, dest, hold)
         method = fields.get("method")
         if method is None:
             raise bad_request(
