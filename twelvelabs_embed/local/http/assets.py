@@ -247,6 +247,6 @@ async def retrieve_asset(request: web.Request) -> web.Response:
 
 
 async def delete_asset(request: web.Request) -> web.Response:
-    _bool("force", request.query.get("force"))
-    await request.app[ASSET_SERVICE].delete(request.match_info["asset_id"])
+    force = _bool("force", request.query.get("force")) is True
+    await request.app[ASSET_SERVICE].delete(request.match_info["asset_id"], force=force)
     return web.Response(status=204)
