@@ -45,7 +45,9 @@ class FlakyExecutor:
         self.crashes = crashes
         self.calls = 0
 
-    async def run(self, fn: Any, *args: Any, timeout: float | None = None) -> Any:
+    async def run(
+        self, fn: Any, *args: Any, timeout: float | None = None, retries: int | None = None
+    ) -> Any:
         self.calls += 1
         if self.calls <= self.crashes:
             raise WorkerCrashed("simulated")
