@@ -192,10 +192,11 @@ def _gone(pid: int) -> bool:
     return False
 
 
-def _pool_manager_threads() -> list[Any]:
-    from concurrent.futures.process import _ExecutorManagerThread
-
-    return [t for t in threading.enumerate() if isinstance(t, _ExecutorManagerThread)]
+def _pool_manager_threads(ex: ProcessPoolMediaExecutor) -> list[threading.Thread]:
+    """This executor's pool's manager thread (not other tests' pools, which live on)."""
+    pool = ex._pool
+    thread = getattr(pool, "_executor_manager_thread", None)
+    return [thread] if isinstance(thread, threading.Thread) else []
 
 
 @pytest.mark.parametrize("how", ["crash", "aclose"])
@@ -217,7 +218,7 @@ async def test_a_cancelled_wait_on_a_queued_job_leaves_the_pool_manager_alive(ho
         queued.cancel()
         with pytest.raises(asyncio.CancelledError):
             await queued
-        managers = _pool_manager_threads()
+        managers = _pool_manager_threads(ex)
         assert managers, "the pool has a manager thread"
         if how == "crash":
             os.kill(worker, signal.SIGKILL)  # the pool breaks: its jobs fail as crashed
