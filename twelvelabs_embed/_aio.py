@@ -7,6 +7,11 @@ failure, cancel the rest, wait for them to finish, then raise that failure.
 :func:`to_thread` is the package's one way to run blocking code off the event loop
 (the SDK's file reads and probe, the jobs' hashing and writes, the engine's body
 building and disk writes).
+
+:func:`wait_within` is the package's one way to bound a wait: on Python 3.11+ it is
+``asyncio.timeout``, because 3.11's ``asyncio.wait_for`` loses a cancellation that
+arrives as the awaited thing finishes (the engine's stop then waited forever on a job
+consumer that went back to its queue).
 """
 
 from __future__ import annotations
@@ -18,6 +23,21 @@ from typing import Any, TypeVar
 import anyio.to_thread
 
 T = TypeVar("T")
+
+
+_TIMEOUT: Any = getattr(asyncio, "timeout", None)  # Python 3.11+
+
+
+async def wait_within(aw: Awaitable[T], seconds: float | None) -> T:
+    """Await ``aw``, raising ``asyncio.TimeoutError`` after ``seconds`` (``None``: no bound).
+
+    A cancellation of the caller always propagates, even when ``aw`` completes at the
+    same moment (Python 3.10 has no ``asyncio.timeout`` and keeps ``asyncio.wait_for``).
+    """
+    if _TIMEOUT is None:
+        return await asyncio.wait_for(aw, seconds)
+    async with _TIMEOUT(seconds):
+        return await aw
 
 
 async def to_thread(fn: Callable[..., T], *args: Any) -> T:

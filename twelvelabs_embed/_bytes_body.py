@@ -8,7 +8,6 @@ progress callback (a 36 MB base64 video takes a while to go out).
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import secrets
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ import orjson
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 
+from ._aio import wait_within
 from ._upload import UploadProgress
 from .errors import UploadError
 
@@ -96,7 +96,7 @@ class BytesPayload(Payload):
             if self._write_timeout is None:
                 await writer.write(chunk)
             else:
-                await asyncio.wait_for(writer.write(chunk), self._write_timeout)
+                await wait_within(writer.write(chunk), self._write_timeout)
             if self._on_progress is not None:
                 result = self._on_progress(min(i + CHUNK_SIZE, total), total)
                 if inspect.isawaitable(result):

@@ -29,6 +29,7 @@ import attrs
 import orjson
 from yarl import URL
 
+from ._aio import wait_within
 from ._bytes_body import BytesBody, BytesPayload
 from ._retry import backoff_delay, retry_delay, with_attempts
 from ._upload import MultipartBody, StreamingPayload, UploadProgress
@@ -298,7 +299,7 @@ class Transport:
         if deadline is None:
             return await call
         try:
-            return await asyncio.wait_for(call, deadline)
+            return await wait_within(call, deadline)
         except asyncio.TimeoutError:
             exc = ApiTimeoutError(
                 f"the call did not finish within its deadline of {deadline:g} s "

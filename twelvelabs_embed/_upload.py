@@ -8,7 +8,6 @@ file is read in 1 MiB chunks off the event loop, so memory stays flat for a 2 GB
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import inspect
 import io
@@ -24,7 +23,7 @@ import attrs
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 
-from ._aio import to_thread
+from ._aio import to_thread, wait_within
 from .errors import NotReplayableError, UploadError
 
 CHUNK_SIZE = 1024 * 1024
@@ -225,7 +224,7 @@ class StreamingPayload(Payload):
         if self._write_timeout is None:
             await writer.write(chunk)
         else:
-            await asyncio.wait_for(writer.write(chunk), self._write_timeout)
+            await wait_within(writer.write(chunk), self._write_timeout)
 
     def _fail(self, message: str, cause: BaseException | None = None) -> UploadError:
         self.failure = UploadError(message)

@@ -9,7 +9,6 @@ engine on a private event loop in a daemon thread, for sync code and the CLI.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import shutil
 import tempfile
@@ -18,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .._aio import wait_within
 from .._portal import Portal
 from ..testing.control import AsyncEngineControl, EngineControl
 from .app import make_app
@@ -142,7 +142,7 @@ class LocalEngine:
                 await v1.wait()
                 await v2.wait()
 
-        await asyncio.wait_for(both(), timeout)
+        await wait_within(both(), timeout)
 
     # --- addresses -----------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from .. import video_rules
+from .._aio import wait_within
 from .settings import discard
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -203,9 +204,7 @@ class UrlFetcher:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.grace
             try:  # headers within the grace period, however slowly they trickle
-                resp = await asyncio.wait_for(
-                    self._session.get(url, allow_redirects=False), self.grace
-                )
+                resp = await wait_within(self._session.get(url, allow_redirects=False), self.grace)
             except asyncio.TimeoutError:
                 if loop.time() < deadline:
                     raise  # a connect or read timeout fired first: "timed out"
@@ -233,7 +232,7 @@ class UrlFetcher:
             while True:
                 wait = next_bytes_deadline(started, size, self.min_rate, self.grace)
                 try:
-                    chunk = await asyncio.wait_for(resp.content.read(CHUNK), wait - loop.time())
+                    chunk = await wait_within(resp.content.read(CHUNK), wait - loop.time())
                 except asyncio.TimeoutError:
                     if loop.time() < wait:
                         raise  # the per-read timeout fired first: "timed out"

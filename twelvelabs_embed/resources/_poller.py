@@ -22,7 +22,7 @@ from typing import Generic, Protocol, TypeVar
 
 import attrs
 
-from .._aio import cancel_and_wait
+from .._aio import cancel_and_wait, wait_within
 from ..errors import WaitTimeoutError, is_retryable
 from ._poll_schedule import PollSchedule
 
@@ -202,4 +202,4 @@ async def _sleep_or_wake(seconds: float | None, wake: asyncio.Event) -> None:
         await wake.wait()
         return
     with contextlib.suppress(asyncio.TimeoutError):  # not the builtin one on 3.10
-        await asyncio.wait_for(wake.wait(), seconds)
+        await wait_within(wake.wait(), seconds)

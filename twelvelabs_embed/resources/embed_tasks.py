@@ -323,9 +323,13 @@ class AsyncTasksClient:
             raise ValueError("concurrency must be at least 1")
         items = list(videos)
         gate = asyncio.Semaphore(concurrency)
+        stopping = False
 
         async def one(index: int, item: Mapping[str, Any]) -> BulkResult:
+            nonlocal stopping
             async with gate:
+                if stopping:  # a callback raised: start no create; the batch cancels this
+                    await asyncio.get_running_loop().create_future()
                 try:
                     kwargs = dict(item)
                     name = kwargs.pop("model_name", model_name)
@@ -334,7 +338,11 @@ class AsyncTasksClient:
                 except (TwelveLabsError, OSError, ValueError, TypeError) as exc:
                     result = BulkResult(index, item, error=exc)
                 # inside the gate: a callback that raises stops the batch before the next create
-                await _call(on_result, result)
+                try:
+                    await _call(on_result, result)
+                except BaseException:
+                    stopping = True
+                    raise
             return result
 
         return await gather_or_cancel(one(i, it) for i, it in enumerate(items))

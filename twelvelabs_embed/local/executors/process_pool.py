@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from ..._aio import to_thread
+from ..._aio import to_thread, wait_within
 from .base import ExecutorClosed, WorkerCrashed, WorkerTimedOut
 from .worker_setup import init_worker, sigint_blocked
 
@@ -148,7 +148,7 @@ class ProcessPoolMediaExecutor:
         # callback reads an abandoned job's outcome so nothing is logged as unretrieved.
         future.add_done_callback(_read_outcome)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
+            return await wait_within(asyncio.shield(future), timeout)
         except BrokenProcessPool as exc:
             if self._closed:  # aclose() stopped the workers: shutting down, not a crash
                 raise ExecutorClosed("the executor closed while the job ran") from exc

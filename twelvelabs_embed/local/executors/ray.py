@@ -41,6 +41,7 @@ import attrs
 import ray
 from ray import exceptions as rex
 
+from ..._aio import wait_within
 from ..media.files import media_files
 from .base import WorkerCrashed, WorkerTimedOut
 from .ray_task import JobOutcome, ShippedVideo, run_job
@@ -202,7 +203,7 @@ class RayMediaExecutor:
         self, ref: ray.ObjectRef[JobOutcome], timeout: float | None, max_retries: int
     ) -> JobOutcome:
         try:
-            outcome: JobOutcome = await asyncio.wait_for(asyncio.wrap_future(ref.future()), timeout)
+            outcome: JobOutcome = await wait_within(asyncio.wrap_future(ref.future()), timeout)
         except asyncio.TimeoutError:
             ray.cancel(ref, force=True)
             self.timeouts += 1
@@ -280,7 +281,7 @@ class RayMediaExecutor:
                 if self._closed:
                     raise RuntimeError("the executor is closed")
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), CAPACITY_REFRESH_SEC)
+                    await wait_within(self._changed.wait(), CAPACITY_REFRESH_SEC)
             self._running += 1
         try:
             yield
