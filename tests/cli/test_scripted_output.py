@@ -96,6 +96,14 @@ def test_retrieve_help_mentions_parquet(tmp_path: Path) -> None:
         (["embed", "a.mp4", "--clip-length", "1"], "--clip-length: must be 2-10 seconds, got 1"),
         (["embed", "ftp://host/a.mp4"], "only http(s) URLs can be embedded, not ftp://"),
         (
+            ["embed-text", "--image", "ftp://h/a.png"],
+            "only http(s) URLs can be embedded, not ftp://",
+        ),
+        (
+            ["search", "r.parquet", "--image", "s3://b/a.png"],
+            "only http(s) URLs can be embedded, not s3://",
+        ),
+        (
             ["--base-url", "http://127.0.0.1:8000", "list"],
             "--base-url: must end in the API version, /v1.3 (e.g. http://127.0.0.1:8000/v1.3)",
         ),

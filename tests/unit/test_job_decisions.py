@@ -258,3 +258,13 @@ def test_failure_code_and_line(exc: BaseException, code: str, line: str) -> None
 def test_rows_by_task(column: Any, wanted: set[str], rows: dict[str, list[int]]) -> None:
     found = rows_by_task(column, wanted)
     assert {k: v.tolist() for k, v in found.items()} == rows
+
+
+def test_search_queries_use_the_same_url_scheme_rule() -> None:
+    from twelvelabs_embed.search.query import _source
+
+    with pytest.raises(
+        ValueError, match=re.escape("only http(s) URLs can be embedded, not ftp://")
+    ):
+        _source("ftp://host/a.png")
+    assert _source("HTTPS://host/a.png") == {"url": "HTTPS://host/a.png"}

@@ -146,8 +146,12 @@ def _add_search_commands(command: Callable[[str, str], argparse.ArgumentParser])
     s.add_argument("results", nargs="+", metavar="RESULTS", help=".parquet, .jsonl or .npz")
     query = s.add_mutually_exclusive_group(required=True)
     query.add_argument("--text", help="find what this text describes")
-    query.add_argument("--image", metavar="FILE_OR_URL", help="find what looks like this image")
-    query.add_argument("--video", metavar="FILE_OR_URL", help="find what looks like this clip")
+    query.add_argument(
+        "--image", metavar="FILE_OR_URL", type=_video_or_url, help="find what looks like this image"
+    )
+    query.add_argument(
+        "--video", metavar="FILE_OR_URL", type=_video_or_url, help="find what looks like this clip"
+    )
     query.add_argument(
         "--like", metavar="SOURCE@SECONDS", help="the segment of SOURCE at SECONDS (in RESULTS)"
     )
@@ -243,7 +247,12 @@ def build_parser(secrets: Sequence[str] = ()) -> CliParser:
 
     t = command("embed-text", "embed a text and/or an image now (Embed API v2), print or save it")
     t.add_argument("text", nargs="?", help="the text (500 tokens on marengo3.0)")
-    t.add_argument("--image", metavar="FILE_OR_URL", help="an image (JPEG or PNG) to embed too")
+    t.add_argument(
+        "--image",
+        metavar="FILE_OR_URL",
+        type=_video_or_url,
+        help="an image (JPEG or PNG) to embed too",
+    )
     t.add_argument("--model", default="marengo3.0", choices=("marengo3.0", "marengo3.5"))
     t.add_argument(
         "--dimension", type=int, choices=(128, 256, 512), help="marengo3.5 only (default 512)"

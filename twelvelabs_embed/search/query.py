@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import video_rules
 from ..errors import IncompatibleEmbeddingsError
 
 if TYPE_CHECKING:
@@ -27,8 +28,16 @@ V2_MODELS = ("marengo3.0",)
 
 
 def _source(value: str) -> Any:
-    """A URL as a ``media_source`` object; a local path as itself (the SDK sends it)."""
-    if value.lower().startswith(("http://", "https://")):
+    """A URL as a ``media_source`` object; a local path as itself (the SDK sends it).
+
+    Raises:
+        ValueError: a URL whose scheme is not http(s).
+        FileNotFoundError: no such file.
+    """
+    why = video_rules.unsupported_url(value)
+    if why is not None:
+        raise ValueError(why)
+    if video_rules.url_scheme(value):
         return {"url": value}
     if not os.path.isfile(value):
         raise FileNotFoundError(f"{value}: no such file")
@@ -114,9 +123,10 @@ async def _v1(
         answer = await client.embed.create(model, text=text)
     else:
         assert image is not None
-        url = image.lower().startswith(("http://", "https://"))
+        source = _source(image)
+        url = isinstance(source, dict)
         answer = await client.embed.create(
-            model, image_url=image if url else None, image_file=None if url else _source(image)
+            model, image_url=image if url else None, image_file=None if url else source
         )
     matrix = answer.to_numpy()
     if len(matrix) == 0:

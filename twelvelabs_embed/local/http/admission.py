@@ -1,9 +1,12 @@
 """Whether a request body may come in at all, decided before it is read (issue #20 item 10).
 
 - ``Expect: 100-continue``: aiohttp answers "continue" before any handler or middleware
-  runs, so a client that declares 100 GB is invited to send it. :func:`expect_continue`
-  (every POST route's expect handler) refuses a missing or wrong key, and a declared body
-  larger than anything the engine takes, *instead* of inviting the body.
+  runs, so a client that declares 100 GB is invited to send it. Every route that takes a
+  body has an expect handler made by :func:`expect_handler` from the route's own checks:
+  :data:`expect_continue` (task and embedding routes: the key, then the largest file),
+  the asset routes' (``http/assets.py``, ``http/multipart_uploads.py``: the key or the
+  chunk URL's signature, then their own limit). A refusal is answered *instead* of
+  inviting the body.
 - A declared body over the limit without ``Expect`` is refused before it is read too
   (:func:`check_declared_size`); the disk all uploads in flight may hold together is
   :class:`~twelvelabs_embed.local.upload_space.UploadSpace`'s concern.
