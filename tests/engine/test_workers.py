@@ -16,7 +16,7 @@ import pytest
 from twelvelabs_embed.local.app_keys import EXECUTOR, STORE, TASK_RUNNER
 from twelvelabs_embed.local.engine import LocalEngine
 from twelvelabs_embed.local.executors.base import WorkerCrashed, WorkerTimedOut
-from twelvelabs_embed.local.executors.process_pool import ProcessPoolMediaExecutor
+from twelvelabs_embed.local.executors.process_pool import ProcessPoolMediaExecutor, finished
 from twelvelabs_embed.local.media.task_job import JobResult
 
 from .conftest import form, wait_done
@@ -188,3 +188,16 @@ def _gone(pid: int) -> bool:
     except ProcessLookupError:
         return True
     return False
+
+
+async def test_a_cancel_that_meets_the_end_of_a_job_is_not_lost() -> None:
+    """A stopping engine cancels its consumers; one whose job ends in the same loop turn
+    must still stop. ``wait_for(shield(job))`` returned the result instead on CPython 3.11,
+    the consumer went back to its queue, and the engine's shutdown hung."""
+    job: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    waiting = asyncio.create_task(finished(job, 60))
+    await asyncio.sleep(0)  # one turn: the caller now waits on the job
+    job.set_result(1)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting

@@ -131,10 +131,9 @@ class ProcessPoolMediaExecutor:
         # Shielded: cancelling (a timeout, the engine stopping) must not cancel the pool's
         # own future, or the pool's manager thread, failing the jobs of a pool we stop,
         # meets a cancelled future and dies with InvalidStateError (CPython 3.11). The
-        # callback reads an abandoned job's outcome so nothing is logged as unretrieved.
-        future.add_done_callback(_read_outcome)
+        # job's outcome is read even when it is abandoned (see ``finished``).
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
+            return await finished(future, timeout)
         except BrokenProcessPool as exc:
             if self._closed:  # aclose() stopped the workers: shutting down, not a crash
                 raise ExecutorClosed("the executor closed while the job ran") from exc
@@ -167,6 +166,25 @@ class ProcessPoolMediaExecutor:
         # the next start), so do not wait for them: stop the workers outright.
         _terminate(pool)
         await to_thread(pool.shutdown, True)
+
+
+async def finished(future: asyncio.Future[T], timeout: float | None) -> T:
+    """``future``'s result, waiting at most ``timeout`` seconds, without cancelling it.
+
+    Not ``wait_for(shield(future))``: on CPython 3.11 that returns the result when the
+    caller is cancelled just as the job ends, and the caller's cancellation is lost (a
+    stopping engine's consumer then waited for its next task for ever). ``asyncio.wait``
+    always lets the cancellation through.
+
+    Raises:
+        asyncio.TimeoutError: ``timeout`` passed first (the future runs on; its outcome,
+            when it comes, is read, so nothing is logged as unretrieved).
+    """
+    future.add_done_callback(_read_outcome)
+    done, _ = await asyncio.wait({future}, timeout=timeout)
+    if not done:
+        raise asyncio.TimeoutError
+    return future.result()
 
 
 def _read_outcome(future: asyncio.Future[Any]) -> None:

@@ -43,6 +43,7 @@ from ray import exceptions as rex
 
 from ..media.files import media_files
 from .base import WorkerCrashed, WorkerTimedOut
+from .process_pool import finished
 from .ray_task import JobOutcome, ShippedVideo, run_job
 
 T = TypeVar("T")
@@ -202,7 +203,7 @@ class RayMediaExecutor:
         self, ref: ray.ObjectRef[JobOutcome], timeout: float | None, max_retries: int
     ) -> JobOutcome:
         try:
-            outcome: JobOutcome = await asyncio.wait_for(asyncio.wrap_future(ref.future()), timeout)
+            outcome: JobOutcome = await finished(asyncio.wrap_future(ref.future()), timeout)
         except asyncio.TimeoutError:
             ray.cancel(ref, force=True)
             self.timeouts += 1
