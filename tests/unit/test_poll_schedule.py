@@ -20,16 +20,18 @@ from twelvelabs_embed.resources._poller import TaskPoller
 INTERVAL = 0.5
 
 
-def test_before_anything_finished_every_task_is_polled_together_every_interval() -> None:
+def test_before_anything_finished_every_task_is_polled_every_interval() -> None:
     s = PollSchedule(INTERVAL)
-    assert s.add("a", 0.0) == 0.0  # the first round happens right away
-    assert s.add("b", 0.0) == 0.0
+    assert s.add("a", 0.0, look_now=True) == 0.0  # a waiter's first look: right away
+    assert s.add("b", 0.0, look_now=True) == 0.0
     assert s.due(0.0) == ["a", "b"]
     assert s.still_running("a", 0.02) == pytest.approx(0.52)
-    assert s.still_running("b", 0.03) == pytest.approx(0.52)  # the same round
-    assert s.add("c", 0.3) == pytest.approx(0.52)  # a late-comer joins the next round
+    assert s.still_running("b", 0.02) == pytest.approx(0.52)  # in step with "a"
+    assert s.add("c", 0.3) == pytest.approx(0.8)  # just created: not done for a while
     assert s.due(0.4) == []
-    assert s.due(0.52) == ["a", "b", "c"]
+    assert s.due(0.52) == ["a", "b"]
+    assert s.due(0.8) == ["a", "b", "c"]  # "a" and "b" were not polled at 0.52 here
+    assert s.still_running("c", 0.81) == pytest.approx(1.31)
     assert s.expected() is None
 
 
@@ -60,8 +62,8 @@ def test_past_the_first_poll_the_gap_doubles_up_to_the_interval() -> None:
 
 def test_a_task_polled_on_the_cadence_waits_for_its_first_expected_poll() -> None:
     s = PollSchedule(INTERVAL)
-    s.add("slow", 0.0)
-    s.add("fast", 0.0)
+    s.add("slow", 0.0, look_now=True)
+    s.add("fast", 0.0, look_now=True)
     s.still_running("slow", 0.0)
     s.finished("fast", 0.5)  # expected 0.5 from now on
     s.add("later", 0.5)
@@ -135,7 +137,7 @@ def test_a_steady_bulk_job_costs_about_three_polls_a_task_and_is_seen_sooner() -
     regular = simulate(starts, [2.0] * n, adaptive=False)  # the old cadence, for contrast
     assert regular.polls / n >= 4.5
     assert adaptive.polls / n <= 3.3
-    assert sorted(adaptive.lag)[n // 2] <= INTERVAL / 3 < sorted(regular.lag)[n // 2]
+    assert sorted(adaptive.lag)[n // 2] <= INTERVAL * 0.4 < sorted(regular.lag)[n // 2]
     assert max(adaptive.lag) <= INTERVAL * 1.125  # a round takes a task up to min_gap/2 early
 
 
@@ -243,3 +245,29 @@ async def test_the_poller_times_out_on_the_injected_clock() -> None:
     assert info.value.task_id == "t"
     assert [at for at, _ in t.polls] == [0.0, 0.5, 1.0, 1.5, 2.0]
     assert t.now == pytest.approx(2.2)
+
+
+async def test_a_task_added_while_the_poller_runs_is_first_polled_an_interval_later() -> None:
+    """A job adds each task as it creates it: polling it at once would find it at work."""
+    t = FakeTime()
+    finish = {"first": 0.75, "created": 0.25 + 0.6}
+
+    async def fetch(task_id: str) -> Status:
+        t.polls.append((t.now, task_id))
+        if task_id == "first" and len(t.polls) == 1:
+            t.now = 0.25
+            poller.add("created")  # created while the first round is in flight
+        return Status("ready" if t.now >= finish[task_id] else "processing")
+
+    poller: TaskPoller[Status] = TaskPoller(
+        fetch, sleep_interval=INTERVAL, concurrency=4, clock=t.clock, sleep=t.sleep
+    )
+    poller.add("first")
+    async for _ in poller.rounds():
+        pass
+    assert [(round(at, 6), task_id) for at, task_id in t.polls] == [
+        (0.0, "first"),  # added before the rounds began: looked at at once (its answer
+        (0.75, "first"),  # came at 0.25, so the next look is an interval after that)
+        (0.75, "created"),  # 0.25 + the interval; "first" is done: it took 0.75
+        (0.925, "created"),  # 0.25 + 0.9 x 0.75
+    ]

@@ -1,8 +1,9 @@
 """When to poll each watched task next: near when it should finish, then backing off.
 
 Until some task of the poller has finished, nobody can guess when the others will, so
-every task is polled on the regular cadence: all together, every ``interval`` seconds
-(what ``sleep_interval``/``poll_interval`` always meant). Once tasks finish, the time
+every task is polled on the regular cadence: every ``interval`` seconds (what
+``sleep_interval``/``poll_interval`` always meant), counted from when it was added (a
+task added at start is looked at once right away: a waiter's first look). Once tasks finish, the time
 they took (from being added to being seen finished) says when the next ones will: a
 task is first polled at ``LEAD`` x the expected time, then backing off: after
 ``interval / 4``, then twice as long each time up to ``interval``. A bulk job of
@@ -59,8 +60,6 @@ class PollSchedule:
         self.min_gap = interval * MIN_GAP_FRACTION
         self._tasks: dict[str, _Watched] = {}
         self._durations: deque[float] = deque(maxlen=HISTORY)
-        self._tick: float | None = None
-        """When the next regular round is (tasks with no expected time join it)."""
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -80,16 +79,20 @@ class PollSchedule:
         ordered = sorted(self._durations)
         return ordered[(len(ordered) - 1) // 4]
 
-    def add(self, task_id: str, now: float) -> float:
-        """Watch ``task_id`` (again, from now); returns when it is first due."""
+    def add(self, task_id: str, now: float, *, look_now: bool = False) -> float:
+        """Watch ``task_id`` (again, from now); returns when it is first due.
+
+        ``look_now``: poll it at once (a waiter's first look at a task that may be done
+        already), instead of when it may have finished (a task just created).
+        """
         self._tasks.pop(task_id, None)
         expected = self.expected()
-        if expected is not None:
+        if look_now:
+            due = now
+        elif expected is not None:
             due = now + max(LEAD * expected, self.min_gap)
-        elif self._tick is not None and self._tick > now:
-            due = self._tick
         else:
-            due = now  # the first round (a waiter's first look) happens right away
+            due = now + self.interval
         self._tasks[task_id] = _Watched(added=now, due=due)
         return due
 
@@ -124,9 +127,7 @@ class PollSchedule:
             raise KeyError(task_id)
         expected = self.expected()
         if expected is None:
-            if self._tick is None or self._tick <= now:
-                self._tick = now + self.interval
-            watched.due = self._tick
+            watched.due = max(now, watched.due) + self.interval
             return watched.due
         first = watched.added + LEAD * expected
         if now < first - self.min_gap:

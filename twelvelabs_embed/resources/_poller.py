@@ -87,6 +87,8 @@ class TaskPoller(Generic[S]):
         self._clock = clock
         self._sleep = sleep or _sleep_or_wake
         self._wake = asyncio.Event()
+        self._started = False
+        """Whether :meth:`rounds` has begun: ids added before are looked at at once."""
         self._waking_at: float | None = None
         """When the idle loop means to wake (``None``: it is not idle, or waits forever)."""
         self.last: dict[str, S] = {}
@@ -97,7 +99,7 @@ class TaskPoller(Generic[S]):
 
     def add(self, task_id: str) -> None:
         """Watch ``task_id``: due at the next regular round, or near its expected end."""
-        due = self.schedule.add(task_id, self._now())
+        due = self.schedule.add(task_id, self._now(), look_now=not self._started)
         if self._waking_at is None or due < self._waking_at:
             self._wake.set()
 
@@ -121,6 +123,7 @@ class TaskPoller(Generic[S]):
     async def rounds(self) -> AsyncGenerator[list[Polled[S]], None]:
         """Yield each round's answers; ends when the set is empty (unless ``keep_running``)."""
         start = self._now()
+        self._started = True
         deadline = None if self._timeout is None else start + self._timeout
         first_round = True
         while True:
