@@ -13,7 +13,12 @@ jobs in flight as there are workers/CPUs; median of the repetitions), and the id
 everything the configuration started (RSS of this process's descendants). Ray with one node
 is divided by the pool with one worker, Ray with two nodes by the pool with two.
 
-    python -m benchmarks.bench_ray [--videos 40] [--runs 3] [--quick]
+The pool's workers use one compute thread each (the engine's default since issue 18);
+``--pool-threads cores`` sets ``OMP_NUM_THREADS`` to the core count instead (the libraries'
+own default, as before), and ``--no-ray`` measures the pool rows only (no ``ray`` extra).
+
+    python -m benchmarks.bench_ray [--videos 40] [--runs 3] [--quick] [--no-ray]
+        [--pool-threads engine|cores]
 """
 
 from __future__ import annotations
@@ -179,18 +184,19 @@ async def run(args: argparse.Namespace, work: Path) -> None:
     report = Report(NAME, "the Ray executor against the local process pool", quick=args.quick)
     report.params = {"videos": n, "runs": args.runs, "calls": args.calls}
     os.environ.update(RAY_ENV)
-    if args.pool_threads == "1":  # before the fork server starts: its workers inherit it
-        os.environ["OMP_NUM_THREADS"] = "1"
+    if args.pool_threads == "cores":  # before the fork server starts: its workers inherit it
+        os.environ["OMP_NUM_THREADS"] = str(os.cpu_count() or 1)
     report.params["pool_threads"] = args.pool_threads
     os.makedirs("/tmp/ray", exist_ok=True)  # cluster_utils writes ray_current_cluster there
     temp = tempfile.mkdtemp(prefix="rb", dir="/tmp")
     try:
         await measure(report, "local pool, 1 worker", None, pool_starter(1), specs, 1, args)
         await measure(report, "local pool, 2 workers", None, pool_starter(2), specs, 2, args)
-        await measure(report, "Ray, 1 node x 1 CPU", "local pool, 1 worker",
-                      ray_starter(1, temp), specs, 1, args)  # fmt: skip
-        await measure(report, "Ray, 2 nodes x 1 CPU", "local pool, 2 workers",
-                      ray_starter(2, temp), specs, 2, args)  # fmt: skip
+        if not args.no_ray:
+            await measure(report, "Ray, 1 node x 1 CPU", "local pool, 1 worker",
+                          ray_starter(1, temp), specs, 1, args)  # fmt: skip
+            await measure(report, "Ray, 2 nodes x 1 CPU", "local pool, 2 workers",
+                          ray_starter(2, temp), specs, 2, args)  # fmt: skip
     finally:
         shutil.rmtree(temp, ignore_errors=True)
     report.notes += [
@@ -198,7 +204,8 @@ async def run(args: argparse.Namespace, work: Path) -> None:
         "2 nodes by 2 workers); every configuration shares this machine's 2 cores",
         "start-up rows are divided by the first pool (fork server + worker); a second pool "
         "reuses the fork server",
-        f"pool workers' OMP_NUM_THREADS: {args.pool_threads} (Ray sets 1 for a 1-CPU task)",
+        f"pool workers' compute threads: {args.pool_threads} (engine: 1 unless the user set "
+        "OMP_NUM_THREADS & co.; Ray sets 1 for a 1-CPU task)",
         "idle memory: RSS summed over this process's descendants after the runs (pool: "
         "fork server + workers; Ray: gcs_server, raylets, their helpers and idle workers)",
     ]
@@ -213,10 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", help="keep and reuse the made videos here")
     ap.add_argument(
         "--pool-threads",
-        choices=("default", "1"),
-        default="default",
-        help="OMP_NUM_THREADS for the pool's workers: as the engine ships, or 1 as Ray sets it",
+        choices=("engine", "cores"),
+        default="engine",
+        help="the pool workers' compute threads: as the engine ships (1), or one per core",
     )
+    ap.add_argument("--no-ray", action="store_true", help="the local pool rows only")
     ap.add_argument("--quick", action="store_true", help="10 videos, one run (smoke)")
     args = ap.parse_args(argv)
     if args.quick:

@@ -11,8 +11,13 @@ Columns, all recall@1 over every clip of every copy:
 - ``clip``: the nearest clip is the right window;
 - ``+context``: the top hit's video's clips re-ranked by :func:`search.context_scores`
   (neighbours along the same time offset);
-- ``+frames``: the top hit's video's window found by :func:`search.refine_hits` (frame
-  descriptors slid over the candidate, 0.5 s steps).
+- ``+frames``: the top hit's video's window found by :func:`search.refine_hits` from the
+  query window's frames alone (``neighbours=0``: frame descriptors slid over the
+  candidate, 0.5 s steps), as ``search --like`` did before;
+- ``+offset``: the same with the offset found from the query clip and two clips either
+  side of it (``search --like`` now);
+- ``pairs``: what ``similar`` clip pairs point at now: the ``+context`` pick corrected by
+  :func:`search.window.align_clips` over the two videos' frame tracks.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from tests.videos import crop, transcode
 from twelvelabs_embed.local.media.segments import ClipPlan, embed_video
 from twelvelabs_embed.models import EmbeddingMatrix
 from twelvelabs_embed.search import Filters, SearchIndex, context_scores
-from twelvelabs_embed.search.window import refine_hits
+from twelvelabs_embed.search.window import FrameTrack, align_clips, refine_hits
 from twelvelabs_embed.video_rules import plan_clips
 
 CLIP_SEC = 6.0
@@ -87,7 +92,7 @@ def run(work: Path, n_videos: int = 6, encoder: str = "descriptor") -> dict[str,
     visual = Filters(option="visual", scope="clip")
     out: dict[str, dict[str, float]] = {}
     for name, (cropped, trim) in COPIES.items():
-        hits_video = hits_clip = hits_ctx = hits_frames = total = 0
+        hits_video = hits_clip = hits_ctx = hits_frames = hits_offset = hits_pairs = total = 0
         for src, dur in zip(sources, durations, strict=True):
             copy = _copy(src, work / f"{src.stem}__{name}.mp4", cropped, trim)
             q = _matrix(copy, dur - trim, encoder)
@@ -98,6 +103,13 @@ def run(work: Path, n_videos: int = 6, encoder: str = "descriptor") -> dict[str,
                 cand: context_scores(q.vectors @ index.vectors[index.rows_of(cand, "visual")].T)
                 for cand in map(str, sources)
             }
+            q_clips = list(zip(q.start_offset_sec.tolist(), q.end_offset_sec.tolist(), strict=True))
+            o_clips = list(zip(o_start.tolist(), o_end.tolist(), strict=True))
+            guesses = [int(np.argmax(row)) for row in ctx[str(src)]]
+            pairs = align_clips(
+                q_clips, FrameTrack.read(copy, 0.0, q_clips[-1][1]),
+                o_clips, FrameTrack.read(src, 0.0, o_clips[-1][1]), guesses,
+            )  # fmt: skip
             for i in range(len(q)):
                 s, e = q.start_offset_sec[i] + trim, q.end_offset_sec[i] + trim
                 truth = int(
@@ -110,20 +122,27 @@ def run(work: Path, n_videos: int = 6, encoder: str = "descriptor") -> dict[str,
                 cand_rows = index.rows_of(hits[0].source, "visual")
                 hits_ctx += int(cand_rows[int(np.argmax(ctx[hits[0].source][i]))]) == truth
                 query_range = (float(q.start_offset_sec[i]), float(q.end_offset_sec[i]))
-                refined = refine_hits(index, q.vectors[i], hits, copy, query_range, videos=1)
-                hits_frames += refined[0].row == truth
+                alone = refine_hits(index, q.vectors[i], hits, copy, query_range,
+                                    neighbours=0, query_clips=q_clips)  # fmt: skip
+                joint = refine_hits(index, q.vectors[i], hits, copy, query_range,
+                                    query_clips=q_clips)  # fmt: skip
+                hits_frames += alone[0].row == truth
+                hits_offset += joint[0].row == truth
+                hits_pairs += int(orig_rows[pairs[i]]) == truth
         out[name] = {
             "video": hits_video / total,
             "clip": hits_clip / total,
             "+context": hits_ctx / total,
             "+frames": hits_frames / total,
+            "+offset": hits_offset / total,
+            "pairs": hits_pairs / total,
             "queries": total,
         }
     return out
 
 
 def print_table(results: dict[str, dict[str, float]], encoder: str) -> None:
-    cols = ("video", "clip", "+context", "+frames")
+    cols = ("video", "clip", "+context", "+frames", "+offset", "pairs")
     print(
         f"\nwindow recall@1 on real-photo slideshows ({encoder}; {CLIP_SEC:g} s clips in {SHOT_SEC:g} s shots)"
     )

@@ -10,6 +10,7 @@ and imports nothing else from the package.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -150,13 +151,34 @@ def check_model_name(model_name: str | None) -> list[Violation]:
     return []
 
 
+URL_SCHEMES = ("http", "https")
+"""The only URLs the platform downloads."""
+_URL_PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def url_scheme(text: str) -> str | None:
+    """The scheme of ``text`` when it is written as a URL (``scheme://...``), else ``None``."""
+    found = _URL_PREFIX.match(text)
+    return found.group(1) if found else None
+
+
+def unsupported_url(text: str) -> str | None:
+    """Why ``text`` cannot be embedded as a URL, or ``None``: ``ftp://host/a.mp4`` is a
+    URL the platform cannot fetch, not a file name. The CLI's argument check and the
+    bulk jobs' per-input check both say this."""
+    scheme = url_scheme(text)
+    if scheme is None or scheme.lower() in URL_SCHEMES:
+        return None
+    return f"only http(s) URLs can be embedded, not {scheme}://"
+
+
 def check_video_url(url: str) -> list[Violation]:
     """Only absolute http(s) URLs with a host; the engine adds its own address policy."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return [_invalid("video_url", "`video_url` must be an http(s) URL.")]
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    if parts.scheme.lower() not in URL_SCHEMES or not parts.hostname:
         return [_invalid("video_url", "`video_url` must be an http(s) URL with a host.")]
     return []
 

@@ -391,3 +391,26 @@ async def test_a_ready_asset_feeds_embed_v2_and_cannot_go_while_a_task_reads_it(
     assert (await api.delete(f"assets/{asset['_id']}")).status == 204
     gone = {"input_type": "video", "model_name": "marengo3.0", "video": video}
     assert (await api.post("embed-v2", json=gone)).status == 400
+
+
+async def test_force_deletes_an_asset_a_task_reads_and_that_task_fails(
+    eng: LocalEngine, api: aiohttp.ClientSession, media: dict[str, Path]
+) -> None:
+    """``force=true`` is the platform's "delete anyway": 204 where a plain delete is 409;
+    the task that was to read the asset then fails as with any source that is gone."""
+    form = aiohttp.FormData()
+    form.add_field("method", "direct")
+    form.add_field(
+        "file", media["good"].read_bytes(), filename="clip.mp4", content_type="video/mp4"
+    )
+    asset = await _ready(eng, api, (await _json(await api.post("assets", data=form), 201))["_id"])
+    video = {"media_source": {"asset_id": asset["_id"]}}
+    await eng.async_control.lifecycle.set("manual")  # the task stays processing
+    body = {"input_type": "video", "model_name": "marengo3.0", "video": video}
+    task = await _json(await api.post("embed-v2/tasks", json=body), 202)
+    assert (await api.delete(f"assets/{asset['_id']}?force=false")).status == 409
+    assert (await api.delete(f"assets/{asset['_id']}?force=true")).status == 204
+    assert (await api.get(f"assets/{asset['_id']}")).status == 404
+    assert await eng.async_control.tasks.complete(task["_id"]) == "failed"
+    assert (await api.delete(f"assets/{asset['_id']}?force=true")).status == 404
+    assert (await api.delete(f"assets/{asset['_id']}?force=maybe")).status == 400

@@ -57,6 +57,13 @@ def crash_always() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def crash_counted(folder: str) -> None:
+    """Note this run (one file per run), then kill its own worker process: a poisonous
+    video, every time."""
+    Path(folder, f"run-{os.getpid()}-{time.monotonic_ns()}").write_text("ran")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
 def hang(pid_file: str) -> None:
     """Write the pid, then never return (a decoder stuck in native code)."""
     Path(pid_file).write_text(str(os.getpid()))

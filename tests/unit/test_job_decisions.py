@@ -5,13 +5,16 @@ part file takes back from the output file. No network, no disk."""
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import numpy as np
 import pytest
 
 import twelvelabs_embed as tl
+from twelvelabs_embed import video_rules
 from twelvelabs_embed._upload import UploadError
+from twelvelabs_embed.jobs import identity
 from twelvelabs_embed.jobs.failures import describe_error, error_code
 from twelvelabs_embed.jobs.identity import JobInput, is_url, make_inputs
 from twelvelabs_embed.jobs.journal import STATES, Entry, next_step, restart_state
@@ -153,10 +156,39 @@ def test_bad_input_mappings(item: dict[str, Any], message: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "url"),
-    [("https://a/b.mp4", True), ("HTTP://a/b.mp4", True), ("ftp://a/b", False), ("b.mp4", False)],
+    [
+        ("https://a/b.mp4", True),
+        ("HTTP://a/b.mp4", True),
+        ("ftp://a/b", True),  # a URL, refused by its scheme; never a file "not found"
+        ("b.mp4", False),
+        ("my clips://b.mp4", False),  # not a scheme: a file name
+    ],
 )
 def test_is_url(text: str, url: bool) -> None:
     assert is_url(text) is url
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("https://a/b.mp4", None),
+        ("HTTP://a/b.mp4", None),
+        ("b.mp4", None),
+        ("/videos/a:b.mp4", None),
+        ("ftp://host/a.mp4", "only http(s) URLs can be embedded, not ftp://"),
+        ("S3://bucket/a.mp4", "only http(s) URLs can be embedded, not S3://"),
+        ("file:///etc/passwd", "only http(s) URLs can be embedded, not file://"),
+    ],
+)
+def test_one_url_scheme_rule_for_the_cli_and_the_jobs(text: str, why: str | None) -> None:
+    assert video_rules.unsupported_url(text) == why
+    inp = make_inputs([text], BASE)[0]
+    if why is None:
+        identity.check_input(inp)
+    else:
+        assert inp.kind == "url" and inp.locator == text  # never made an absolute path
+        with pytest.raises(ValueError, match=re.escape(why)):
+            identity.check_input(inp)
 
 
 @pytest.mark.parametrize(

@@ -42,9 +42,9 @@ def _clip_length(text: str) -> float:
 
 
 def _video_or_url(text: str) -> str:
-    scheme, sep, _ = text.partition("://")
-    if sep and scheme.lower() not in ("http", "https"):
-        raise argparse.ArgumentTypeError(f"only http(s) URLs can be embedded, not {scheme}://")
+    why = rules.unsupported_url(text)
+    if why is not None:
+        raise argparse.ArgumentTypeError(why)
     return text
 
 

@@ -72,7 +72,11 @@ async def _embed(
 async def run_similar_command(args: argparse.Namespace, out: Console, console: Console) -> int:
     index = _index(args, console)
     report = run_similar(
-        index, threshold=args.threshold, min_coverage=args.min_coverage, option=args.option
+        index,
+        threshold=args.threshold,
+        min_coverage=args.min_coverage,
+        option=args.option,
+        refine=args.scope == "clip" or bool(args.html),  # only shown clip pairs are located
     )
     if args.json:
         data = report.to_dict()

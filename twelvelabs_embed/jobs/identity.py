@@ -23,6 +23,8 @@ from typing import Any, Literal
 import attrs
 import orjson
 
+from .. import video_rules
+
 VIDEO_SUFFIXES = frozenset(
     {
         ".mp4",
@@ -54,7 +56,22 @@ InputLike = str | os.PathLike[str] | Mapping[str, Any]
 
 
 def is_url(text: str) -> bool:
-    return text.lower().startswith(("http://", "https://"))
+    """Written as a URL (``scheme://...``), whatever the scheme: ``ftp://host/a.mp4`` is
+    an input that fails with :func:`~twelvelabs_embed.video_rules.unsupported_url`'s
+    reason, never a file name that is "not found"."""
+    return video_rules.url_scheme(text) is not None
+
+
+def check_input(inp: JobInput) -> None:
+    """Refuse an input the platform cannot take whatever the file holds (one per-input
+    failure, before any upload).
+
+    Raises:
+        ValueError: a URL whose scheme is not http(s).
+    """
+    why = video_rules.unsupported_url(inp.locator) if inp.kind == "url" else None
+    if why is not None:
+        raise ValueError(why)
 
 
 def videos_in(folder: str | os.PathLike[str]) -> list[str]:

@@ -6,7 +6,9 @@ Three kinds of workers share one journal, one rate gate and one result store:
   (``max_retries=0``: the gate sees every 429 and owns the retry; :mod:`.uploads`);
 * the client's one poller (:mod:`..resources._poller`, handed in by ``embed_many``)
   over every task still processing, at most ``poll_concurrency`` status requests at a
-  time, one round every ``poll_interval`` seconds; each created task joins it;
+  time, every ``poll_interval`` seconds until tasks finish, then near the time they
+  take (its schedule); each created task joins it, and a round's answers are handled
+  together (their journal writes share a commit);
 * ``poll_concurrency`` retrieve workers: fetch, write the part file, mark ``retrieved``.
 
 It uses only the public tasks client (:class:`.tasks_api.TasksApi`). Creates and
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from .._aio import to_thread
+from .._aio import gather_or_cancel, to_thread
 from .._retry import backoff_delay, with_attempts
 from ..errors import (
     NotFoundError,
@@ -289,8 +291,8 @@ class EmbedJob(UploadSteps):
         rounds = self._poller.rounds()
         async with aclosing(rounds):
             async for answers in rounds:
-                for answer in answers:
-                    await self._polled(answer)
+                # together: the round's journal writes share one commit (group commit)
+                await gather_or_cancel(self._polled(answer) for answer in answers)
 
     async def _polled(self, answer: Polled[TasksStatusResponse]) -> None:
         task_id = answer.task_id

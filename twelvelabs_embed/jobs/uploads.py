@@ -72,6 +72,7 @@ class UploadSteps:
 
     async def _create(self, inp: JobInput) -> None:
         try:
+            identity.check_input(inp)
             await self._fingerprint(inp)
             prepared = await self._prepare_create(inp)
         except (ApiError, OSError, ValueError, TypeError) as exc:

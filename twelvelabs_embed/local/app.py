@@ -152,7 +152,7 @@ async def assets_ctx(app: web.Application) -> AsyncIterator[None]:
         async with fetcher:
             service = AssetService(s, store, app[PROBE_EXECUTOR], fetcher, app[CLOCK])
             signer = UrlSigner(await to_thread(load_secret, s.data_dir / "upload_signing.key"))
-            uploads = MultipartUploads(s, service, signer)
+            uploads = MultipartUploads(s, service, signer, app[UPLOAD_SPACE])
             service.users = app[V2_STORE]  # a v2 task reading an asset blocks its deletion
             app[ASSET_SERVICE], app[UPLOADS] = service, uploads
             app[ASSETS] = service  # media_source.asset_id finds ready assets' files

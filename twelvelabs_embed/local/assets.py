@@ -259,10 +259,16 @@ class AssetService:
             return None
         return Path(asset.media_path)
 
-    async def delete(self, asset_id: str) -> None:
-        """Raises ``ApiProblem`` 404 (unknown) or 409 (a task still reads it)."""
+    async def delete(self, asset_id: str, *, force: bool = False) -> None:
+        """Delete the asset and its file. Without ``force``, refused while a task still
+        reads it; with ``force`` (the platform's "delete anyway"), such a task that has
+        not opened the file yet fails as with any source that is gone.
+
+        Raises:
+            ApiProblem: 404 (unknown) or 409 (a task still reads it, without ``force``).
+        """
         asset = await self.get(asset_id)
-        users = await self.users.processing_with_media(str(self.path_for(asset_id)))
+        users = 0 if force else await self.users.processing_with_media(str(self.path_for(asset_id)))
         if users:
             raise ApiProblem(
                 409,

@@ -18,6 +18,7 @@ from .control.clock import EngineClock
 from .executors.base import ExecutorClosed, MediaExecutor, WorkerCrashed, WorkerTimedOut
 from .http.problems import ApiProblem, from_violations
 from .media.task_job import JobRefused, JobSpec, check_media, probe
+from .media_names import v1_upload
 from .settings import EngineSettings, discard
 from .store import TaskRecord, TaskStore
 from .task_runner import TaskRunner
@@ -63,7 +64,7 @@ class TaskIntake:
 
     def upload_path(self, task_id: str) -> Path:
         """Where the create form's video is written while the request is read."""
-        return self._settings.media_dir / f"{task_id}.upload"
+        return v1_upload(self._settings.media_dir, task_id)
 
     async def accept(self, task_id: str, form: CreateForm) -> TaskRecord:
         """Check the form and its upload, store the task as ``processing``, queue it.

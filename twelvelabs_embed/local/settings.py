@@ -47,7 +47,8 @@ class EngineSettings:
             after it opens (or after its previous response), or it is closed.
         body_min_rate / body_grace_sec: a request body must arrive at this many bytes/s
             on average once ``body_grace_sec`` have passed, or the request fails with 408.
-        upload_space_bytes: disk all uploads in flight may hold together (``None``: twice
+        upload_space_bytes: disk all uploads in flight (task forms, direct asset uploads,
+            chunk ``PUT``s) may hold together (``None``: twice
             ``max_file_size``); past it an upload is refused with 503.
         probe_workers: processes that probe uploads while their requests wait (more than
             one, so one slow probe never holds every other upload; each probe is bounded

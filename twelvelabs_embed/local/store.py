@@ -266,15 +266,15 @@ class TaskStore:
             ).rowcount
         )
 
-    async def bump_attempts(self, task_id: str) -> int:
-        """Count one more processing attempt (a crashed worker); returns the new count."""
-        return await self._db.write(self._bump, task_id)
+    async def bump_attempts(self, task_id: str, runs: int = 1) -> int:
+        """Count ``runs`` more processing attempts (crashed workers); returns the new count."""
+        return await self._db.write(self._bump, task_id, runs)
 
     @staticmethod
-    def _bump(conn: sqlite3.Connection, task_id: str) -> int:
+    def _bump(conn: sqlite3.Connection, task_id: str, runs: int) -> int:
         row = conn.execute(
-            "UPDATE tasks SET attempts = attempts + 1 WHERE id = ? RETURNING attempts",
-            (task_id,),
+            "UPDATE tasks SET attempts = attempts + ? WHERE id = ? RETURNING attempts",
+            (runs, task_id),
         ).fetchone()
         return int(row[0]) if row else 0
 

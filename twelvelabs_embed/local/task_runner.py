@@ -18,11 +18,19 @@ from pathlib import Path
 
 from .. import video_rules
 from .._aio import run_to_completion
+from . import media_names
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
-from .downloads import PART_SUFFIX, Downloads
-from .executors.base import ExecutorClosed, MediaExecutor, WorkerCrashed, WorkerTimedOut
+from .downloads import Downloads
+from .executors.base import (
+    ExecutorClosed,
+    MediaExecutor,
+    WorkerCrashed,
+    WorkerTimedOut,
+    retries_left,
+)
 from .media.task_job import JobRefused, JobSpec, embed_task
+from .media_names import sweep
 from .settings import EngineSettings, discard
 from .store import TaskRecord, TaskStore
 from .task_queue import TaskQueue
@@ -31,7 +39,8 @@ from .url_fetch import FetchFailed
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-"""A task whose worker crashed this many times is failed instead of re-queued."""
+"""A task whose worker crashed this many times is failed instead of re-queued; the
+executor's own re-runs (Ray's) count against it (``retries_left``)."""
 
 
 class TaskRunner:
@@ -73,7 +82,7 @@ class TaskRunner:
         unfinished = await self._store.processing()
         for task in unfinished:
             self.submit(task.id)
-        self._sweep_orphans({t.id for t in unfinished})
+        self._sweep_orphans(unfinished)
         for i in range(max(1, self._settings.workers)):
             self._consumers.append(asyncio.create_task(self._consume(), name=f"tl-consumer-{i}"))
         self._purger = asyncio.create_task(self._purge_loop(), name="tl-purger")
@@ -123,23 +132,22 @@ class TaskRunner:
             log.info("purged %d expired task file(s)", len(paths))
         return len(paths)
 
-    def _sweep_orphans(self, unfinished: set[str]) -> None:
-        """Remove media files no unfinished task owns: an upload cut off by a crash
-        (its task was never stored) or a finished task's file a crash kept from being
-        removed. One engine owns a data dir, so nothing else is writing there."""
-        media = self._settings.media_dir
-        if not media.is_dir():
-            return
-        orphans = [
-            p
-            for p in media.iterdir()
-            if p.suffix == PART_SUFFIX  # a download cut off by a crash
-            or (p.suffix in (".upload", ".download") and p.stem not in unfinished)
-        ]
-        for p in orphans:
-            discard(p)
-        if orphans:
-            log.info("removed %d orphaned media file(s)", len(orphans))
+    def _sweep_orphans(self, unfinished: list[TaskRecord]) -> None:
+        """Remove v1 media files no unfinished v1 task owns: an upload cut off by a
+        crash (its task was never stored), a download cut off by one, a finished task's
+        file a crash kept from being removed, a sync ``/embed`` request's leftovers.
+        Only v1's own names: v2 files sit in the same directory."""
+        sweep(
+            self._settings.media_dir,
+            "v1",
+            media_names.V1_SUFFIXES,
+            media_names.needed(
+                media_names.V1_SUFFIXES,
+                (t.id for t in unfinished),
+                (t.media_path for t in unfinished),
+            ),
+            prefixes=(media_names.V1_SYNC_PREFIX,),
+        )
 
     async def _purge_loop(self) -> None:
         while True:
@@ -192,7 +200,7 @@ class TaskRunner:
             discard(path)  # kept while processing: a crashed job runs again from it
 
     def _download_path(self, task_id: str) -> Path:
-        return self._settings.media_dir / f"{task_id}.download"
+        return media_names.v1_download(self._settings.media_dir, task_id)
 
     def _start_download(self, task: TaskRecord) -> None:
         """Fetch a URL task's video beside the media queue; the task comes back to the
@@ -235,7 +243,10 @@ class TaskRunner:
         )
         try:
             result = await self._executor.run(
-                embed_task, spec, timeout=self._settings.job_timeout_sec
+                embed_task,
+                spec,
+                timeout=self._settings.job_timeout_sec,
+                retries=retries_left(MAX_ATTEMPTS, task.attempts),
             )
         except JobRefused as exc:
             await self._fail(task.id, exc.code, exc.message)
@@ -245,7 +256,7 @@ class TaskRunner:
             v = video_rules.file_broken(f"Processing this video stopped responding ({exc}).")
             await self._fail(task.id, v.code, v.message)
         except WorkerCrashed as exc:
-            attempts = await self._store.bump_attempts(task.id)
+            attempts = await self._store.bump_attempts(task.id, exc.runs)
             if self._stopping:  # never start work again while the engine stops
                 return
             if attempts >= MAX_ATTEMPTS:

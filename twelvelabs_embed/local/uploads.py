@@ -27,6 +27,7 @@ from .assets_store import ChunkCounts, ChunkRow, ReportOutcome, UploadRecord
 from .http.problems import ApiProblem, from_violations
 from .presign import UrlSigner
 from .settings import API_PREFIX, EngineSettings, discard
+from .upload_space import UploadSpace
 
 WRITE_BATCH = 1 << 20
 EXPIRY_SWEEP_SEC = 60.0
@@ -74,8 +75,15 @@ def upload_not_found(upload_id: str) -> ApiProblem:
 class MultipartUploads:
     """The multipart upload flow of ``/assets/multipart-uploads``."""
 
-    def __init__(self, settings: EngineSettings, assets: AssetService, signer: UrlSigner) -> None:
+    def __init__(
+        self,
+        settings: EngineSettings,
+        assets: AssetService,
+        signer: UrlSigner,
+        space: UploadSpace | None = None,
+    ) -> None:
         self._settings = settings
+        self._space = space
         self._assets = assets
         self._store = assets.store
         self._clock = assets.clock
@@ -184,6 +192,26 @@ class MultipartUploads:
         if why is not None:
             raise ApiProblem(403, why, "The presigned URL's signature does not match.")
 
+    async def chunk_span(
+        self, upload_id: str, index: int, length: int | None
+    ) -> tuple[UploadRecord, int, int]:
+        """The upload, and chunk ``index``'s offset and size in it; checked before any of
+        the chunk's bytes are read (``length``: the declared one, if any).
+
+        Raises:
+            ApiProblem: unknown or inactive upload, no such chunk, a declared length that
+                is not the chunk's size.
+        """
+        upload = await self.active(upload_id)
+        if not 1 <= index <= upload.total_chunks:
+            raise ApiProblem(400, "parameter_invalid", f"Chunk {index} is not part of this upload.")
+        offset, expected = rules.chunk_span(index, upload.chunk_size, upload.total_size)
+        if length is not None and length != expected:
+            raise ApiProblem(
+                400, "chunk_size_invalid", f"Chunk {index} is {expected} bytes, not {length}."
+            )
+        return upload, offset, expected
+
     async def receive_chunk(
         self,
         upload_id: str,
@@ -198,27 +226,23 @@ class MultipartUploads:
             ApiProblem: unknown or inactive upload, a chunk already completed, a body
                 that is not the chunk's size, or a ``Content-MD5`` that does not match.
         """
-        upload = await self.active(upload_id)
-        if not 1 <= index <= upload.total_chunks:
-            raise ApiProblem(400, "parameter_invalid", f"Chunk {index} is not part of this upload.")
-        offset, expected = rules.chunk_span(index, upload.chunk_size, upload.total_size)
-        if length is not None and length != expected:
-            raise ApiProblem(
-                400, "chunk_size_invalid", f"Chunk {index} is {expected} bytes, not {length}."
-            )
-        async with self._chunk_lock(upload_id, index):
-            before = await self._store.chunk_begin(upload_id, index, self._clock.now_ms())
-            if before is None:
-                raise ApiProblem(
-                    409, "chunk_already_completed", f"Chunk {index} is already completed."
-                )
-            try:
-                etag = await self._write(upload.path, offset, expected, body, sparse=before == 0)
-            except BaseException:
-                await asyncio.shield(
-                    self._store.chunk_abandoned(upload_id, index, self._clock.now_ms())
-                )
-                raise
+        upload, offset, expected = await self.chunk_span(upload_id, index, length)
+        with self._hold(expected):  # counted with every upload in flight (issue #20)
+            async with self._chunk_lock(upload_id, index):
+                before = await self._store.chunk_begin(upload_id, index, self._clock.now_ms())
+                if before is None:
+                    raise ApiProblem(
+                        409, "chunk_already_completed", f"Chunk {index} is already completed."
+                    )
+                try:
+                    etag = await self._write(
+                        upload.path, offset, expected, body, sparse=before == 0
+                    )
+                except BaseException:
+                    await asyncio.shield(
+                        self._store.chunk_abandoned(upload_id, index, self._clock.now_ms())
+                    )
+                    raise
         if content_md5 is not None and not _md5_matches(content_md5, etag):
             await self._store.chunk_abandoned(upload_id, index, self._clock.now_ms())
             raise ApiProblem(
@@ -226,6 +250,10 @@ class MultipartUploads:
             )
         await self._store.chunk_received(upload_id, index, etag, self._clock.now_ms())
         return etag
+
+    def _hold(self, size: int) -> contextlib.AbstractContextManager[object]:
+        """Reserve ``size`` bytes of the disk uploads in flight share, for one request."""
+        return self._space.hold(size) if self._space is not None else contextlib.nullcontext()
 
     async def _write(
         self, path: str, offset: int, expected: int, body: AsyncIterator[bytes], *, sparse: bool

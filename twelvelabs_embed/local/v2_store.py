@@ -171,11 +171,12 @@ class V2TaskStore:
         sql = "UPDATE v2_tasks SET media_path = ? WHERE id = ?"
         await self._store.run_write(lambda conn: conn.execute(sql, (media_path, task_id)))
 
-    async def bump_attempts(self, task_id: str) -> int:
-        sql = "UPDATE v2_tasks SET attempts = attempts + 1 WHERE id = ? RETURNING attempts"
+    async def bump_attempts(self, task_id: str, runs: int = 1) -> int:
+        """Count ``runs`` more processing attempts (crashed workers); returns the new count."""
+        sql = "UPDATE v2_tasks SET attempts = attempts + ? WHERE id = ? RETURNING attempts"
 
         def bump(conn: sqlite3.Connection) -> int:
-            row = conn.execute(sql, (task_id,)).fetchone()
+            row = conn.execute(sql, (runs, task_id)).fetchone()
             return int(row[0]) if row else 0
 
         return await self._store.run_write(bump)

@@ -19,9 +19,16 @@ from ..rules import embed_v2_limits as L
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
 from .downloads import Downloads
-from .executors.base import ExecutorClosed, MediaExecutor, WorkerCrashed, WorkerTimedOut
+from .executors.base import (
+    ExecutorClosed,
+    MediaExecutor,
+    WorkerCrashed,
+    WorkerTimedOut,
+    retries_left,
+)
 from .media.task_job import JobRefused
 from .media.v2_vectors import AvResult, combined_vector, embed_av
+from .media_names import V2_SUFFIXES, needed, sweep, v2_download
 from .settings import EngineSettings, discard
 from .task_queue import TaskQueue
 from .url_fetch import FetchFailed
@@ -64,9 +71,14 @@ class V2TaskRunner:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
+        """Purge expired tasks, re-queue unfinished ones, remove v2's orphaned media
+        files (only v2's names: v1 files sit in the same directory), start consumers."""
         await self.purge()
-        for task in await self._store.processing():
+        unfinished = await self._store.processing()
+        for task in unfinished:
             self.submit(task.id)
+        keep = needed(V2_SUFFIXES, (t.id for t in unfinished), (t.media_path for t in unfinished))
+        sweep(self._settings.media_dir, "v2", V2_SUFFIXES, keep)
         for i in range(max(1, self._settings.workers)):
             self._tasks.append(asyncio.create_task(self._consume(), name=f"tl-v2-consumer-{i}"))
         self._tasks.append(asyncio.create_task(self._purge_loop(), name="tl-v2-purger"))
@@ -135,7 +147,7 @@ class V2TaskRunner:
         path = Path(task.media_path) if task.media_path else None
         download = None
         if task.input_url:
-            download = path = self._settings.media_dir / f"{task.id}.download"
+            download = path = v2_download(self._settings.media_dir, task.id)
             if not path.exists():
                 if not download_here:
                     self._start_download(task.id, task.input_url, path)
@@ -189,10 +201,11 @@ class V2TaskRunner:
         req = plan_from_json(task.plan)
         timeout = self._settings.job_timeout_sec
         encoder = self._settings.encoder
+        retries = retries_left(MAX_ATTEMPTS, task.attempts)
         try:
             if req.media is not None:
                 result: AvResult = await self._executor.run(
-                    embed_av, av_spec(req, path, encoder), timeout=timeout
+                    embed_av, av_spec(req, path, encoder), timeout=timeout, retries=retries
                 )
                 rows: list[DataTuple] = [
                     (r.start_sec, r.end_sec, r.embedding_option, r.embedding_scope, r.vector)
@@ -201,7 +214,9 @@ class V2TaskRunner:
                 duration: float | None = result.duration
             else:  # an image task: one asset-scope visual vector
                 spec = combined_spec(req, None, [("image", path)], encoder)
-                vector = await self._executor.run(combined_vector, spec, timeout=timeout)
+                vector = await self._executor.run(
+                    combined_vector, spec, timeout=timeout, retries=retries
+                )
                 rows, duration = [(None, None, "visual", "asset", vector)], None
         except JobRefused as exc:
             await self._store.mark_failed(
@@ -216,7 +231,7 @@ class V2TaskRunner:
                 f"The embedding task could not complete processing. ({exc})",
             )
         except WorkerCrashed as exc:
-            attempts = await self._store.bump_attempts(task.id)
+            attempts = await self._store.bump_attempts(task.id, exc.runs)
             if self._stopping:  # never start work again while the engine stops
                 return
             if attempts >= MAX_ATTEMPTS:

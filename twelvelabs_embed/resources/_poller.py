@@ -2,8 +2,10 @@
 
 ``wait_for_done``, ``as_completed`` and ``wait_for_many`` start it with their ids and a
 deadline; a bulk job starts it empty and adds each task as it is created. Each round
-polls every watched task (at most ``concurrency`` requests at once), hands the answers
-to the caller in the order the ids were added, then sleeps ``sleep_interval``.
+polls the watched tasks that are due (at most ``concurrency`` requests at once) and
+hands the answers to the caller in the order the ids were added. When each task is due
+is :mod:`._poll_schedule`'s call: every ``sleep_interval`` until some task has finished,
+then near when each is expected to finish (the time the finished ones took).
 
 An error the errors module calls ``retryable`` (connection, 408, 409, 429, 5xx, an
 unreadable body) is logged and the task is polled again next round; any other error is
@@ -13,6 +15,7 @@ handed to the caller, and the task leaves the set, as does a task in a terminal 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Generic, Protocol, TypeVar
@@ -21,6 +24,7 @@ import attrs
 
 from .._aio import cancel_and_wait
 from ..errors import WaitTimeoutError, is_retryable
+from ._poll_schedule import PollSchedule
 
 log = logging.getLogger("twelvelabs_embed")
 
@@ -56,6 +60,10 @@ class TaskPoller(Generic[S]):
         timeout: seconds until :meth:`rounds` raises ``WaitTimeoutError`` naming the
             first unfinished task; ``None`` waits forever. ``0`` still polls once.
         keep_running: wait for new ids when the set is empty instead of ending (a job).
+        clock: the time in seconds (default: the running loop's clock); tests pass their
+            own with ``sleep``.
+        sleep: waits the given seconds, or until :meth:`add` wakes the poller (default:
+            the loop's timer).
     """
 
     def __init__(
@@ -66,32 +74,39 @@ class TaskPoller(Generic[S]):
         concurrency: int,
         timeout: float | None = None,
         keep_running: bool = False,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float | None, asyncio.Event], Awaitable[None]] | None = None,
     ) -> None:
-        if sleep_interval <= 0:
-            raise ValueError("sleep_interval must be greater than 0")
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self._fetch = fetch
-        self._interval = sleep_interval
+        self.schedule = PollSchedule(sleep_interval)
         self._gate = asyncio.Semaphore(concurrency)
         self._timeout = timeout
         self._keep_running = keep_running
-        self._ids: dict[str, None] = {}
+        self._clock = clock
+        self._sleep = sleep or _sleep_or_wake
         self._wake = asyncio.Event()
+        self._waking_at: float | None = None
+        """When the idle loop means to wake (``None``: it is not idle, or waits forever)."""
         self.last: dict[str, S] = {}
         """The latest status seen of each task."""
 
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
+
     def add(self, task_id: str) -> None:
-        """Watch ``task_id`` from the next round on."""
-        self._ids[task_id] = None
-        self._wake.set()
+        """Watch ``task_id``: due at the next regular round, or near its expected end."""
+        due = self.schedule.add(task_id, self._now())
+        if self._waking_at is None or due < self._waking_at:
+            self._wake.set()
 
     def discard(self, task_id: str) -> None:
-        self._ids.pop(task_id, None)
+        self.schedule.discard(task_id)
 
     @property
     def pending(self) -> list[str]:
-        return list(self._ids)
+        return self.schedule.ids
 
     async def _poll(self, task_id: str) -> Polled[S] | None:
         async with self._gate:
@@ -105,21 +120,30 @@ class TaskPoller(Generic[S]):
 
     async def rounds(self) -> AsyncGenerator[list[Polled[S]], None]:
         """Yield each round's answers; ends when the set is empty (unless ``keep_running``)."""
-        loop = asyncio.get_running_loop()
-        deadline = None if self._timeout is None else loop.time() + self._timeout
+        start = self._now()
+        deadline = None if self._timeout is None else start + self._timeout
         first_round = True
         while True:
-            if not self._ids:
+            if not self.schedule:
                 if not self._keep_running:
                     return
-                self._wake.clear()
-                await self._wake.wait()
+                await self._idle(None)
                 continue
-            remaining = None if deadline is None else deadline - loop.time()
+            now = self._now()
+            due = self.schedule.due(now)
+            if not due:
+                next_due = self.schedule.next_due()
+                assert next_due is not None
+                if deadline is not None and deadline <= now:
+                    raise self._timed_out()
+                wake_at = next_due if deadline is None else min(next_due, deadline)
+                await self._idle(wake_at)
+                continue
+            remaining = None if deadline is None else deadline - now
             if first_round and remaining is not None and remaining <= 0:
                 remaining = None  # timeout=0 still looks once (bounded by the transport)
             first_round = False
-            polls = {t: asyncio.ensure_future(self._poll(t)) for t in self._ids}
+            polls = {t: asyncio.ensure_future(self._poll(t)) for t in due}
             try:
                 _, late = await asyncio.wait(polls.values(), timeout=remaining)
             except BaseException:
@@ -127,25 +151,39 @@ class TaskPoller(Generic[S]):
                 raise
             if late:
                 await cancel_and_wait(late)
+            now = self._now()
             answers = []
             for task_id, fut in polls.items():
                 polled = None if fut.cancelled() else fut.result()
+                if task_id not in self.schedule:
+                    pass  # discarded while its poll was in flight
+                elif polled is None:
+                    self.schedule.still_running(task_id, now)
+                elif polled.error is not None:
+                    self.schedule.gone(task_id)
+                elif polled.status is not None and polled.status.done:
+                    self.schedule.finished(task_id, now)
+                else:
+                    self.schedule.still_running(task_id, now)
                 if polled is None:
                     continue
                 if polled.status is not None:
                     self.last[task_id] = polled.status
-                if polled.error is not None or (polled.status is not None and polled.status.done):
-                    self.discard(task_id)
                 answers.append(polled)
             yield answers
-            if not self._ids and not self._keep_running:
+            if not self.schedule and not self._keep_running:
                 return
-            remaining = None if deadline is None else deadline - loop.time()
-            if late or (remaining is not None and remaining <= 0):
+            if late or (deadline is not None and deadline - self._now() <= 0):
                 raise self._timed_out()
-            await asyncio.sleep(
-                self._interval if remaining is None else min(self._interval, remaining)
-            )
+
+    async def _idle(self, until: float | None) -> None:
+        """Wait until ``until`` (``None``: forever), or until :meth:`add` has a task due sooner."""
+        self._wake.clear()
+        self._waking_at = until
+        try:
+            await self._sleep(None if until is None else max(0.0, until - self._now()), self._wake)
+        finally:
+            self._waking_at = None
 
     def _timed_out(self) -> WaitTimeoutError:
         task_id = self.pending[0]
@@ -156,3 +194,12 @@ class TaskPoller(Generic[S]):
             task_id=task_id,
             last_status=seen,
         )
+
+
+async def _sleep_or_wake(seconds: float | None, wake: asyncio.Event) -> None:
+    """Sleep ``seconds`` (``None``: forever) or until ``wake`` is set, whichever is first."""
+    if seconds is None:
+        await wake.wait()
+        return
+    with contextlib.suppress(asyncio.TimeoutError):  # not the builtin one on 3.10
+        await asyncio.wait_for(wake.wait(), seconds)

@@ -241,8 +241,10 @@ class AsyncTasksClient:
     ) -> AsyncGenerator[TasksStatusResponse, None]:
         """Yield each task's final status as it finishes, polling all of them in one loop.
 
-        Each round polls every unfinished task (at most ``concurrency`` requests at
-        once), then sleeps ``sleep_interval``. Same error and timeout rules as
+        Unfinished tasks are polled every ``sleep_interval`` (at most ``concurrency``
+        requests at once) until the first finishes; from then on each is polled near
+        the time the finished ones took, then at least every ``sleep_interval``. Same
+        error and timeout rules as
         :meth:`wait_for_done`; on timeout the error names the first unfinished task.
         """
         finals = self._finals(

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import anyio.to_thread
 import attrs
 
+from .. import video_rules
 from .._upload import UploadProgress as BytesProgress
 from ..errors import FileTooLargeForBase64Error
 from ..rules import embed_v2_limits as L
@@ -46,11 +47,18 @@ AssetUpload = Callable[[Path, str, "BytesProgress | None"], Awaitable[str]]
 
 
 def local_path(value: Any) -> Path | None:
-    """The file a source value names, or ``None`` when it is a source object or a URL."""
+    """The file a source value names, or ``None`` when it is a source object or a URL.
+
+    Raises:
+        ValueError: a string URL whose scheme is not http(s) (never read as a file name).
+    """
     if isinstance(value, os.PathLike):
         return Path(value)
-    if isinstance(value, str) and not value.lower().startswith(("http://", "https://")):
-        return Path(value)
+    if isinstance(value, str):
+        why = video_rules.unsupported_url(value)
+        if why is not None:
+            raise ValueError(why)
+        return None if video_rules.url_scheme(value) else Path(value)
     return None
 
 

@@ -10,19 +10,22 @@ from __future__ import annotations
 from .index import Filters, Hit, SearchIndex
 from .report import render_hits, render_similar, write_report
 from .similar import ClipPair, SimilarReport, VideoMatch, find_similar
-from .window import WindowMatch, context_scores, locate
+from .window import FrameTrack, WindowMatch, align_clips, context_scores, locate, refine_hits
 
 __all__ = [
     "ClipPair",
     "Filters",
+    "FrameTrack",
     "Hit",
     "SearchIndex",
     "SimilarReport",
     "VideoMatch",
     "WindowMatch",
+    "align_clips",
     "context_scores",
     "find_similar",
     "locate",
+    "refine_hits",
     "render_hits",
     "render_similar",
     "write_report",

@@ -126,12 +126,16 @@ def run_similar(
     threshold: float = 0.9,
     min_coverage: float = 0.8,
     option: str | None = None,
+    refine: bool = False,
 ) -> SimilarReport:
-    """Near-duplicate groups and clip pairs (:func:`.similar.find_similar`).
+    """Near-duplicate groups and clip pairs (:func:`.similar.find_similar`; ``refine``
+    locates the clip pairs by frames where the files are on disk).
 
     Raises:
         ValueError: threshold outside -1..1 or coverage outside (0, 1].
     """
     if not -1.0 <= threshold <= 1.0:
         raise ValueError(f"--threshold is a cosine between -1 and 1, not {threshold}")
-    return find_similar(index, threshold=threshold, min_coverage=min_coverage, option=option)
+    return find_similar(
+        index, threshold=threshold, min_coverage=min_coverage, option=option, refine=refine
+    )

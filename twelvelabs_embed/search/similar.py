@@ -10,13 +10,19 @@ the original (a trim) covers all of itself but only part of the original: it is 
 a video match with its two coverages, not grouped. Groups are the connected components
 of the duplicate relation.
 
-Clip pairs point at a moment: for each clip of A, the clip of B with the best
+Clip pairs point at a moment: for each clip of A with a match, the clip of B with the best
 position-aware score (:func:`.window.context_scores`: the pair's cosine together with its
-neighbours' along the same time offset), among those above ``threshold``.
+neighbours' along the same time offset), among those above ``threshold``. With ``refine``
+and both files on disk, that guess is then corrected by frames
+(:func:`.window.align_clips`: the time offset that lines up A's clip and its neighbours
+with B, to a fraction of a clip), which holds under a crop and a trim together; the
+pair's score is then the located clip's own cosine. Each video is decoded once, at two
+frames a second, and only videos with matches are.
 """
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -25,7 +31,7 @@ import attrs
 import numpy as np
 
 from .index import Filters, SearchIndex
-from .window import context_scores
+from .window import FrameTrack, align_clips, context_scores
 
 __all__ = ["ClipPair", "SimilarReport", "VideoMatch", "find_similar", "visual_option"]
 
@@ -103,6 +109,7 @@ def find_similar(
     threshold: float = 0.9,
     min_coverage: float = 0.8,
     option: str | None = None,
+    refine: bool = False,
 ) -> SimilarReport:
     """Group near-duplicate videos and list their matching clip pairs (see module doc).
 
@@ -110,6 +117,8 @@ def find_similar(
         threshold: cosine at or above which two clips match.
         min_coverage: share of each video's clips that must match the other video.
         option: embedding option to compare (default: :func:`visual_option`).
+        refine: point clip pairs at the moment by frames when both files are on disk
+            (decodes them; the groups and coverages do not change).
 
     Uses clip rows; an index with only video-scope rows compares those instead (coverage
     is then 1.0 or 0.0 per pair).
@@ -124,13 +133,14 @@ def find_similar(
     order = np.lexsort((index.columns["start_offset_sec"][rows], owner))
     rows, owner = rows[order], owner[order]
     pairs = _pairs_above(index.vectors[rows], owner, threshold)
+    tracks = _Tracks(index) if refine else None
     matches = []
     for (a, b), (ia, ib) in sorted(pairs.items()):
         ra, rb = rows[owner == a], rows[owner == b]
         cov_a = len(set(ia.tolist())) / len(ra)
         cov_b = len(set(ib.tolist())) / len(rb)
         sims = index.vectors[ra] @ index.vectors[rb].T
-        clip_pairs = _clip_pairs(index, ra, rb, sims, threshold)
+        clip_pairs = _clip_pairs(index, ra, rb, sims, threshold, tracks)
         matches.append(
             VideoMatch(
                 source_a=str(names[a]),
@@ -173,17 +183,55 @@ def _pairs_above(
     }
 
 
+class _Tracks:
+    """Frame tracks of whole videos, read once each (None: not a file, or undecodable)."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.index = index
+        self.read: dict[str, FrameTrack | None] = {}
+
+    def clips(self, rows: np.ndarray) -> list[tuple[float, float]]:
+        start, end = self.index.columns["start_offset_sec"], self.index.columns["end_offset_sec"]
+        return [(float(start[r]), float(end[r])) for r in rows]
+
+    def of(self, rows: np.ndarray) -> FrameTrack | None:
+        source = str(self.index.columns["source"][rows[0]])
+        if source not in self.read:
+            track = None
+            if "://" not in source and os.path.isfile(source):
+                clips = self.clips(rows)
+                try:
+                    track = FrameTrack.read(source, clips[0][0], clips[-1][1])
+                except Exception:  # an undecodable file keeps the vector pairs
+                    track = None
+            self.read[source] = track
+        return self.read[source]
+
+
 def _clip_pairs(
-    index: SearchIndex, ra: np.ndarray, rb: np.ndarray, sims: np.ndarray, threshold: float
+    index: SearchIndex,
+    ra: np.ndarray,
+    rb: np.ndarray,
+    sims: np.ndarray,
+    threshold: float,
+    tracks: _Tracks | None,
 ) -> list[ClipPair]:
-    """For each clip of A with a match in B, the best B clip by the position-aware score."""
+    """For each clip of A with a match in B, the best B clip by the position-aware score,
+    located by frames when ``tracks`` can read both videos."""
     ranked = context_scores(sims)
     ranked[sims < threshold] = -np.inf
+    matched = np.isfinite(ranked).any(axis=1)
+    picks = np.where(matched, np.argmax(ranked, axis=1), -1)
+    track_a = tracks.of(ra) if tracks is not None else None
+    track_b = tracks.of(rb) if tracks is not None and track_a is not None else None
+    if tracks is not None and track_a is not None and track_b is not None:
+        located = align_clips(tracks.clips(ra), track_a, tracks.clips(rb), track_b, picks.tolist())
+        picks = np.asarray(located)
     out = []
     start, end = index.columns["start_offset_sec"], index.columns["end_offset_sec"]
     source = index.columns["source"]
-    for i in np.flatnonzero(np.isfinite(ranked).any(axis=1)):
-        j = int(np.argmax(ranked[i]))
+    for i in np.flatnonzero(matched):
+        j = int(picks[i])
         a, b = int(ra[i]), int(rb[j])
         out.append(
             ClipPair(

@@ -45,7 +45,8 @@ class JobOptions:
             job with its provenance, float32. Rows are saved as each task ends.
         concurrency: uploads (creates) in flight.
         poll_concurrency: status and retrieve requests in flight.
-        poll_interval: seconds between two polls of every processing task (one loop).
+        poll_interval: seconds between two polls of a processing task (one loop); once
+            tasks finish, each is first polled near the time they took.
         video_clip_length, video_embedding_scope, video_start_offset_sec,
             video_end_offset_sec: create parameters for every input (an input mapping's
             own values win).

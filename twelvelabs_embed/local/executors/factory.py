@@ -7,6 +7,7 @@ from .base import MediaExecutor
 from .process_pool import ProcessPoolMediaExecutor
 
 WORKER_PRELOAD = (
+    "twelvelabs_embed.local.executors.one_thread",  # first: before numpy loads
     "twelvelabs_embed.local.media.task_job",
     "twelvelabs_embed.local.media.segments",
     "twelvelabs_embed.local.media.v2_vectors",

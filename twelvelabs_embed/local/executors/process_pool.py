@@ -78,7 +78,15 @@ class ProcessPoolMediaExecutor:
                 self.crashes += 1
         pool.shutdown(wait=False, cancel_futures=True)
 
-    async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+    async def run(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        timeout: float | None = None,
+        retries: int | None = None,
+    ) -> T:
+        """See :meth:`.base.MediaExecutor.run`; a crashed job is never re-run here
+        (``retries`` is a cap, and the pool's own is 0)."""
         self._in_flight += 1
         try:
             pid, outcome = await self._run(functools.partial(_counted, fn, *args), timeout)

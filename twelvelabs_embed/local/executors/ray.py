@@ -7,7 +7,9 @@ Today's process-pool behaviour, mapped onto Ray:
   with the pool's message;
 - a worker or node that dies mid-job: Ray re-runs the task (``max_retries``, default once)
   on any node, then ``run`` raises the pool's ``WorkerCrashed`` (the engine re-queues it as
-  it does for the pool);
+  it does for the pool). The task runners' crash budget (3 runs) is one budget: they cap
+  Ray's re-runs at what is left of it and count each run, so a video that kills its worker
+  every time runs at most 3 times, as with the pool;
 - the job's own exception (``JobRefused``, a decode error) comes back unchanged;
 - at most as many jobs in flight as the cluster has CPUs for them (and never more than
   ``max_in_flight``), so time spent queueing inside Ray is not charged to the job's limit;
@@ -160,22 +162,34 @@ class RayMediaExecutor:
         )
         return executor
 
-    async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+    async def run(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        timeout: float | None = None,
+        retries: int | None = None,
+    ) -> T:
         """Run ``fn(*args)`` as one Ray task; see the module docstring for the failure rules.
+        ``retries`` caps Ray's re-runs after a crash below ``options.max_retries`` (the
+        task runners pass what their crash budget has left).
 
         Raises:
             WorkerTimedOut: ``timeout`` seconds passed after the job was submitted.
-            WorkerCrashed: the worker or node died on every attempt.
+            WorkerCrashed: the worker or node died on every attempt (``runs`` says how
+                many there were).
         """
+        max_retries = self.options.max_retries
+        if retries is not None:
+            max_retries = max(0, min(max_retries, retries))
         async with self._slot(), self._shipped(args) as files:
             ref = _remote_job.options(
                 num_cpus=self.options.num_cpus,
-                max_retries=self.options.max_retries,
+                max_retries=max_retries,
                 retry_exceptions=False,
             ).remote(fn, args, files)
             self._in_flight.add(ref)
             try:
-                outcome = await self._wait(ref, timeout)
+                outcome = await self._wait(ref, timeout, max_retries)
             finally:
                 self._in_flight.discard(ref)
         self._record(outcome, fn, files)
@@ -184,7 +198,9 @@ class RayMediaExecutor:
         value: T = outcome.value
         return value
 
-    async def _wait(self, ref: ray.ObjectRef[JobOutcome], timeout: float | None) -> JobOutcome:
+    async def _wait(
+        self, ref: ray.ObjectRef[JobOutcome], timeout: float | None, max_retries: int
+    ) -> JobOutcome:
         try:
             outcome: JobOutcome = await asyncio.wait_for(asyncio.wrap_future(ref.future()), timeout)
         except asyncio.TimeoutError:
@@ -201,10 +217,10 @@ class RayMediaExecutor:
             if self._closed:
                 raise WorkerCrashed("the executor was closed mid-job") from exc
             self.crashes += 1
-            log.warning(
-                "a Ray media job failed after %d retries: %s", self.options.max_retries, exc
-            )
-            raise WorkerCrashed(f"the worker process died: {type(exc).__name__}") from exc
+            log.warning("a Ray media job failed after %d retries: %s", max_retries, exc)
+            raise WorkerCrashed(
+                f"the worker process died: {type(exc).__name__}", runs=1 + max_retries
+            ) from exc
         return outcome
 
     async def aclose(self) -> None:

@@ -1,5 +1,14 @@
 """What a media worker process does before anything else, and how the engine starts one.
 
+One compute thread per worker (issue #18): OpenMP, OpenBLAS, MKL and torch each start
+a thread per core by default, and in a pool of one worker per core those threads fight
+the decoder for the same cores; with one each, the pool's throughput doubled
+(``benchmarks/bench_ray.py``, 1 worker, 2 cores). The variables must be set before the
+libraries load: the fork server imports :mod:`.one_thread` first (before numpy), and
+:func:`init_worker` sets them again for a worker started without it. A user who set any
+of them has chosen, and nothing is changed. (Ray sets ``OMP_NUM_THREADS`` for its 1-CPU
+tasks itself.)
+
 Two promises (issue #20 item 9 and the Ctrl-C race): a worker never dies of a Ctrl-C
 meant for the engine (the engine stops its workers itself), and a worker never outlives
 the engine (``kill -9``, the OOM killer): an orphan would decode on at full CPU with no
@@ -22,13 +31,39 @@ import contextlib
 import os
 import select
 import signal
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 
 ENGINE_GONE_EXIT = 70
 """A worker's exit status when it stops because the engine is gone."""
 _SIGINT = {signal.SIGINT}
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+"""What OpenMP, OpenBLAS, MKL, Accelerate and numexpr read for their thread count."""
+
+
+def one_thread_defaults(environ: MutableMapping[str, str]) -> bool:
+    """Set every thread variable to 1, unless the user set any; returns whether it did."""
+    if any(name in environ for name in THREAD_VARIABLES):
+        return False
+    for name in THREAD_VARIABLES:
+        environ[name] = "1"
+    return True
+
+
+def limit_threads() -> None:
+    """This process's thread settings: the variables, and torch's if it is loaded already."""
+    one_thread_defaults(os.environ)
+    torch = sys.modules.get("torch")
+    if torch is not None and os.environ.get("OMP_NUM_THREADS") == "1":
+        torch.set_num_threads(1)
 
 
 @contextlib.contextmanager
@@ -46,7 +81,9 @@ def sigint_blocked() -> Iterator[None]:
 
 
 def init_worker(engine_pid: int) -> None:
-    """The pool's initializer: ignore Ctrl-C, then stop whenever the engine stops."""
+    """The pool's initializer: one compute thread, ignore Ctrl-C, then stop whenever the
+    engine stops."""
+    limit_threads()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGINT)
     watch_engine(engine_pid)

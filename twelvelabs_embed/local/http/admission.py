@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 
 from aiohttp import HttpVersion11, web
 
@@ -29,33 +30,72 @@ def body_limit(request: web.Request) -> int:
     return request.app[SETTINGS].max_file_size + FORM_OVERHEAD
 
 
-async def expect_continue(request: web.Request) -> web.StreamResponse | None:
-    """The expect handler: refuse now (a final response, no body read) or say continue."""
-    if request.headers.get("Expect", "").lower() != "100-continue":
-        return json_error(417, "expectation_failed", "Only `Expect: 100-continue` is supported.")
-    v2 = wants_v2_errors(request)
+Admit = Callable[[web.Request], Awaitable[None]]
+"""A route's checks on a request's headers alone; raises :class:`ApiProblem` to refuse."""
+ExpectHandler = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
+
+
+def expect_handler(admit: Admit) -> ExpectHandler:
+    """An ``Expect: 100-continue`` handler that runs ``admit`` and answers its refusal
+    (a final response; the body is never read) instead of inviting the body."""
+
+    async def handler(request: web.Request) -> web.StreamResponse | None:
+        if request.headers.get("Expect", "").lower() != "100-continue":
+            return json_error(
+                417, "expectation_failed", "Only `Expect: 100-continue` is supported."
+            )
+        try:
+            await admit(request)
+        except ApiProblem as p:
+            response = json_error(p.status, p.code, p.message, v2=wants_v2_errors(request))
+            response.force_close()
+            return response
+        if request.version == HttpVersion11:  # as aiohttp's own expect handler does
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            request.writer.output_size = 0
+        return None
+
+    return handler
+
+
+def check_key(request: web.Request) -> None:
+    """The auth middleware's check, for an expect handler (which runs before it).
+
+    Raises:
+        ApiProblem: 401 for a missing or wrong ``x-api-key``.
+    """
     expected = request.app[SETTINGS].api_key
     if expected is not None and request.path not in OPEN_PATHS:
         sent = request.headers.get("x-api-key", "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(sent, expected.encode("utf-8", "surrogateescape")):
-            response = json_error(
+            raise ApiProblem(
                 401,
                 "api_key_invalid",
                 "API Key is either invalid or expired. Please check your API key and try again.",
-                v2=v2,
             )
-            response.force_close()
-            return response
+
+
+def check_declared(request: web.Request, limit: int, too_large: Callable[[], ApiProblem]) -> None:
+    """Refuse a declared body over ``limit`` before a byte of it is read.
+
+    Raises:
+        ApiProblem: ``too_large()``, the route's own refusal.
+    """
     declared = request.content_length
-    if declared is not None and declared > body_limit(request):
-        p = file_too_large(request)
-        response = json_error(p.status, p.code, p.message, v2=v2)
-        response.force_close()
-        return response
-    if request.version == HttpVersion11:  # as aiohttp's own expect handler does
-        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        request.writer.output_size = 0
-    return None
+    if declared is not None and declared > limit:
+        raise too_large()
+
+
+def keyed_with_limit(
+    limit: Callable[[web.Request], int], too_large: Callable[[], ApiProblem]
+) -> Admit:
+    """The admission of a keyed route whose bodies may be at most ``limit(request)``."""
+
+    async def admit(request: web.Request) -> None:
+        check_key(request)
+        check_declared(request, limit(request), too_large)
+
+    return admit
 
 
 def file_too_large(request: web.Request) -> ApiProblem:
@@ -69,6 +109,13 @@ def check_declared_size(request: web.Request) -> None:
     Raises:
         ApiProblem: the platform's "file too large" refusal.
     """
-    declared = request.content_length
-    if declared is not None and declared > body_limit(request):
-        raise file_too_large(request)
+    check_declared(request, body_limit(request), lambda: file_too_large(request))
+
+
+async def _admit_task_body(request: web.Request) -> None:
+    check_key(request)
+    check_declared_size(request)
+
+
+expect_continue = expect_handler(_admit_task_body)
+"""The expect handler of the task and embedding routes: the key, then the largest file."""

@@ -19,15 +19,34 @@ from aiohttp.multipart import BadContentDispositionHeader, BadContentDisposition
 from ..._aio import to_thread
 from ...rules import assets as rules
 from ...video_rules import MAX_PAGE
-from ..app_keys import ASSET_SERVICE
+from ..app_keys import ASSET_SERVICE, UPLOAD_SPACE
 from ..assets import guess_type
 from ..settings import discard
+from ..upload_space import UploadHold
 from . import asset_bodies
+from .admission import FORM_OVERHEAD, check_declared, keyed_with_limit
 from .problems import ApiProblem, bad_request, from_violations, invalid
 from .task_form import MAX_PARTS, WRITE_BATCH, _drain, _read_text, safe_filename
 
 JSON = "application/json"
 _ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+DIRECT_BODY_LIMIT = rules.DIRECT_MAX_BYTES + FORM_OVERHEAD
+"""The largest ``POST /assets`` body: the largest direct file, plus the form around it."""
+
+
+def direct_too_large() -> ApiProblem:
+    return ApiProblem(
+        400,
+        "asset_filesize_too_large",
+        f"A direct upload may be at most {rules.DIRECT_MAX_BYTES // rules.MB} MB;"
+        " use a multipart upload (`POST /assets/multipart-uploads`) for larger files.",
+    )
+
+
+admit_create = keyed_with_limit(lambda _request: DIRECT_BODY_LIMIT, direct_too_large)
+"""``POST /assets``' expect handler's checks: the key, then the declared size."""
 
 
 def json_response(body: bytes, status: int = 200) -> web.Response:
@@ -89,7 +108,7 @@ def _write(f: BinaryIO, data: bytes) -> None:
     f.write(data)
 
 
-async def _save(part: BodyPartReader, dest: Path) -> int:
+async def _save(part: BodyPartReader, dest: Path, hold: UploadHold) -> int:
     size = 0
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
@@ -97,12 +116,8 @@ async def _save(part: BodyPartReader, dest: Path) -> int:
         while chunk := await part.read_chunk(256 * 1024):
             size += len(chunk)
             if size > rules.DIRECT_MAX_BYTES:
-                raise ApiProblem(
-                    400,
-                    "asset_filesize_too_large",
-                    f"A direct upload may be at most {rules.DIRECT_MAX_BYTES // rules.MB} MB;"
-                    " use a multipart upload (`POST /assets/multipart-uploads`) for larger files.",
-                )
+                raise direct_too_large()
+            hold.grow_to(size)  # no more disk than uploads in flight may share
             batch += chunk
             if len(batch) >= WRITE_BATCH:
                 await to_thread(_write, f, bytes(batch))
@@ -113,7 +128,7 @@ async def _save(part: BodyPartReader, dest: Path) -> int:
 
 
 async def _read_form(
-    request: web.Request, dest: Path
+    request: web.Request, dest: Path, hold: UploadHold
 ) -> tuple[dict[str, str], int | None, str | None, str | None]:
     """Text fields, and the file's size, name and declared type (``None`` size: no file)."""
     if request.content_type == "application/x-www-form-urlencoded":  # a URL asset, no file
@@ -140,7 +155,7 @@ async def _read_form(
                 if size is not None:
                     await _drain(part)
                     continue
-                size = await _save(part, dest)
+                size = await _save(part, dest, hold)
                 filename, declared = safe_filename(part.filename), part.headers.get("Content-Type")
                 continue
             value = await _read_text(part)
@@ -161,11 +176,13 @@ async def _read_form(
 
 async def create_asset(request: web.Request) -> web.Response:
     """``POST /assets``: ``method=direct`` with ``file``, or ``method=url`` with ``url``."""
+    check_declared(request, DIRECT_BODY_LIMIT, direct_too_large)  # before a byte is read
     service = request.app[ASSET_SERVICE]
     asset_id = service.new_id()
     dest = service.path_for(asset_id)
     try:
-        fields, size, part_name, declared = await _read_form(request, dest)
+        with request.app[UPLOAD_SPACE].hold(request.content_length) as hold:
+            fields, size, part_name, declared = await _read_form(request, dest, hold)
         method = fields.get("method")
         if method is None:
             raise bad_request(
@@ -230,6 +247,6 @@ async def retrieve_asset(request: web.Request) -> web.Response:
 
 
 async def delete_asset(request: web.Request) -> web.Response:
-    _bool("force", request.query.get("force"))
-    await request.app[ASSET_SERVICE].delete(request.match_info["asset_id"])
+    force = _bool("force", request.query.get("force")) is True
+    await request.app[ASSET_SERVICE].delete(request.match_info["asset_id"], force=force)
     return web.Response(status=204)

@@ -13,13 +13,45 @@ from aiohttp import web
 
 from ..app_keys import CLOCK, UPLOADS
 from . import asset_bodies
+from .admission import check_declared, keyed_with_limit
 from .assets import json_response, origin, page_params
 from .problems import ApiProblem
 
 READ_PIECE = 256 * 1024
+JSON_BODY_LIMIT = 1024 * 1024
+"""The largest JSON body of these routes (a report of 1,000 chunks is about 80 KB)."""
+
+
+def json_too_large() -> ApiProblem:
+    return ApiProblem(
+        413, "request_too_large", f"The request body is larger than {JSON_BODY_LIMIT} bytes."
+    )
+
+
+admit_json = keyed_with_limit(lambda _request: JSON_BODY_LIMIT, json_too_large)
+"""The JSON routes' expect handler's checks: the key, then the declared size."""
+
+
+async def admit_chunk(request: web.Request) -> None:
+    """The chunk ``PUT``'s expect handler's checks: the URL's signature (its credential),
+    then the declared length against the chunk's own."""
+    index = _chunk_index(request)
+    request.app[UPLOADS].check_signature(
+        _upload_id(request),
+        index,
+        request.query.get("expires", ""),
+        request.query.get("signature", ""),
+    )
+    await request.app[UPLOADS].chunk_span(_upload_id(request), index, request.content_length)
+
+
+def _chunk_index(request: web.Request) -> int:
+    text = request.match_info["chunk_index"]
+    return int(text) if text.isdigit() and len(text) < 9 else 0
 
 
 async def _json_body(request: web.Request) -> Any:
+    check_declared(request, JSON_BODY_LIMIT, json_too_large)  # before a byte is read
     try:
         return orjson.loads(await request.read())
     except orjson.JSONDecodeError as exc:
@@ -65,8 +97,7 @@ async def presigned_urls(request: web.Request) -> web.Response:
 async def put_chunk(request: web.Request) -> web.Response:
     """``PUT`` to a presigned URL: 200 with the chunk's ``ETag`` (its MD5, quoted)."""
     uploads = request.app[UPLOADS]
-    text = request.match_info["chunk_index"]
-    index = int(text) if text.isdigit() and len(text) < 9 else 0
+    index = _chunk_index(request)
     uploads.check_signature(
         _upload_id(request),
         index,

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from ..settings import API_PREFIX, CONTROL_PREFIX
 from . import assets, control, multipart_uploads, v1_embed, v1_tasks, v2_embed, v2_tasks
-from .admission import expect_continue
+from .admission import expect_continue, expect_handler
 from .openapi import serve_openapi
 
 BODY = {"expect_handler": expect_continue}
@@ -41,22 +41,34 @@ def setup_routes(app: web.Application, *, control: bool = False) -> None:
 
 
 def setup_asset_routes(app: web.Application) -> None:
+    """Every asset route that takes a body refuses a bad credential or a declared body
+    over its own limit before inviting it (``Expect: 100-continue``)."""
     r, a, m = app.router, f"{API_PREFIX}/assets", multipart_uploads
-    r.add_post(a, assets.create_asset, name="create_asset")
+    json_body = {"expect_handler": expect_handler(m.admit_json)}
+    r.add_post(
+        a,
+        assets.create_asset,
+        name="create_asset",
+        expect_handler=expect_handler(assets.admit_create),
+    )
     r.add_get(a, assets.list_assets, name="list_assets")
-    r.add_post(f"{a}/multipart-uploads", m.create_upload, name="create_upload")
+    r.add_post(f"{a}/multipart-uploads", m.create_upload, name="create_upload", **json_body)
     r.add_get(f"{a}/multipart-uploads", m.list_incomplete, name="list_incomplete_uploads")
     r.add_get(f"{a}/multipart-uploads/{{upload_id}}", m.get_status, name="upload_status")
-    r.add_post(f"{a}/multipart-uploads/{{upload_id}}", m.report_chunks, name="report_chunks")
+    r.add_post(
+        f"{a}/multipart-uploads/{{upload_id}}", m.report_chunks, name="report_chunks", **json_body
+    )
     r.add_post(
         f"{a}/multipart-uploads/{{upload_id}}/presigned-urls",
         m.presigned_urls,
         name="presigned_urls",
+        **json_body,
     )
     r.add_put(
         f"{a}/multipart-uploads/{{upload_id}}/chunks/{{chunk_index}}",
         m.put_chunk,
         name=UPLOAD_CHUNK,
+        expect_handler=expect_handler(m.admit_chunk),
     )
     r.add_get(f"{a}/{{asset_id}}", assets.retrieve_asset, name="retrieve_asset")
     r.add_delete(f"{a}/{{asset_id}}", assets.delete_asset, name="delete_asset")

@@ -24,6 +24,7 @@ from ..app_keys import EXECUTOR, FETCHER, SETTINGS
 from ..executors.base import WorkerCrashed
 from ..media.task_job import JobRefused
 from ..media.v1_sync import V1SyncResult, V1SyncSpec, embed_v1_sync
+from ..media_names import V1_SYNC_PREFIX
 from ..settings import discard
 from ..url_fetch import FetchFailed
 from .problems import ApiProblem, bad_request, from_violations, invalid
@@ -108,7 +109,7 @@ async def _read_form(
 
 async def create_embedding(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
-    stem = settings.media_dir / f"embed-{secrets.token_hex(8)}"
+    stem = settings.media_dir / f"{V1_SYNC_PREFIX}{secrets.token_hex(8)}"
     paths = {name: Path(f"{stem}-{name}") for name in (*FILE_FIELDS, "image_url", "audio_url")}
     try:
         fields, files = await _read_form(request, paths)

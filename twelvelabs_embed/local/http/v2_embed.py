@@ -27,6 +27,7 @@ from ..app_keys import ASSETS, EXECUTOR, FETCHER, SETTINGS
 from ..executors.base import WorkerCrashed, WorkerTimedOut
 from ..media.task_job import JobRefused
 from ..media.v2_vectors import AvResult, combined_vector, embed_av
+from ..media_names import v2_source
 from ..settings import discard
 from ..v2_sources import LocalMedia, materialize
 from ..v2_work import av_spec, combined_spec, options_of
@@ -101,7 +102,7 @@ async def create_embeddings(request: web.Request) -> web.Response:
             local.append(
                 await materialize(
                     source,
-                    settings.media_dir / f"{stem}-{i}.source",
+                    v2_source(settings.media_dir, f"{stem}-{i}"),
                     kind=kind,
                     model=req.model_name,
                     mode="sync",

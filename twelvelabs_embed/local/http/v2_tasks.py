@@ -13,6 +13,7 @@ from ... import video_rules
 from ...rules.embed_v2 import V2Request, source_kind
 from ..app_keys import ASSETS, CLOCK, FETCHER, SETTINGS, V2_RUNNER, V2_STORE
 from ..intake import new_task_id
+from ..media_names import v2_source
 from ..settings import discard
 from ..v2_sources import LocalMedia, materialize
 from ..v2_store import V2TaskRecord
@@ -41,7 +42,7 @@ async def create_task(request: web.Request) -> web.Response:
     if source.url is None:
         local = await materialize(
             source,
-            settings.media_dir / f"{task_id}.source",
+            v2_source(settings.media_dir, task_id),
             kind=source_kind(req, source),
             model=req.model_name,
             mode="async",
