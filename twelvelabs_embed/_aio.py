@@ -60,6 +60,26 @@ async def cancel_and_wait(tasks: Iterable[asyncio.Future[Any]]) -> None:
         await asyncio.wait(pending)
 
 
+async def run_to_completion(aw: Awaitable[T]) -> T:
+    """Await ``aw`` to its end even if the caller is cancelled meanwhile, then raise that
+    cancellation: for cleanup that must not stop halfway (the engine stopping just after
+    a task finished must still remove its upload)."""
+    task = asyncio.ensure_future(aw)
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():  # the cleanup itself was cancelled
+                raise
+            cancelled = True
+        else:
+            break
+    if cancelled:
+        raise asyncio.CancelledError
+    return result
+
+
 async def gather_or_cancel(awaitables: Iterable[Awaitable[T]]) -> list[T]:
     """Like ``asyncio.gather``, but the first failure cancels (and awaits) all the others."""
     tasks = [asyncio.ensure_future(a) for a in awaitables]

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(180)
 @pytest.fixture
 async def engine_client(double: EngineDouble) -> AsyncIterator[AsyncTwelveLabs]:
     """As the shared fixture, but with room for a sync embedding of a real video under
-    load (the shared one's 5 s read timeout is for answers that need no decoding)."""
+    load (the shared one's 60 s is for answers that need at most a probe)."""
     async with make_client(double, timeout=120) as c:
         yield c
 

@@ -102,7 +102,7 @@ def form(**fields: object) -> aiohttp.FormData:
     return fd
 
 
-async def wait_done(http: aiohttp.ClientSession, task_id: str, timeout: float = 60) -> dict:  # type: ignore[type-arg]
+async def wait_done(http: aiohttp.ClientSession, task_id: str, timeout: float = 180) -> dict:  # type: ignore[type-arg]
     async with asyncio.timeout(timeout):
         while True:
             async with http.get(f"embed/tasks/{task_id}/status") as r:

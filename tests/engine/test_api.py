@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import time
@@ -11,6 +12,7 @@ import aiohttp
 import orjson
 import pytest
 
+from twelvelabs_embed.local.app_keys import TASK_RUNNER
 from twelvelabs_embed.local.engine import LocalEngine
 from twelvelabs_embed.local.store import TaskRecord, TaskStore
 
@@ -430,6 +432,35 @@ async def test_restart_keeps_tasks_and_finishes_processing(
         async with s.get(f"embed/tasks/{stranded}") as r:
             assert len((await r.json())["video_embedding"]["segments"]) >= 1
     assert not (media_dir / f"{stranded}.upload").exists()
+
+
+async def test_an_upload_is_removed_when_the_engine_stops_as_its_task_turns_ready(
+    tmp_path: Path, media: dict[str, Path], pipeline: None
+) -> None:
+    """The runner's clean-up after a job reads the store, then removes the upload; a stop
+    that lands between the two (the test's engine exiting right after it saw `ready`)
+    must not leave the upload on disk for good."""
+    async with LocalEngine(data_dir=tmp_path, workers=1) as eng, aiohttp.ClientSession() as s:
+        runner = eng.app[TASK_RUNNER]
+        heard, stops = runner.on_ready, []
+
+        def stop_at_ready(task: TaskRecord, duration: float) -> None:
+            if heard is not None:
+                heard(task, duration)
+            stops.append(asyncio.ensure_future(runner.stop()))  # before the clean-up ends
+
+        runner.on_ready = stop_at_ready
+        async with s.post(
+            eng.base_url + "/embed/tasks",
+            data=form(model_name="marengo3.0", video_file=media["good"]),
+        ) as r:
+            task_id = (await r.json())["_id"]
+        await eng.wait_idle()
+        assert len(stops) == 1
+        await stops[0]
+        async with s.get(f"{eng.base_url}/embed/tasks/{task_id}/status") as r:
+            assert (await r.json())["status"] == "ready"
+        assert not list((tmp_path / "media").glob("*.upload"))
 
 
 # --- the OpenAPI document tells the truth -------------------------------------------------

@@ -23,5 +23,7 @@ def engine(sync_engine: EngineHandle) -> EngineHandle:
 
 @pytest.fixture
 def sync_client(engine: EngineHandle) -> Iterator[TwelveLabs]:
-    with TwelveLabs(engine.api_key, base_url=engine.base_url, timeout=5.0) as client:
+    # A safety net, not a behaviour under test: creating a task has the engine probe the
+    # upload in its worker pool, which takes seconds on a loaded machine.
+    with TwelveLabs(engine.api_key, base_url=engine.base_url, timeout=60.0) as client:
         yield client

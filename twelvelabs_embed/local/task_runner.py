@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import video_rules
+from .._aio import run_to_completion
 from . import media_names
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
@@ -189,9 +190,14 @@ class TaskRunner:
         try:
             await self._run(task, path)
         finally:
-            current = await self._store.get(task.id)
-            if current is None or current.status != "processing":
-                discard(path)  # kept while processing: a crashed job runs again from it
+            # Finished even when the engine stops meanwhile: a task that became ready
+            # just before would otherwise keep its upload on disk for good.
+            await run_to_completion(self._discard_unless_processing(task.id, path))
+
+    async def _discard_unless_processing(self, task_id: str, path: Path) -> None:
+        current = await self._store.get(task_id)
+        if current is None or current.status != "processing":
+            discard(path)  # kept while processing: a crashed job runs again from it
 
     def _download_path(self, task_id: str) -> Path:
         return media_names.v1_download(self._settings.media_dir, task_id)

@@ -14,6 +14,7 @@ import asyncio
 import logging
 from pathlib import Path
 
+from .._aio import run_to_completion
 from ..rules import embed_v2_limits as L
 from .control.clock import EngineClock
 from .control.lifecycle import Lifecycle
@@ -162,13 +163,17 @@ class V2TaskRunner:
                 return
             await self._run(task, path)
         finally:
-            current = await self._store.get(task.id)
-            done = current is None or current.status != "processing"
-            if download is not None and done:
-                discard(download)  # kept while processing: a crashed job runs again from it
-            if done and current is not None and task.media_path and task.media_owned:
-                discard(task.media_path)
-                await self._store.set_media(task.id, None)
+            # Finished even when the engine stops meanwhile (see the v1 runner).
+            await run_to_completion(self._discard_unless_processing(task, download))
+
+    async def _discard_unless_processing(self, task: V2TaskRecord, download: Path | None) -> None:
+        current = await self._store.get(task.id)
+        done = current is None or current.status != "processing"
+        if download is not None and done:
+            discard(download)  # kept while processing: a crashed job runs again from it
+        if done and current is not None and task.media_path and task.media_owned:
+            discard(task.media_path)
+            await self._store.set_media(task.id, None)
 
     def _start_download(self, task_id: str, url: str, dest: Path) -> None:
         """The task comes back to the queue once its file is complete."""
