@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._sqlite import SingleWriterDatabase, transaction
-from .store_ranges import count_range
+from .store_ranges import between, count_range
 
 T = TypeVar("T")
 
@@ -420,14 +420,8 @@ class TaskStore:
         offset: int,
         limit: int,
     ) -> tuple[list[TaskRecord], int]:
-        where: list[str] = ["1 = 1"]
-        args: list[Any] = []
-        if created_from_ms is not None:
-            where.append("created_ms >= ?")
-            args.append(created_from_ms)
-        if created_to_ms is not None:
-            where.append("created_ms <= ?")
-            args.append(created_to_ms)
+        created, args = between("created_ms", created_from_ms, created_to_ms)
+        where = [created]
         if status is not None:
             where.append("status = ?")
             args.append(status)

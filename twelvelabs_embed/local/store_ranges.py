@@ -17,6 +17,18 @@ BUCKET_MS = 600_000
 """Ten minutes: the bucket of ``task_bucket_counts`` (the store's SQL divides by the same)."""
 
 
+def between(column: str, lo: int | None, hi: int | None) -> tuple[str, list[Any]]:
+    """``lo <= column <= hi`` as SQL and its arguments (an end of ``None`` is open)."""
+    cond, args = ["1 = 1"], []
+    if lo is not None:
+        cond.append(f"{column} >= ?")
+        args.append(lo)
+    if hi is not None:
+        cond.append(f"{column} <= ?")
+        args.append(hi)
+    return " AND ".join(cond), args
+
+
 def count_range(
     conn: sqlite3.Connection, lo: int | None, hi: int | None, status: str | None
 ) -> int:
@@ -30,30 +42,14 @@ def count_range(
 
     def rows(frm: int | None, to: int | None) -> int:
         """Rows with ``frm <= created_ms <= to`` (an end of ``None`` is open)."""
-        cond = ["1 = 1"]
-        args: list[Any] = []
-        if frm is not None:
-            cond.append("created_ms >= ?")
-            args.append(frm)
-        if to is not None:
-            cond.append("created_ms <= ?")
-            args.append(to)
-        sql = f"SELECT COUNT(*) FROM tasks WHERE {' AND '.join(cond)}{by_status}"
+        cond, args = between("created_ms", frm, to)
+        sql = f"SELECT COUNT(*) FROM tasks WHERE {cond}{by_status}"
         return int(conn.execute(sql, [*args, *extra]).fetchone()[0])
 
     if first is not None and last is not None and first > last:
         return rows(lo, hi)  # no whole bucket inside: under two buckets of rows
-    cond = ["1 = 1"]
-    args: list[Any] = []
-    if first is not None:
-        cond.append("bucket >= ?")
-        args.append(first)
-    if last is not None:
-        cond.append("bucket <= ?")
-        args.append(last)
-    sql = (
-        f"SELECT COALESCE(SUM(n), 0) FROM task_bucket_counts WHERE {' AND '.join(cond)}{by_status}"
-    )
+    cond, args = between("bucket", first, last)
+    sql = f"SELECT COALESCE(SUM(n), 0) FROM task_bucket_counts WHERE {cond}{by_status}"
     total = int(conn.execute(sql, [*args, *extra]).fetchone()[0])
     if lo is not None and first is not None and lo < first * BUCKET_MS:
         total += rows(lo, first * BUCKET_MS - 1)
