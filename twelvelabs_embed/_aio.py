@@ -8,10 +8,10 @@ failure, cancel the rest, wait for them to finish, then raise that failure.
 (the SDK's file reads and probe, the jobs' hashing and writes, the engine's body
 building and disk writes).
 
-:func:`wait_within` is the package's one way to bound a wait: on Python 3.11+ it is
-``asyncio.timeout``, because 3.11's ``asyncio.wait_for`` loses a cancellation that
-arrives as the awaited thing finishes (the engine's stop then waited forever on a job
-consumer that went back to its queue).
+:func:`wait_within` is the package's one way to bound a wait (``asyncio.timeout`` on
+Python 3.11+, ``asyncio.wait`` on 3.10), because ``asyncio.wait_for`` before 3.12 loses a
+cancellation that arrives as the awaited thing finishes (the engine's stop then waited
+forever on a job consumer that went back to its queue).
 """
 
 from __future__ import annotations
@@ -32,12 +32,27 @@ async def wait_within(aw: Awaitable[T], seconds: float | None) -> T:
     """Await ``aw``, raising ``asyncio.TimeoutError`` after ``seconds`` (``None``: no bound).
 
     A cancellation of the caller always propagates, even when ``aw`` completes at the
-    same moment (Python 3.10 has no ``asyncio.timeout`` and keeps ``asyncio.wait_for``).
+    same moment (``asyncio.wait_for`` before Python 3.12 returns the result instead).
     """
     if _TIMEOUT is None:
-        return await asyncio.wait_for(aw, seconds)
+        return await waited_within(aw, seconds)
     async with _TIMEOUT(seconds):
         return await aw
+
+
+async def waited_within(aw: Awaitable[T], seconds: float | None) -> T:
+    """:func:`wait_within` without ``asyncio.timeout`` (Python 3.10): ``aw`` runs as its own
+    task, watched by ``asyncio.wait``, which never swallows the caller's cancellation."""
+    task = asyncio.ensure_future(aw)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except BaseException:
+        await cancel_and_wait([task])
+        raise
+    if not done:
+        await cancel_and_wait([task])
+        raise asyncio.TimeoutError
+    return task.result()
 
 
 async def to_thread(fn: Callable[..., T], *args: Any) -> T:

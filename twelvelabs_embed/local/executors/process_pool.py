@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from ..._aio import to_thread, wait_within
+from ..._aio import to_thread
 from .base import ExecutorClosed, WorkerCrashed, WorkerTimedOut
 from .worker_setup import init_worker, sigint_blocked
 
@@ -131,9 +131,7 @@ class ProcessPoolMediaExecutor:
                 future = self._submit(pool, call)
             try:
                 return await self._await(pool, future, timeout)
-            except asyncio.CancelledError:
-                if not future.cancelled() or _cancelling():
-                    raise  # this wait was cancelled, not (only) the job
+            except _Dropped:
                 # The job was still queued when its pool was stopped (another job's time
                 # limit, or aclose): it never ran, so a fresh pool takes it.
                 if self._closed:
@@ -142,13 +140,19 @@ class ProcessPoolMediaExecutor:
     async def _await(
         self, pool: ProcessPoolExecutor, future: asyncio.Future[T], timeout: float | None
     ) -> T:
-        # Shielded: cancelling this wait (a timeout, the engine stopping) must not cancel
-        # the pool's own future, or the pool's manager thread, failing the jobs of a broken
-        # pool, meets a cancelled future and dies with InvalidStateError (CPython 3.11). The
-        # callback reads an abandoned job's outcome so nothing is logged as unretrieved.
+        # asyncio.wait, never a cancel of `future`: cancelling the pool's own future would
+        # leave CPython 3.11's pool manager, failing the jobs of a broken pool, to meet a
+        # cancelled future and die with InvalidStateError; and wait_for would lose this
+        # caller's cancellation when it meets the job's end. The callback reads an
+        # abandoned job's outcome so nothing is logged as unretrieved.
         future.add_done_callback(_read_outcome)
         try:
-            return await wait_within(asyncio.shield(future), timeout)
+            done, _ = await asyncio.wait({future}, timeout=timeout)
+            if not done:
+                raise asyncio.TimeoutError
+            if future.cancelled():  # by the pool, never by a caller
+                raise _Dropped
+            return future.result()
         except BrokenProcessPool as exc:
             if self._closed:  # aclose() stopped the workers: shutting down, not a crash
                 raise ExecutorClosed("the executor closed while the job ran") from exc
@@ -183,11 +187,8 @@ class ProcessPoolMediaExecutor:
         await to_thread(pool.shutdown, True)
 
 
-def _cancelling() -> bool:
-    """Whether the running task has a cancellation pending (always False before 3.11)."""
-    task = asyncio.current_task()
-    cancelling = getattr(task, "cancelling", None)
-    return bool(cancelling()) if cancelling is not None else False
+class _Dropped(Exception):
+    """The pool dropped a job it had not started (its pool was stopped)."""
 
 
 def _read_outcome(future: asyncio.Future[Any]) -> None:
