@@ -271,3 +271,14 @@ async def test_a_task_added_while_the_poller_runs_is_first_polled_an_interval_la
         (0.75, "created"),  # 0.25 + the interval; "first" is done: it took 0.75
         (0.925, "created"),  # 0.25 + 0.9 x 0.75
     ]
+
+
+def test_a_short_task_after_long_ones_waits_at_most_four_intervals() -> None:
+    """The estimate from long tasks must not leave a short task for the long ones' time."""
+    s = PollSchedule(5.0)
+    for i in range(8):
+        s.add(f"long{i}", 0.0)
+        s.finished(f"long{i}", 60.0)  # they took 60 s
+    assert s.expected() == 60.0
+    assert s.add("short", 100.0) == 100.0 + 4 * 5.0  # not 100 + 54
+    assert s.still_running("short", 120.0) == 120.0 + 4 * 5.0  # again at most 4 intervals

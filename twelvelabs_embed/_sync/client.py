@@ -414,8 +414,9 @@ class TasksClient:
         """Yield each task's final status as it finishes, polling all of them in one loop.
 
         Unfinished tasks are polled every ``sleep_interval`` (at most ``concurrency``
-        requests at once) until the first finishes; from then on each is polled near
-        the time the finished ones took, then at least every ``sleep_interval``. Same
+        requests at once) until the first finishes; from then on each is first polled
+        near the time the finished ones took (at most 4 x ``sleep_interval`` after it was
+        added), then at least every ``sleep_interval``. Same
         error and timeout rules as
         :meth:`wait_for_done`; on timeout the error names the first unfinished task.
 

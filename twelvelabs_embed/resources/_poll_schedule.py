@@ -5,15 +5,17 @@ every task is polled on the regular cadence: every ``interval`` seconds (what
 ``sleep_interval``/``poll_interval`` always meant), counted from when it was added (a
 task added at start is looked at once right away: a waiter's first look). Once tasks finish, the time
 they took (from being added to being seen finished) says when the next ones will: a
-task is first polled at ``LEAD`` x the expected time, then backing off: after
-``interval / 4``, then twice as long each time up to ``interval``. A bulk job of
+task is first polled at ``LEAD`` x the expected time (but never more than
+``MAX_WAIT_INTERVALS`` x ``interval`` after it was added or last polled), then backing off: after ``interval / 4``, then
+twice as long each time up to ``interval``. A bulk job of
 similar videos thus costs two or three polls per task instead of one per ``interval``,
 and each is seen within a fraction of ``interval`` of finishing.
 
 The expected time is the lower quartile of the last ``HISTORY`` durations: the short
 tasks set the pace, and a longer one is polled at least every ``interval`` from then on
-(two polls more than the regular cadence at most), so no task is seen later than the
-regular cadence would have seen it.
+(two polls more than the regular cadence at most). A short task after long ones is the
+exception: the estimate says to wait, and it is seen at most ``MAX_WAIT_INTERVALS`` x
+``interval`` after it finished.
 Polling a little before the expected time keeps the estimate honest: a task found
 finished at its first poll reports that shorter time, so the estimate shrinks until
 first polls start finding tasks still at work.
@@ -33,6 +35,9 @@ LEAD = 0.9
 MIN_GAP_FRACTION = 0.25
 """After its first poll a task is polled again after this fraction of ``interval``,
 then after twice the previous gap each time, up to ``interval``."""
+MAX_WAIT_INTERVALS = 4
+"""The longest wait for a first poll, in intervals, however long tasks have taken: a
+short task after long ones is not left until the long ones' time."""
 HISTORY = 64
 """Durations remembered (the most recent)."""
 
@@ -58,6 +63,7 @@ class PollSchedule:
             raise ValueError("sleep_interval must be greater than 0")
         self.interval = interval
         self.min_gap = interval * MIN_GAP_FRACTION
+        self.max_wait = interval * MAX_WAIT_INTERVALS
         self._tasks: dict[str, _Watched] = {}
         self._durations: deque[float] = deque(maxlen=HISTORY)
 
@@ -90,7 +96,7 @@ class PollSchedule:
         if look_now:
             due = now
         elif expected is not None:
-            due = now + max(LEAD * expected, self.min_gap)
+            due = now + min(max(LEAD * expected, self.min_gap), self.max_wait)
         else:
             due = now + self.interval
         self._tasks[task_id] = _Watched(added=now, due=due)
@@ -131,7 +137,8 @@ class PollSchedule:
             return watched.due
         first = watched.added + LEAD * expected
         if now < first - self.min_gap:
-            watched.due = first  # polled on the regular cadence before anything finished
+            # before its expected time: there, or after the longest wait if that is sooner
+            watched.due = min(first, max(now, watched.due) + self.max_wait)
         else:
             watched.gap = min(2 * watched.gap, self.interval) if watched.gap else self.min_gap
             # from the time it was due: a round that took it a little early (see due())
