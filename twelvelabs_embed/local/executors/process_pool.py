@@ -142,13 +142,18 @@ class ProcessPoolMediaExecutor:
     async def _await(
         self, pool: ProcessPoolExecutor, future: asyncio.Future[T], timeout: float | None
     ) -> T:
-        # Shielded: cancelling this wait (a timeout, the engine stopping) must not cancel
-        # the pool's own future, or the pool's manager thread, failing the jobs of a broken
-        # pool, meets a cancelled future and dies with InvalidStateError (CPython 3.11). The
-        # callback reads an abandoned job's outcome so nothing is logged as unretrieved.
+        # asyncio.wait, not wait_for: cancelling this wait (the engine stopping) must not
+        # cancel the pool's own future, or the pool's manager thread, failing the jobs of a
+        # broken pool, meets a cancelled future and dies with InvalidStateError (CPython
+        # 3.11); and 3.11's wait_for returns the result, swallowing the cancellation, when
+        # the job ends in the same loop step, so a stopping engine's consumer went on
+        # forever. The callback reads an abandoned job's outcome (never "unretrieved").
         future.add_done_callback(_read_outcome)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
+            done, _ = await asyncio.wait({future}, timeout=timeout)
+            if not done:
+                raise asyncio.TimeoutError
+            return future.result()
         except BrokenProcessPool as exc:
             if self._closed:  # aclose() stopped the workers: shutting down, not a crash
                 raise ExecutorClosed("the executor closed while the job ran") from exc
