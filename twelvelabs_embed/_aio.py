@@ -77,22 +77,21 @@ async def cancel_and_wait(tasks: Iterable[asyncio.Future[Any]]) -> None:
 
 async def run_to_completion(aw: Awaitable[T]) -> T:
     """Await ``aw`` to its end even if the caller is cancelled meanwhile, then raise that
-    cancellation: for cleanup that must not stop halfway (the engine stopping just after
-    a task finished must still remove its upload)."""
+    cancellation (which wins over an error of ``aw``): for clean-up that must not stop
+    halfway (the engine stopping just after a task finished must still remove its upload).
+    """
     task = asyncio.ensure_future(aw)
     cancelled = False
-    while True:
+    while not task.done():
         try:
-            result = await asyncio.shield(task)
+            await asyncio.wait({task})
         except asyncio.CancelledError:
-            if task.done():  # the cleanup itself was cancelled
-                raise
             cancelled = True
-        else:
-            break
     if cancelled:
+        if not task.cancelled():
+            task.exception()  # retrieved: the caller's cancellation is what propagates
         raise asyncio.CancelledError
-    return result
+    return task.result()
 
 
 async def gather_or_cancel(awaitables: Iterable[Awaitable[T]]) -> list[T]:
