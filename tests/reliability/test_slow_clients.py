@@ -267,7 +267,9 @@ def test_uploads_in_flight_share_a_disk_budget(tmp_path: Path) -> None:
         while not list((tmp_path / "media").glob("*.upload")):
             assert time.monotonic() < deadline
             time.sleep(0.02)
-        status, _, body = split(raw(eng.port, _upload_head(800_000, expect=True)))
+        answer = raw(eng.port, _upload_head(800_000, expect=True))
+        assert not answer.startswith(CONTINUE), answer  # refused instead of invited
+        status, _, body = split(answer)
         assert status == 503 and json.loads(body)["code"] == "service_unavailable", body
         first.close()
         deadline = time.monotonic() + 30

@@ -44,7 +44,21 @@ class UploadSpace:
         finally:
             self.in_use -= hold.reserved
 
+    def check(self, declared: int | None) -> None:
+        """Refuse now what :meth:`hold` would refuse for ``declared`` bytes, reserving
+        nothing: an expect handler's answer, before the client is invited to send.
+
+        Raises:
+            ApiProblem: 503 or 507, as :meth:`hold`.
+        """
+        if declared:
+            self._refuse_unless_fits(declared)
+
     def _take(self, n: int) -> None:
+        self._refuse_unless_fits(n)
+        self.in_use += n
+
+    def _refuse_unless_fits(self, n: int) -> None:
         if self.in_use + n > self.limit:
             raise ApiProblem(
                 503,
@@ -63,7 +77,6 @@ class UploadSpace:
                 f"upload ({free / 1e9:.1f} GB free). Free space in its data directory and "
                 "try again.",
             )
-        self.in_use += n
 
 
 class UploadHold:

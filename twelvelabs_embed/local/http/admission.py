@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import HttpVersion11, web
 
 from ... import video_rules
-from ..app_keys import SETTINGS
+from ..app_keys import SETTINGS, UPLOAD_SPACE
 from .middlewares import OPEN_PATHS, json_error, wants_v2_errors
 from .problems import ApiProblem, from_violations
 
@@ -115,10 +115,28 @@ def check_declared_size(request: web.Request) -> None:
     check_declared(request, body_limit(request), lambda: file_too_large(request))
 
 
+def check_space(request: web.Request) -> None:
+    """Refuse a declared body that the disk budget of uploads in flight cannot take now.
+
+    Raises:
+        ApiProblem: 503 (uploads in flight hold too much) or 507 (the disk is full).
+    """
+    request.app[UPLOAD_SPACE].check(request.content_length)
+
+
 async def _admit_task_body(request: web.Request) -> None:
     check_key(request)
     check_declared_size(request)
 
 
+async def _admit_upload(request: web.Request) -> None:
+    await _admit_task_body(request)
+    check_space(request)
+
+
 expect_continue = expect_handler(_admit_task_body)
-"""The expect handler of the task and embedding routes: the key, then the largest file."""
+"""The expect handler of the embedding routes (bodies read into memory): the key, then
+the largest file."""
+expect_upload = expect_handler(_admit_upload)
+"""The expect handler of ``POST /embed/tasks``, whose file goes to disk: the key, the
+largest file, then the disk budget of uploads in flight."""

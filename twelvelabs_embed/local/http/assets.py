@@ -24,7 +24,7 @@ from ..assets import guess_type
 from ..settings import discard
 from ..upload_space import UploadHold
 from . import asset_bodies
-from .admission import FORM_OVERHEAD, check_declared, keyed_with_limit
+from .admission import FORM_OVERHEAD, check_declared, check_key, check_space
 from .problems import ApiProblem, bad_request, from_violations, invalid
 from .task_form import MAX_PARTS, WRITE_BATCH, _drain, _read_text, safe_filename
 
@@ -45,8 +45,12 @@ def direct_too_large() -> ApiProblem:
     )
 
 
-admit_create = keyed_with_limit(lambda _request: DIRECT_BODY_LIMIT, direct_too_large)
-"""``POST /assets``' expect handler's checks: the key, then the declared size."""
+async def admit_create(request: web.Request) -> None:
+    """``POST /assets``' expect handler's checks: the key, the declared size, then the
+    disk budget of uploads in flight."""
+    check_key(request)
+    check_declared(request, DIRECT_BODY_LIMIT, direct_too_large)
+    check_space(request)
 
 
 def json_response(body: bytes, status: int = 200) -> web.Response:

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from ..app_keys import CLOCK, UPLOADS
 from . import asset_bodies
-from .admission import check_declared, keyed_with_limit
+from .admission import check_declared, check_space, keyed_with_limit
 from .assets import json_response, origin, page_params
 from .problems import ApiProblem
 
@@ -34,7 +34,7 @@ admit_json = keyed_with_limit(lambda _request: JSON_BODY_LIMIT, json_too_large)
 
 async def admit_chunk(request: web.Request) -> None:
     """The chunk ``PUT``'s expect handler's checks: the URL's signature (its credential),
-    then the declared length against the chunk's own."""
+    the declared length against the chunk's own, then the disk budget."""
     index = _chunk_index(request)
     request.app[UPLOADS].check_signature(
         _upload_id(request),
@@ -43,6 +43,7 @@ async def admit_chunk(request: web.Request) -> None:
         request.query.get("signature", ""),
     )
     await request.app[UPLOADS].chunk_span(_upload_id(request), index, request.content_length)
+    check_space(request)
 
 
 def _chunk_index(request: web.Request) -> int:

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from ..settings import API_PREFIX, CONTROL_PREFIX
 from . import assets, control, multipart_uploads, v1_embed, v1_tasks, v2_embed, v2_tasks
-from .admission import expect_continue, expect_handler
+from .admission import expect_continue, expect_handler, expect_upload
 from .openapi import serve_openapi
 
 BODY = {"expect_handler": expect_continue}
@@ -19,7 +19,12 @@ def setup_routes(app: web.Application, *, control: bool = False) -> None:
     """The API's routes, named as fault rules and rate limits match them; with
     ``control``, the ``/_engine/`` control plane too."""
     r = app.router
-    r.add_post(f"{API_PREFIX}/embed/tasks", v1_tasks.create_task, name="create_task", **BODY)
+    r.add_post(
+        f"{API_PREFIX}/embed/tasks",
+        v1_tasks.create_task,
+        name="create_task",
+        expect_handler=expect_upload,
+    )
     r.add_get(f"{API_PREFIX}/embed/tasks", v1_tasks.list_tasks, name="list_tasks")
     r.add_get(
         f"{API_PREFIX}/embed/tasks/{{task_id}}/status", v1_tasks.task_status, name="task_status"
