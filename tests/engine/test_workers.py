@@ -253,3 +253,21 @@ async def test_jobs_queued_behind_a_timed_out_job_still_run() -> None:
         assert all(o == 2**n or isinstance(o, WorkerCrashed) for n, o in enumerate(outcomes))
     finally:
         await ex.aclose()
+
+
+async def test_aclose_waits_for_the_pools_it_replaced() -> None:
+    """A pool stopped for a job's time limit is replaced at once; its manager thread winds
+    down on its own. ``aclose`` waits for it too: a manager thread still closing its pipe
+    when the interpreter exits made CPython's exit hook fail with EBADF (seen at Ctrl-C)."""
+    ex = ProcessPoolMediaExecutor(1)
+    try:
+        await ex.run(os.getpid)
+        threads = _pool_manager_threads(ex)
+        with pytest.raises(WorkerTimedOut):
+            await ex.run(time.sleep, 3600, timeout=0.5)
+        assert await ex.run(pow, 2, 3) == 8  # on the fresh pool
+        threads += _pool_manager_threads(ex)
+        assert len(threads) == 2
+    finally:
+        await ex.aclose()
+    assert not any(t.is_alive() for t in threads)

@@ -51,6 +51,9 @@ class ProcessPoolMediaExecutor:
         self._ctx = _mp_context(preload)
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self._retired: list[threading.Thread] = []
+        """Manager threads of pools replaced after a crash or a time limit, which may still
+        be winding down: :meth:`aclose` waits for them too."""
         self._closed = False
         self.crashes = 0
         self.timeouts = 0
@@ -71,12 +74,18 @@ class ProcessPoolMediaExecutor:
                 )
             return self._pool
 
-    def _discard(self, pool: ProcessPoolExecutor) -> None:
+    def _discard(self, pool: ProcessPoolExecutor, *, kill: bool = False) -> None:
+        """Stop using ``pool`` (``kill``: its workers too); keep its manager thread for
+        :meth:`aclose` to wait on."""
         with self._lock:
             if self._pool is pool:
                 self._pool = None
                 self.crashes += 1
-        pool.shutdown(wait=False, cancel_futures=True)
+            self._retired = [t for t in self._retired if t.is_alive()] + _manager_thread(pool)
+        if kill:
+            _terminate(pool)
+        else:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     async def run(
         self,
@@ -164,8 +173,7 @@ class ProcessPoolMediaExecutor:
             # jobs on it fail as crashed and are re-queued) and start a fresh one.
             log.warning("a media job ran past %s s; stopping its workers", timeout)
             self.timeouts += 1
-            _terminate(pool)
-            self._discard(pool)
+            self._discard(pool, kill=True)
             raise WorkerTimedOut(f"the job did not finish within {timeout:g} s") from None
 
     @staticmethod
@@ -179,12 +187,23 @@ class ProcessPoolMediaExecutor:
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None
-        if pool is None:
-            return
+            threads, self._retired = self._retired, []
         # Jobs in flight are abandoned (their tasks stay `processing` and are re-queued at
-        # the next start), so do not wait for them: stop the workers outright.
-        _terminate(pool)
-        await to_thread(pool.shutdown, True)
+        # the next start), so do not wait for them: stop the workers outright. Then wait
+        # for every pool's manager thread, retired ones too (taken before the shutdown,
+        # which forgets it): one still closing its wake-up pipe when the interpreter exits
+        # makes CPython's exit hook fail with EBADF.
+        if pool is not None:
+            threads += _manager_thread(pool)
+            _terminate(pool)
+        for thread in threads:
+            await to_thread(thread.join)
+
+
+def _manager_thread(pool: ProcessPoolExecutor) -> list[threading.Thread]:
+    """The pool's manager thread, if it has one (a pool's shutdown forgets it)."""
+    thread = getattr(pool, "_executor_manager_thread", None)
+    return [thread] if isinstance(thread, threading.Thread) else []
 
 
 class _Dropped(Exception):
