@@ -348,6 +348,8 @@ async def test_one_clock_drives_timestamps_lists_and_retention(
     assert (await ctl.clock.real()).mode == "real"
     with pytest.raises(BadRequestError):
         await ctl.clock.freeze("not a date")
+    with pytest.raises(BadRequestError, match="1970"):  # ids and time buckets start there
+        await ctl.clock.freeze("1969-12-31T23:59:59Z")
 
 
 def test_the_clock_through_the_official_sdk(

@@ -32,7 +32,10 @@ def parse_instant(text: Any) -> int:
         raise ControlSpecError(f"`at` is not an RFC 3339 date-time: {text[:40]!r}.") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return int(dt.timestamp() * 1000)
+    ms = int(dt.timestamp() * 1000)
+    if ms < 0:  # task ids and the store's time buckets count from the epoch
+        raise ControlSpecError("`at` must be 1970-01-01T00:00:00Z or later.")
+    return ms
 
 
 class ControlPlane:
