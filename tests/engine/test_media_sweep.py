@@ -62,9 +62,11 @@ def engine(data: Path, **settings: object) -> LocalEngine:
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.parametrize("legacy", [False, True], ids=["", "v2-download-under-its-old-name"])
 async def test_restart_keeps_each_familys_finished_downloads_and_sweeps_its_orphans(
-    tmp_path: Path, videos: tuple[GatedVideos, str]
+    tmp_path: Path, videos: tuple[GatedVideos, str], legacy: bool
 ) -> None:
+    """``legacy``: the v2 download carries the name older versions gave it (a v1 one)."""
     server, base = videos
     headers = {"x-api-key": KEY}
     media_dir = tmp_path / "media"
@@ -102,6 +104,8 @@ async def test_restart_keeps_each_familys_finished_downloads_and_sweeps_its_orph
     ]
     for name in orphans:
         (media_dir / name).write_bytes(b"left by a crash")
+    if legacy:
+        (media_dir / f"{v2_id}.v2-download").rename(media_dir / f"{v2_id}.download")
     async with (
         engine(tmp_path, scenario={"lifecycle": {"mode": "manual"}}) as eng,
         aiohttp.ClientSession(base_url=eng.base_url + "/", headers=headers) as http,

@@ -122,10 +122,11 @@ async def task_runner_ctx(app: web.Application) -> AsyncIterator[None]:
             else None
         )
     app[INTAKE] = TaskIntake(app[SETTINGS], app[STORE], app[PROBE_EXECUTOR], runner, clock)
-    await runner.start()
     v2_runner = V2TaskRunner(
         app[SETTINGS], app[V2_STORE], app[EXECUTOR], app[DOWNLOADS], clock, app[LIFECYCLE]
     )
+    await v2_runner.adopt_legacy_downloads()  # before the v1 sweep sees their old names
+    await runner.start()
     app[V2_RUNNER] = v2_runner
     app[LIFECYCLE].register(v2_runner)
     await v2_runner.start()

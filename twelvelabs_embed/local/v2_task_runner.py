@@ -28,7 +28,7 @@ from .executors.base import (
 )
 from .media.task_job import JobRefused
 from .media.v2_vectors import AvResult, combined_vector, embed_av
-from .media_names import V2_SUFFIXES, needed, sweep, v2_download
+from .media_names import V2_SUFFIXES, needed, sweep, v1_download, v2_download
 from .settings import EngineSettings, discard
 from .task_queue import TaskQueue
 from .url_fetch import FetchFailed
@@ -69,6 +69,19 @@ class V2TaskRunner:
         self._queue = TaskQueue()
         self.idle = self._queue.idle
         self._tasks: list[asyncio.Task[None]] = []
+
+    async def adopt_legacy_downloads(self) -> int:
+        """Give unfinished v2 tasks' finished downloads from before v2 had its own suffix
+        (``<id>.download``, now a v1 name) their v2 name; call it before the v1 runner's
+        sweep, which would take them for v1 orphans. Returns how many were renamed."""
+        media_dir = self._settings.media_dir
+        renamed = 0
+        for task in await self._store.processing():
+            old, new = v1_download(media_dir, task.id), v2_download(media_dir, task.id)
+            if old.is_file() and not new.exists():
+                old.rename(new)
+                renamed += 1
+        return renamed
 
     async def start(self) -> None:
         """Purge expired tasks, re-queue unfinished ones, remove v2's orphaned media
